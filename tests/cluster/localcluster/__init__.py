@@ -1,0 +1,1 @@
+"""A local Kubernetes cluster: the real upstream control plane and a node on loopback."""

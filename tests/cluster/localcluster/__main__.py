@@ -1,0 +1,51 @@
+"""`python -m localcluster up|down|status|restart NAME|build`."""
+import argparse
+import os
+import subprocess
+import sys
+
+from . import build, cluster, paths
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="localcluster")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("up", help="build if needed, start every component, wait until healthy")
+    sub.add_parser("down", help="stop exactly what up started")
+    sub.add_parser("status", help="say whether the cluster is up")
+    sub.add_parser("build", help="build the control-plane binary into the cache")
+    w = sub.add_parser("with", help="run a command against the cluster, starting and stopping it if it was down")
+    w.add_argument("argv", nargs=argparse.REMAINDER)
+    r = sub.add_parser("restart", help="restart one component with the same ports and data")
+    r.add_argument("name", choices=cluster.ORDER)
+    args = ap.parse_args()
+    if args.cmd == "up":
+        cluster.up()
+        print(f"export KUBECONFIG={paths.ADMIN_KUBECONFIG}")
+    elif args.cmd == "down":
+        stopped = cluster.down()
+        print("stopped: " + (", ".join(stopped) or "nothing was running"))
+    elif args.cmd == "status":
+        info = cluster.running()
+        print(f"up: {info['server']}" if info else "down")
+        sys.exit(0 if info else 1)
+    elif args.cmd == "build":
+        print(build.build())
+    elif args.cmd == "with":
+        sys.exit(run_with(args.argv[1:] if args.argv[:1] == ["--"] else args.argv))
+    elif args.cmd == "restart":
+        cluster.restart(args.name)
+
+
+def run_with(argv):
+    started_here = not cluster.running()
+    try:
+        cluster.up()
+        return subprocess.run(argv, env=dict(os.environ, KUBECONFIG=paths.ADMIN_KUBECONFIG)).returncode
+    finally:
+        if started_here:
+            print("stopped: " + ", ".join(cluster.down()), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""Start and stop the local cluster: etcd, the three control-plane components, the node agent and the proxy.
+
+Every process is a session leader recorded by pid and start time in .cluster/cluster.json,
+so `down` stops exactly what `up` started and nothing else.
+"""
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+from . import build, health, kubeconfig, paths, pki, procs
+
+ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "node", "proxy")
+NODE_PORT_SPAN = 400
+DEFAULT_SETTINGS = {
+    "proxy_sync_delay": float(os.environ.get("NODOWNTIME_PROXY_SYNC_DELAY", "1.0")),
+    "controller_qps": 100,
+    "controller_burst": 200,
+}
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _free_node_port_range():
+    """A NodePort window whose ports are all free on 127.0.0.1, so two checkouts don't collide."""
+    for _ in range(50):
+        base = random.randrange(30000, 32767 - NODE_PORT_SPAN)
+        try:
+            for port in range(base, base + NODE_PORT_SPAN):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return [base, base + NODE_PORT_SPAN - 1]
+    raise RuntimeError("no free NodePort range found on 127.0.0.1")
+
+
+def load():
+    """The running cluster's record, or None."""
+    try:
+        with open(paths.CLUSTER_FILE) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+
+
+def _save(info):
+    tmp = paths.CLUSTER_FILE + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(info, f, indent=2)
+    os.replace(tmp, paths.CLUSTER_FILE)
+
+
+def _pki(name):
+    return os.path.join(paths.PKI_DIR, name)
+
+
+def _kubeconfig_for(name):
+    return paths.ADMIN_KUBECONFIG if name == "admin" else paths.state(f"{name}.kubeconfig")
+
+
+def _python_module(module, *args):
+    env_path = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return [sys.executable, "-m", module, *args], {"PYTHONPATH": env_path}
+
+
+def command(name, info):
+    """argv and extra environment of one component, from the cluster record."""
+    p, binary = info["ports"], info["binary"]
+    if name == "etcd":
+        client, peer = f"http://127.0.0.1:{p['etcd']}", f"http://127.0.0.1:{p['etcd_peer']}"
+        return [binary, "etcd", "--name=local", f"--data-dir={paths.state('etcd')}",
+                f"--listen-client-urls={client}", f"--advertise-client-urls={client}",
+                f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
+                f"--initial-cluster=local={peer}",
+                # A throwaway test cluster: fsync latency on a shared disk is not worth paying.
+                "--unsafe-no-fsync=true", "--log-level=warn"], {}
+    if name == "kube-apiserver":
+        return [binary, "kube-apiserver",
+                f"--etcd-servers=http://127.0.0.1:{p['etcd']}",
+                "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={p['apiserver']}",
+                f"--tls-cert-file={_pki('apiserver.crt')}", f"--tls-private-key-file={_pki('apiserver.key')}",
+                f"--client-ca-file={_pki('ca.crt')}", f"--cert-dir={paths.state('apiserver-certs')}",
+                "--authorization-mode=Node,RBAC",
+                "--service-cluster-ip-range=10.96.0.0/16",
+                f"--service-node-port-range={info['node_port_range'][0]}-{info['node_port_range'][1]}",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-account-key-file={_pki('sa.pub')}",
+                f"--service-account-signing-key-file={_pki('sa.key')}",
+                # The endpoint reconciler would publish 127.0.0.1 for the kubernetes Service,
+                # which EndpointSlices refuse; nothing here dials that Service anyway.
+                "--endpoint-reconciler-type=none",
+                "--profiling=false", "--v=1"], {}
+    if name in ("kube-controller-manager", "kube-scheduler"):
+        kc = _kubeconfig_for(name)
+        argv = [binary, name, f"--kubeconfig={kc}", f"--authentication-kubeconfig={kc}",
+                f"--authorization-kubeconfig={kc}", "--bind-address=127.0.0.1",
+                f"--secure-port={p[name]}", "--leader-elect=false", "--profiling=false", "--v=1"]
+        if name == "kube-controller-manager":
+            s = info["settings"]
+            argv += [f"--service-account-private-key-file={_pki('sa.key')}",
+                     f"--root-ca-file={_pki('ca.crt')}", "--use-service-account-credentials=true",
+                     f"--cert-dir={paths.state('controller-manager-certs')}",
+                     f"--kube-api-qps={s['controller_qps']}", f"--kube-api-burst={s['controller_burst']}"]
+        return argv, {}
+    if name == "node":
+        return _python_module("localcluster.node", "--kubeconfig", _kubeconfig_for("node"),
+                              "--state-dir", paths.NODE_DIR, *info.get("node_args", []))
+    if name == "proxy":
+        return _python_module("localcluster.proxy", "--kubeconfig", _kubeconfig_for("proxy"),
+                              "--sync-delay", str(info["settings"]["proxy_sync_delay"]))
+    raise KeyError(name)
+
+
+def _start(name, info):
+    argv, extra_env = command(name, info)
+    os.makedirs(paths.LOG_DIR, exist_ok=True)
+    with open(os.path.join(paths.LOG_DIR, f"{name}.log"), "ab") as log:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                env=dict(os.environ, **extra_env), start_new_session=True)
+    info["processes"][name] = procs.record(proc.pid)
+    _save(info)
+
+
+def _wait_healthy(name, info, timeout=90):
+    p = info["ports"]
+    running = lambda: procs.alive(info["processes"][name])  # noqa: E731
+    if name == "etcd":
+        check = lambda: _ok(health.get("127.0.0.1", p["etcd"], "/health"))  # noqa: E731
+    elif name == "kube-apiserver":
+        tls = health.client_tls(_pki("ca.crt"), _pki("admin.crt"), _pki("admin.key"))
+        check = lambda: _ok(health.get("127.0.0.1", p["apiserver"], "/readyz", tls))  # noqa: E731
+    elif name in ("kube-controller-manager", "kube-scheduler"):
+        check = lambda: _ok(health.get("127.0.0.1", p[name], "/healthz", health.self_signed_tls()))  # noqa: E731
+    elif name == "node":
+        return _wait_node_ready(timeout, running)
+    else:
+        check = lambda: (True, "")  # noqa: E731  the proxy reports its listeners in its log
+    health.wait_ok(name, check, timeout, running)
+
+
+def _ok(result):
+    status, body = result
+    return status == 200, f"{status}: {body[:200]}"
+
+
+def _wait_node_ready(timeout, running):
+    from kubernetes import client, config, watch
+
+    core = client.CoreV1Api(config.new_client_from_config(paths.ADMIN_KUBECONFIG))
+    deadline = time.monotonic() + timeout
+    # Short watch windows, so an agent that dies at start is noticed within seconds.
+    while time.monotonic() < deadline and running():
+        for event in watch.Watch().stream(core.list_node, field_selector="metadata.name=local-node",
+                                          timeout_seconds=2):
+            conditions = event["object"].status.conditions or []
+            if any(c.type == "Ready" and c.status == "True" for c in conditions):
+                return
+    state = "exited" if not running() else f"not Ready after {timeout}s"
+    raise RuntimeError(f"node local-node {state} (see {paths.LOG_DIR}/node.log)")
+
+
+def _log(msg, started):
+    print(f"[cluster {time.monotonic() - started:5.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def running():
+    info = load()
+    return info if info and info["processes"] and all(
+        procs.alive(rec) for rec in info["processes"].values()) else None
+
+
+def up(node_args=(), components=ORDER):
+    started = time.monotonic()
+    if running():
+        _log("already running", started)
+        return load()
+    if load():
+        down()  # a half-dead cluster from an earlier run: clear it first
+    binary = build.build()
+    for stale in ("etcd", "node", "logs", "apiserver-certs", "controller-manager-certs"):
+        shutil.rmtree(paths.state(stale), ignore_errors=True)
+    pki.ensure(paths.PKI_DIR)
+    info = {
+        "binary": binary,
+        "ports": {"etcd": _free_port(), "etcd_peer": _free_port(), "apiserver": _free_port(),
+                  "kube-controller-manager": _free_port(), "kube-scheduler": _free_port()},
+        "node_port_range": _free_node_port_range(),
+        "settings": dict(DEFAULT_SETTINGS),
+        "node_args": list(node_args),
+        "processes": {},
+    }
+    server = f"https://127.0.0.1:{info['ports']['apiserver']}"
+    for stem in ("admin", "kube-controller-manager", "kube-scheduler", "node", "proxy"):
+        kubeconfig.write(_kubeconfig_for(stem), server, _pki("ca.crt"), _pki(stem + ".crt"),
+                         _pki(stem + ".key"), stem)
+    info["server"] = server
+    info["kubeconfig"] = paths.ADMIN_KUBECONFIG
+    _save(info)
+    try:
+        for name in components:
+            _start(name, info)
+            _wait_healthy(name, info)
+            _log(f"{name} healthy (pid {info['processes'][name]['pid']})", started)
+    except BaseException:
+        _log(f"start-up failed; stopping what was started (logs in {paths.LOG_DIR})", started)
+        down()
+        raise
+    _log(f"cluster up: {server}, NodePorts {info['node_port_range'][0]}-{info['node_port_range'][1]}", started)
+    return info
+
+
+def restart(name):
+    """Stop one component and start it again with the same ports and data (fault tests, dev)."""
+    info = load()
+    procs.stop(info["processes"][name])
+    _start(name, info)
+    _wait_healthy(name, info)
+
+
+def down():
+    """Stop everything recorded, pods' processes included; leave state on disk for inspection."""
+    from .node import kill_recorded
+
+    info = load()
+    if not info:
+        return []
+    stopped = [name for name in reversed(ORDER)
+               if name in info["processes"] and procs.stop(info["processes"][name])]
+    kill_recorded(paths.NODE_DIR)
+    os.remove(paths.CLUSTER_FILE)
+    return stopped
