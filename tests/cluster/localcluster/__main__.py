@@ -10,7 +10,8 @@ from . import build, cluster, paths
 def main():
     ap = argparse.ArgumentParser(prog="localcluster")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("up", help="build if needed, start every component, wait until healthy")
+    u = sub.add_parser("up", help="build if needed, start every component, wait until healthy")
+    u.add_argument("--only", help="comma-separated components to start (development of the others)")
     sub.add_parser("down", help="stop exactly what up started")
     sub.add_parser("status", help="say whether the cluster is up")
     sub.add_parser("build", help="build the control-plane binary into the cache")
@@ -20,7 +21,7 @@ def main():
     r.add_argument("name", choices=cluster.ORDER)
     args = ap.parse_args()
     if args.cmd == "up":
-        cluster.up()
+        cluster.up(components=args.only.split(",") if args.only else cluster.ORDER)
         print(f"export KUBECONFIG={paths.ADMIN_KUBECONFIG}")
     elif args.cmd == "down":
         stopped = cluster.down()

@@ -221,7 +221,8 @@ def up(node_args=(), components=ORDER):
 def restart(name):
     """Stop one component and start it again with the same ports and data (fault tests, dev)."""
     info = load()
-    procs.stop(info["processes"][name])
+    if name in info["processes"]:
+        procs.stop(info["processes"][name])
     _start(name, info)
     _wait_healthy(name, info)
 

@@ -21,6 +21,7 @@ class Record:
     outcome: str
     status: int = None
     version: str = None
+    pod: str = None  # the pod that answered, as the demo app reports it
     error: str = None  # detail of an error outcome, for the curious
 
     @property
@@ -36,7 +37,7 @@ class _Incomplete(Exception):
 
 
 def get(host, port, path, timeout):
-    """GET path from host:port; returns (outcome, status, version, error)."""
+    """GET path from host:port; returns (outcome, status, (version, pod), error)."""
     deadline = time.monotonic() + timeout
     try:
         with netguard.connect(host, port, timeout) as sock:
@@ -44,14 +45,14 @@ def get(host, port, path, timeout):
             raw = _read_all(sock, deadline)
         status, body = _parse(raw)
     except ConnectionRefusedError as e:
-        return "refused", None, None, str(e)
+        return "refused", None, (None, None), str(e)
     except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, _Incomplete) as e:
-        return "reset", None, None, str(e) or type(e).__name__
+        return "reset", None, (None, None), str(e) or type(e).__name__
     except TimeoutError as e:
-        return "timeout", None, None, str(e) or "timed out"
+        return "timeout", None, (None, None), str(e) or "timed out"
     except (OSError, ValueError) as e:
-        return "other", None, None, f"{type(e).__name__}: {e}"
-    return ("ok" if status == 200 else f"status_{status}"), status, _version(body), None
+        return "other", None, (None, None), f"{type(e).__name__}: {e}"
+    return ("ok" if status == 200 else f"status_{status}"), status, _served_by(body), None
 
 
 def _read_all(sock, deadline):
@@ -85,10 +86,12 @@ def _parse(raw):
     return int(parts[1]), body
 
 
-def _version(body):
+def _served_by(body):
+    """(version, pod) from the demo app's JSON answer; None for what it does not say."""
     try:
         doc = json.loads(body)
     except ValueError:
-        return None
-    version = doc.get("version") if isinstance(doc, dict) else None
-    return None if version is None else str(version)
+        return None, None
+    if not isinstance(doc, dict):
+        return None, None
+    return tuple(None if doc.get(k) is None else str(doc[k]) for k in ("version", "pod"))

@@ -91,7 +91,7 @@ class Meter:
 
     def _one(self):
         start = time.monotonic()
-        outcome, status, version, error = httpget.get(self.host, self.port, self.path, self.timeout)
+        outcome, status, (version, pod), error = httpget.get(self.host, self.port, self.path, self.timeout)
         record = httpget.Record(
             start=start - self._t0,
             wall=self._wall0 + (start - self._t0),
@@ -99,6 +99,7 @@ class Meter:
             outcome=outcome,
             status=status,
             version=version,
+            pod=pod,
             error=error,
         )
         with self._lock:

@@ -4,15 +4,21 @@ import select
 import signal
 
 
-def start_ticks(pid):
-    """The process's start time in clock ticks since boot, or None if it is gone."""
+def stat_fields(pid):
+    """Fields 3.. of /proc/<pid>/stat (after the command name), or None if the pid is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except (FileNotFoundError, ProcessLookupError):
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
     # The command name may hold spaces and parentheses; fields resume after the last ')'.
-    return int(stat.rsplit(")", 1)[1].split()[19])
+    return data.rsplit(")", 1)[1].split()
+
+
+def start_ticks(pid):
+    """The process's start time in clock ticks since boot (field 22), or None if it is gone."""
+    fields = stat_fields(pid)
+    return int(fields[19]) if fields else None
 
 
 def record(pid):
@@ -20,11 +26,8 @@ def record(pid):
 
 
 def alive(rec):
-    ticks = start_ticks(rec["pid"])
-    if ticks is None or ticks != rec["start_ticks"]:
-        return False
-    with open(f"/proc/{rec['pid']}/stat") as f:
-        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    fields = stat_fields(rec["pid"])
+    return bool(fields) and int(fields[19]) == rec["start_ticks"] and fields[0] not in ("Z", "X")
 
 
 def stop(rec, grace=10.0):

@@ -1,0 +1,68 @@
+"""`up` starts every part, `down` stops exactly those and leaves no process behind.
+
+A second cluster in its own state directory, beside the shared one: this also shows
+that two clusters on one machine pick their own ports and don't collide.
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from localcluster import procs
+
+
+def _localcluster(state_dir, *args):
+    env = dict(os.environ, NODOWNTIME_CLUSTER_DIR=state_dir)
+    return subprocess.run([sys.executable, "-m", "localcluster", *args], env=env, capture_output=True,
+                          text=True, timeout=240)
+
+
+def _processes_with_marker(state_dir):
+    marker = f"NODOWNTIME_CLUSTER_DIR={state_dir}".encode()
+    found = []
+    for environ in glob.glob("/proc/[0-9]*/environ"):
+        try:
+            with open(environ, "rb") as f:
+                if marker in f.read().split(b"\0"):
+                    found.append(int(environ.split("/")[2]))
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.timeout(400)
+def test_second_cluster_starts_serves_and_stops_without_leftovers(kube, tmp_path):
+    state_dir = str(tmp_path / "cluster")
+    up = _localcluster(state_dir, "up")
+    try:
+        assert up.returncode == 0, up.stderr
+        assert f"export KUBECONFIG={state_dir}/kubeconfig" in up.stdout
+        with open(os.path.join(state_dir, "cluster.json")) as f:
+            info = json.load(f)
+        assert info["ports"]["apiserver"] != kube.info["ports"]["apiserver"]
+        assert set(info["processes"]) == {"etcd", "kube-apiserver", "kube-controller-manager",
+                                          "kube-scheduler", "node", "proxy"}
+        with open(os.path.join(state_dir, "kubeconfig")) as f:
+            assert yaml.safe_load(f)["clusters"][0]["cluster"]["server"] == info["server"]
+
+        kubectl = [info["binary"], "kubectl", "--kubeconfig", os.path.join(state_dir, "kubeconfig")]
+        subprocess.run(kubectl + ["create", "deployment", "web", "--image=nodowntime/demo-app:1",
+                                  "--replicas=2"], check=True, capture_output=True)
+        subprocess.run(kubectl + ["rollout", "status", "deployment/web", "--timeout=60s"], check=True,
+                       capture_output=True)
+        pod_records = []
+        for path in glob.glob(os.path.join(state_dir, "node", "pods", "*", "*.json")):
+            with open(path) as f:
+                pod_records.append(json.load(f))
+        assert len(pod_records) == 2 and all(procs.alive(r) for r in pod_records)
+        component_records = list(info["processes"].values())
+    finally:
+        down = _localcluster(state_dir, "down")
+    assert down.returncode == 0, down.stderr
+    assert "stopped: proxy, node, kube-scheduler, kube-controller-manager, kube-apiserver, etcd" in down.stdout
+    assert not [r for r in component_records + pod_records if procs.alive(r)]
+    assert _processes_with_marker(state_dir) == []
