@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Replica math for a replica-ratio canary: two Deployments behind one Service.
+
+Without a mesh, a Service spreads requests over its ready pods, so the canary's
+share of traffic is its share of the pods.  The split follows Argo Rollouts'
+basic canary (``approximateWeightedCanaryStableReplicaCounts`` with maxSurge 0):
+
+* round to nearest, halves up: 10 pods at weight 14 -> canary 1, at 15 -> 2;
+* while 0 < weight < 100 each side keeps at least one pod, so a step never
+  silently skips the canary or drops stable;
+* a total of 1 cannot give both sides a pod, so the one pod goes to the side the
+  weight rounds to (weight 49 -> stable, 50 -> canary), as Argo does;
+* weight 0 -> canary 0; weight 100 -> canary gets the total and stable 0.
+
+``surge`` mode never shrinks stable: it stays at the total and the canary gets
+weight% of the total on top (at least one pod while weight > 0), like Argo's
+traffic-routed canary; its real share is then canary / (stable + canary).
+"""
+
+KEEP_TOTAL = "keep_total"
+SURGE = "surge"
+MODES = (KEEP_TOTAL, SURGE)
+
+# The total is pinned on the canary Deployment at the first step, so later steps
+# split the same number of pods even though stable's replicas change under them.
+TOTAL_ANNOTATION = "nodowntime.k8s/canary-total-replicas"
+
+
+class CanaryError(ValueError):
+    """Input the replica math cannot honour; the message names the field and the rule."""
+
+
+def round_half_up(numerator, denominator):
+    """Integer rounding to nearest with halves up, exact (no floats)."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def check_step(weight, mode):
+    """CanaryError unless weight and mode are usable; called before anything is read or changed."""
+    if mode not in MODES:
+        raise CanaryError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if not isinstance(weight, int) or isinstance(weight, bool) or not 0 <= weight <= 100:
+        raise CanaryError(f"weight must be an integer from 0 to 100, got {weight!r}")
+
+
+def split(total, weight, mode=KEEP_TOTAL):
+    """(canary, stable) replicas for weight percent of total pods."""
+    check_step(weight, mode)
+    if not isinstance(total, int) or total < 1:
+        raise CanaryError(f"total_replicas must be an integer >= 1, got {total!r}")
+    canary = round_half_up(total * weight, 100)
+    if mode == SURGE:
+        if weight > 0:
+            canary = max(1, canary)
+        return canary, total
+    if 0 < weight < 100 and total >= 2:
+        canary = min(max(1, canary), total - 1)
+    return canary, total - canary
+
+
+def actual_weight(canary, stable):
+    """The canary's share of the pods behind the Service, in percent (2 decimals)."""
+    pods = canary + stable
+    return round(100.0 * canary / pods, 2) if pods else 0.0
+
+
+def resolve_total(requested, annotation, stable_replicas, canary_replicas):
+    """(total, source): the explicit option, else the pinned annotation, else the pods running now.
+
+    source is "option", "annotation" or "current"; an unreadable annotation is refused
+    rather than guessed, because a wrong total moves real capacity.
+    """
+    if requested is not None:
+        if requested < 1:
+            raise CanaryError(f"total_replicas must be >= 1, got {requested}")
+        return requested, "option"
+    if annotation is not None:
+        try:
+            total = int(annotation)
+        except ValueError:
+            total = 0
+        if total < 1:
+            raise CanaryError(f"annotation {TOTAL_ANNOTATION} on the canary must be an integer >= 1, "
+                              f"got {annotation!r}; set total_replicas to repair it")
+        return total, "annotation"
+    total = stable_replicas + canary_replicas
+    if total < 1:
+        raise CanaryError("total_replicas is not set and stable and canary both have 0 replicas; "
+                          "set total_replicas")
+    return total, "current"
+
+
+def scale_order(current, target):
+    """[(role, replicas)] to apply in order: growing sides first, shrinking sides second.
+
+    current and target are {"canary": n, "stable": n}.  Growing first means ready
+    capacity never drops below what is serving now; unchanged sides are left out.
+    """
+    ups = [(role, target[role]) for role in ("canary", "stable") if target[role] > current[role]]
+    downs = [(role, target[role]) for role in ("canary", "stable") if target[role] < current[role]]
+    return ups + downs

@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pods that will not get better by waiting: the reasons to fail a rollout fast.
+
+    failing_pods(pods, restart_threshold=RESTART_THRESHOLD)
+        -> [{"pod", "container", "reason", "message", "restarts"}], one per sick container
+    describe(failure) -> "pod web-7d4-x, container app: CrashLoopBackOff: back-off 10s ..."
+"""
+from __future__ import annotations
+
+# Waiting reasons the kubelet only leaves by a change to the pod template.
+FAIL_FAST_REASONS = ("CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError",
+                     "CreateContainerError", "InvalidImageName")
+RESTART_THRESHOLD = 3
+
+
+def _last_exit(status):
+    term = ((status.get("lastState") or {}).get("terminated")) or {}
+    if not term:
+        return ""
+    text = f"last exit code {term.get('exitCode')}"
+    if term.get("reason"):
+        text += f" ({term['reason']})"
+    if term.get("message"):
+        text += f": {term['message'].strip()}"
+    return text
+
+
+def _failure(pod, status, restart_threshold):
+    waiting = (status.get("state") or {}).get("waiting") or {}
+    restarts = status.get("restartCount") or 0
+    if waiting.get("reason") in FAIL_FAST_REASONS:
+        reason, message = waiting["reason"], waiting.get("message") or ""
+    elif restart_threshold and restarts >= restart_threshold:
+        reason, message = "TooManyRestarts", f"restarted {restarts} times"
+    else:
+        return None
+    message = "; ".join(part for part in (message, _last_exit(status)) if part)
+    return {"pod": pod["metadata"]["name"], "container": status.get("name"), "reason": reason,
+            "message": message, "restarts": restarts}
+
+
+def failing_pods(pods, restart_threshold=RESTART_THRESHOLD):
+    found = []
+    for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
+        if pod["metadata"].get("deletionTimestamp"):
+            continue  # on its way out; its successor is the one that matters
+        status = pod.get("status") or {}
+        for container in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+            failure = _failure(pod, container, restart_threshold)
+            if failure:
+                found.append(failure)
+    return found
+
+
+def describe(failure):
+    text = f"pod {failure['pod']}, container {failure['container']}: {failure['reason']}"
+    return f"{text}: {failure['message']}" if failure["message"] else text

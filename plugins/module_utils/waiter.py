@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Wait on the watch API until a pure verdict says done or failed, or a deadline passes.
+
+    verdict, state = wait_until(client, sources, evaluate, timeout, timeline)
+
+    sources   {key: Source(kind, namespace, label_selector=None, field_selector=None)}
+    evaluate  a pure function {key: [current objects]} -> verdict.Verdict, called after
+              every burst of changes once every source has been listed
+    timeout   seconds; at the deadline the verdict is failed("WaitTimeout", ...)
+    timeline  a timeline.Timeline; each new verdict message and each connection problem
+              is added to it
+    returns   the verdict that ended the wait and the state it was reached on
+    raises    errors.ApiError when a source cannot be read at all (forbidden, bad selector, ...)
+
+Each source is followed like an informer: list, then watch from the list's
+resourceVersion, re-watch from the last seen version when the stream ends or drops,
+list again on 410 Gone.  Nothing ever sleeps to poll; the only pauses are the back-off
+between reconnects while the API server is unreachable.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import namedtuple
+
+from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict as v
+from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
+
+Source = namedtuple("Source", "kind namespace label_selector field_selector", defaults=(None, None))
+
+# Reconnect back-off while the API server is away (restarting, say); retrying without a
+# pause would spin on "connection refused".
+RETRY_FIRST, RETRY_MAX = 0.2, 3.0
+# One watch request lasts at most this long before the server ends it and we re-watch.
+WATCH_SECONDS = 300
+_RETRYABLE = (429, 500, 502, 503, 504)
+_SYNC, _TROUBLE, _FATAL = "SYNC", "TROUBLE", "FATAL"
+
+
+def wait_until(client, sources, evaluate, timeout, timeline):
+    deadline = time.monotonic() + timeout
+    events = queue.Queue()
+    stop = threading.Event()
+    caches = {key: None for key in sources}
+    last = None
+    for key, source in sources.items():
+        threading.Thread(target=_follow, args=(client, key, source, events, stop, deadline),
+                         name=f"watch-{key}", daemon=True).start()
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                item = events.get(timeout=remaining) if remaining > 0 else None
+            except queue.Empty:
+                item = None
+            if item is None:
+                seen = last.message if last else "nothing observed yet"
+                result = v.failed("WaitTimeout", f"timed out after {timeout:g}s waiting; last status: {seen}")
+                timeline.add(result.message)
+                return result, _snapshot(caches)
+            _take(item, caches, timeline)
+            # Evaluate once per burst: a rollout of many pods sends events in bunches.
+            while True:
+                try:
+                    _take(events.get_nowait(), caches, timeline)
+                except queue.Empty:
+                    break
+            if any(cache is None for cache in caches.values()):
+                continue
+            state = _snapshot(caches)
+            result = evaluate(state)
+            if last is None or result.message != last.message:
+                timeline.add(result.message)
+            last = result
+            if result.state != v.WAITING:
+                return result, state
+    finally:
+        stop.set()
+        client.close_streams()
+
+
+def _snapshot(caches):
+    return {key: list((cache or {}).values()) for key, cache in caches.items()}
+
+
+def _uid(obj):
+    meta = obj["metadata"]
+    return meta.get("uid") or (meta.get("namespace"), meta["name"])
+
+
+def _take(item, caches, timeline):
+    key, kind, payload = item
+    if kind == _FATAL:
+        raise payload
+    if kind == _TROUBLE:
+        if not timeline.entries or timeline.entries[-1]["message"] != payload:
+            timeline.add(payload)
+    elif kind == _SYNC:
+        caches[key] = {_uid(obj): obj for obj in payload}
+    elif kind == "DELETED":
+        caches[key].pop(_uid(payload), None)
+    else:
+        caches[key][_uid(payload)] = payload
+
+
+def _follow(client, key, source, events, stop, deadline):
+    version, delay = None, RETRY_FIRST
+    selectors = {"label_selector": source.label_selector, "field_selector": source.field_selector}
+    while not stop.is_set() and time.monotonic() < deadline:
+        try:
+            if version is None:
+                items, version = client.list(source.kind, source.namespace, **selectors)
+                events.put((key, _SYNC, items))
+            started, got_any = time.monotonic(), False
+            budget = min(WATCH_SECONDS, max(1, deadline - started + 1))
+            for kind, obj in client.watch(source.kind, source.namespace, version, timeout_seconds=budget,
+                                          **selectors):
+                if stop.is_set():
+                    return
+                got_any = True
+                version = obj["metadata"].get("resourceVersion") or version
+                if kind != "BOOKMARK":
+                    events.put((key, kind, obj))
+            if got_any or time.monotonic() - started > 1:
+                delay = RETRY_FIRST
+                continue
+            # A stream that ends at once with nothing in it is a sick connection, not news.
+            stop.wait(delay)
+            delay = min(delay * 2, RETRY_MAX)
+        except ApiError as e:
+            if e.gone:
+                version = None  # the server forgot that far back: list again
+            elif e.unreachable or e.status in _RETRYABLE:
+                events.put((key, _TROUBLE, f"{e.message}; retrying"))
+                stop.wait(delay)
+                delay = min(delay * 2, RETRY_MAX)
+            else:
+                events.put((key, _FATAL, e))
+                return

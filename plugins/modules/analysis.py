@@ -1,0 +1,254 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""nodowntime.k8s.analysis: the gate between release steps."""
+
+DOCUMENTATION = r"""
+module: analysis
+short_description: Gate a release step on HTTP measurements judged by JMESPath conditions
+version_added: 0.1.0
+author: nodowntime maintainers
+description:
+  - The counterpart of an Argo Rollouts AnalysisRun with the web provider, without a controller or CRDs,
+    and with JMESPath where Argo uses jsonPath.
+  - Sends O(count) requests to O(url), O(interval) seconds apart, and judges each JSON response with
+    O(success_condition) and O(failure_condition).
+  - "A measurement is V(Failed) when O(failure_condition) holds or O(success_condition) does not;
+    V(Inconclusive) when both are given and neither holds; V(Error) when the response is not 2xx, the URL
+    cannot be reached, the body is not JSON, or a condition gives anything but true or false."
+  - "After each measurement the run is assessed: more failed measurements than O(failure_limit) -> V(Failed);
+    more inconclusive than O(inconclusive_limit) -> V(Inconclusive); more consecutive errors than
+    O(consecutive_error_limit) -> V(Error); O(count) measurements without an error verdict -> V(Successful).
+    Errors do not count towards O(count): they are retried after O(interval), as Argo does."
+  - The task fails unless the phase is V(Successful); the result still carries RV(phase), RV(measurements)
+    and RV(message), so a C(rescue) block can act on them.
+  - A condition that is not valid JMESPath, or calls an unknown function, fails the task before any request
+    is sent, naming the option, the expression and the position of the error.
+options:
+  url:
+    description: The URL to measure, V(http://) or V(https://).
+    type: str
+    required: true
+  method:
+    description: The HTTP method.
+    type: str
+    choices: [GET, POST, PUT]
+    default: GET
+  headers:
+    description:
+      - Request headers. Their values are kept out of the output, since they often carry tokens.
+    type: dict
+  body:
+    description:
+      - The request body, for O(method=POST) or O(method=PUT) only.
+      - A dict or list is sent as JSON with C(Content-Type) V(application/json); a string is sent as it is.
+    type: raw
+  timeout:
+    description: Seconds to wait for each response.
+    type: float
+    default: 10
+  validate_certs:
+    description: Verify the server's TLS certificate.
+    type: bool
+    default: true
+  count:
+    description: How many measurements without an error verdict make the run V(Successful).
+    type: int
+    default: 1
+  interval:
+    description: Seconds between measurements, and before retrying one that gave an error.
+    type: float
+    default: 10
+  initial_delay:
+    description: Seconds to wait before the first measurement, for example to let a new canary take traffic.
+    type: float
+    default: 0
+  success_condition:
+    description:
+      - A JMESPath expression evaluated on the JSON response; it must give true or false.
+      - Literals are written in backticks, for example V(error_rate < `0.01`).
+    type: str
+  failure_condition:
+    description:
+      - A JMESPath expression evaluated on the JSON response; true means the measurement failed.
+      - It must give true or false; a missing field gives null, which is an error, not a pass.
+    type: str
+  failure_limit:
+    description: How many failed measurements are tolerated; one more and the run is V(Failed).
+    type: int
+    default: 0
+  inconclusive_limit:
+    description: How many inconclusive measurements are tolerated; one more and the run is V(Inconclusive).
+    type: int
+    default: 0
+  consecutive_error_limit:
+    description: How many errors in a row are tolerated; one more and the run is V(Error).
+    type: int
+    default: 4
+attributes:
+  check_mode:
+    description: Can run in check mode.
+    support: full
+    details: The module only sends the configured requests and changes nothing, so check mode measures too.
+  diff_mode:
+    description: Returns a diff with C(--diff).
+    support: none
+    details: Nothing is changed, so there is nothing to diff.
+  idempotent:
+    description: Running the task again reports C(changed=false).
+    support: full
+    details: The task never reports a change.
+  action_group:
+    description: Membership in the C(nodowntime.k8s.k8s) action group.
+    support: none
+    details: It takes no Kubernetes connection options, so C(module_defaults) for the group do not apply to it.
+notes:
+  - The module runs where the task runs (usually the controller or an execution environment), so O(url)
+    must be reachable from there.
+seealso:
+  - module: nodowntime.k8s.canary_scale
+  - module: nodowntime.k8s.switch_selector
+  - name: Argo Rollouts analysis
+    description: The AnalysisRun semantics this module follows.
+    link: https://argo-rollouts.readthedocs.io/en/stable/features/analysis/
+  - name: JMESPath specification
+    description: The expression language of the conditions.
+    link: https://jmespath.org/specification.html
+"""
+
+EXAMPLES = r"""
+- name: Gate on the canary's own error rate, three samples 10 s apart
+  nodowntime.k8s.analysis:
+    url: http://web-canary.shop.svc:8080/metrics
+    count: 3
+    interval: 10
+    success_condition: error_rate < `0.01`
+
+- name: Gate on a Prometheus query; tolerate one bad sample
+  nodowntime.k8s.analysis:
+    url: http://prometheus.monitoring.svc:9090/api/v1/query
+    method: POST
+    headers:
+      Authorization: "Bearer {{ prometheus_token }}"
+      Content-Type: application/x-www-form-urlencoded
+    body: query=sum(rate(http_requests_total{code=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))
+    count: 5
+    interval: 30
+    initial_delay: 60
+    success_condition: to_number(data.result[0].value[1]) < `0.01`
+    failure_condition: to_number(data.result[0].value[1]) >= `0.05`
+    failure_limit: 1
+
+- name: Promote or abort a canary on the verdict
+  block:
+    - nodowntime.k8s.analysis:
+        url: http://web-canary.shop.svc:8080/metrics
+        success_condition: error_rate < `0.01`
+      register: gate
+  rescue:
+    - name: Send all traffic back to stable
+      nodowntime.k8s.canary_scale:
+        namespace: shop
+        stable: web
+        canary: web-canary
+        weight: 0
+    - ansible.builtin.fail:
+        msg: "canary aborted: {{ gate.message }}"
+"""
+
+RETURN = r"""
+phase:
+  description: The verdict of the run.
+  returned: when the options were valid
+  type: str
+  sample: Failed
+message:
+  description: Why the run ended, with the counts of each verdict.
+  returned: when the options were valid
+  type: str
+  sample: "Failed: failed (1) > failure_limit (0) (0 successful, 1 failed, 0 inconclusive, 0 errors)"
+measurements:
+  description: Every measurement in order.
+  returned: when the options were valid
+  type: list
+  elements: dict
+  contains:
+    time:
+      description: When the request was sent, UTC, ISO 8601.
+      type: str
+      sample: "2025-01-31T12:00:00.123456Z"
+    value:
+      description: The parsed JSON response (or its text when it is not JSON); null for an error.
+      type: raw
+      sample: {"requests": 120, "errors": 36, "error_rate": 0.3}
+    verdict:
+      description: V(Successful), V(Failed), V(Inconclusive) or V(Error).
+      type: str
+      sample: Failed
+    message:
+      description: Which condition decided the verdict, or what went wrong.
+      type: str
+      sample: "success_condition 'error_rate < `0.01`' is not met"
+"""
+
+import time
+from datetime import datetime, timezone
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nodowntime.k8s.plugins.module_utils.analysis import (
+    SUCCESSFUL, AnalysisError, Conditions, Limits, judge_response, run)
+from ansible_collections.nodowntime.k8s.plugins.module_utils.web_request import METHODS, RequestError, WebRequest
+
+ARGUMENT_SPEC = dict(
+    url=dict(type="str", required=True),
+    method=dict(type="str", choices=list(METHODS), default="GET"),
+    headers=dict(type="dict", no_log=True),
+    body=dict(type="raw"),
+    timeout=dict(type="float", default=10),
+    validate_certs=dict(type="bool", default=True),
+    count=dict(type="int", default=1),
+    interval=dict(type="float", default=10),
+    initial_delay=dict(type="float", default=0),
+    success_condition=dict(type="str"),
+    failure_condition=dict(type="str"),
+    failure_limit=dict(type="int", default=0),
+    inconclusive_limit=dict(type="int", default=0),
+    consecutive_error_limit=dict(type="int", default=4),
+)
+
+
+def plan(params):
+    """(request, conditions, limits) from the options; AnalysisError/RequestError before any request."""
+    for name in ("interval", "initial_delay"):
+        if params[name] < 0:
+            raise AnalysisError(f"{name} must be >= 0 seconds, got {params[name]}")
+    request = WebRequest(params["url"], params["method"], params["headers"], params["body"],
+                         params["timeout"], params["validate_certs"])
+    conditions = Conditions(params["success_condition"], params["failure_condition"])
+    limits = Limits(params["count"], params["failure_limit"], params["inconclusive_limit"],
+                    params["consecutive_error_limit"])
+    return request, conditions, limits
+
+
+def utc_now():
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    try:
+        request, conditions, limits = plan(module.params)
+    except (AnalysisError, RequestError) as e:
+        module.fail_json(msg=str(e))
+
+    result = run(lambda: judge_response(conditions, *request()), limits,
+                 module.params["interval"], module.params["initial_delay"], time.sleep, utc_now)
+
+    if result["phase"] != SUCCESSFUL:
+        module.fail_json(msg=result["message"], changed=False, **result)
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

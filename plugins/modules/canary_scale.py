@@ -1,0 +1,300 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""nodowntime.k8s.canary_scale: one step of a replica-ratio canary."""
+
+DOCUMENTATION = r"""
+module: canary_scale
+short_description: Set a canary's share of pods behind a Service by scaling two Deployments, capacity first
+version_added: 0.1.0
+author: nodowntime maintainers
+description:
+  - A canary without a mesh, a controller or CRDs. O(stable) and O(canary) are Deployments whose pods the same
+    Service selects, so the canary's share of traffic is its share of the ready pods.
+  - "Replica math, as Argo Rollouts' basic canary: the canary gets O(weight)% of O(total_replicas), rounded
+    to nearest with halves up (10 pods: weight 14 -> 1 canary, 15 -> 2). While 0 < O(weight) < 100 each side
+    keeps at least one pod. Weight 0 gives the canary 0 pods; weight 100 gives it the total and, in
+    O(mode=keep_total), stable 0. With a total of 1 the one pod goes to the side the weight rounds to."
+  - "Order: the side that grows is scaled first and must be available at its new count before the side that
+    shrinks is scaled down, so ready capacity never drops below the total. This wait happens even with
+    O(wait=false); O(wait) only decides whether the task also waits for the last scale-down."
+  - A canary that cannot become ready fails the task at once with the same fail-fast reasons as
+    M(nodowntime.k8s.rollout) (CrashLoopBackOff, ErrImagePull, ImagePullBackOff, CreateContainerConfigError,
+    too many restarts), naming the pod and container; stable has not been shrunk at that point.
+  - The total is recorded in the annotation C(nodowntime.k8s/canary-total-replicas) on the canary Deployment,
+    so every later step splits the same number of pods.
+options:
+  namespace:
+    description: Namespace of both Deployments.
+    type: str
+    required: true
+  stable:
+    description: Name of the stable Deployment.
+    type: str
+    required: true
+  canary:
+    description: Name of the canary Deployment. It must exist; it may have 0 replicas.
+    type: str
+    required: true
+  weight:
+    description: The canary's share in percent, from 0 to 100.
+    type: int
+    required: true
+  total_replicas:
+    description:
+      - How many pods to split. It is recorded on the canary and used by later steps.
+      - By default the recorded total, or at the first step stable's replicas plus canary's.
+    type: int
+  mode:
+    description:
+      - V(keep_total) shrinks stable as the canary grows, so the pod count stays at O(total_replicas).
+      - V(surge) keeps stable at O(total_replicas) and adds the canary on top (O(weight)% of the total, at least
+        one pod while O(weight) > 0); the canary's real share is then RV(actual_weight).
+    type: str
+    choices: [keep_total, surge]
+    default: keep_total
+  wait:
+    description: Wait until both Deployments are available at their new counts.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for each scale-up and for the final state.
+    type: int
+    default: 300
+extends_documentation_fragment:
+  - nodowntime.k8s.auth
+  - nodowntime.k8s.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads both Deployments and sends each patch as a server-side dry run, without waiting between them.
+  diff_mode:
+    support: full
+    details: Shows both Deployments' replicas and the recorded total before and after.
+  idempotent:
+    support: full
+    details: When both Deployments already have their counts and the total is recorded, nothing is patched.
+seealso:
+  - module: nodowntime.k8s.analysis
+  - module: nodowntime.k8s.switch_selector
+  - module: nodowntime.k8s.rollout
+  - name: Argo Rollouts canary
+    description: The basic (replica-ratio) canary whose replica math this module follows.
+    link: https://argo-rollouts.readthedocs.io/en/stable/features/canary/
+"""
+
+EXAMPLES = r"""
+- name: Canary in steps, each gated by analysis; any failure sends all pods back to stable
+  block:
+    - name: 10% of the pods to the canary
+      nodowntime.k8s.canary_scale: &step
+        namespace: shop
+        stable: web
+        canary: web-canary
+        weight: 10
+
+    - name: Gate on the canary's error rate
+      nodowntime.k8s.analysis: &gate
+        url: http://web-canary.shop.svc:8080/metrics
+        count: 3
+        interval: 20
+        success_condition: error_rate < `0.01`
+
+    - name: 50%
+      nodowntime.k8s.canary_scale:
+        <<: *step
+        weight: 50
+
+    - nodowntime.k8s.analysis: *gate
+
+    - name: Promote - every pod runs the canary
+      nodowntime.k8s.canary_scale:
+        <<: *step
+        weight: 100
+  rescue:
+    - name: Abort - stable scales back up before the canary goes
+      nodowntime.k8s.canary_scale:
+        <<: *step
+        weight: 0
+
+- name: Never shrink stable; run 2 canary pods beside 8 stable ones
+  nodowntime.k8s.canary_scale:
+    namespace: shop
+    stable: web
+    canary: web-canary
+    weight: 25
+    total_replicas: 8
+    mode: surge
+"""
+
+RETURN = r"""
+stable_replicas:
+  description: Stable's replicas after the step.
+  returned: success
+  type: int
+  sample: 9
+canary_replicas:
+  description: The canary's replicas after the step.
+  returned: success
+  type: int
+  sample: 1
+requested_weight:
+  description: O(weight) as given.
+  returned: success
+  type: int
+  sample: 14
+actual_weight:
+  description: The canary's share of the pods behind the Service, in percent.
+  returned: success
+  type: float
+  sample: 10.0
+total_replicas:
+  description: The total the step split, as recorded on the canary.
+  returned: success
+  type: int
+  sample: 10
+reason:
+  description: Why the wait failed, for example V(CrashLoopBackOff), V(ErrImagePull) or V(WaitTimeout).
+  returned: failure while waiting
+  type: str
+  sample: CrashLoopBackOff
+failing_pods:
+  description: The pods behind a fail-fast verdict.
+  returned: failure while waiting
+  type: list
+  elements: dict
+  sample: [{pod: web-canary-7d4-x, container: app, reason: CrashLoopBackOff, message: "back-off 10s", restarts: 3}]
+timeline:
+  description: What happened when, on the host's monotonic clock.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{elapsed: 0.01, monotonic: 5123.4, message: "scaled canary web-canary to 1"}]
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nodowntime.k8s.plugins.module_utils import canary as math
+from ansible_collections.nodowntime.k8s.plugins.module_utils import rollouts, verdict
+from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC
+from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
+from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
+from ansible_collections.nodowntime.k8s.plugins.module_utils.timeline import Timeline
+
+ARGUMENT_SPEC = dict(
+    AUTH_ARG_SPEC,
+    namespace=dict(type="str", required=True),
+    stable=dict(type="str", required=True),
+    canary=dict(type="str", required=True),
+    weight=dict(type="int", required=True),
+    total_replicas=dict(type="int"),
+    mode=dict(type="str", choices=list(math.MODES), default=math.KEEP_TOTAL),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=300),
+)
+ROLES = ("canary", "stable")  # canary first: its failures are the ones to see early
+
+
+class StepFailed(Exception):
+    def __init__(self, result):
+        super().__init__(result.message)
+        self.result = result
+
+
+def recorded_total(deployments):
+    return (deployments["canary"]["metadata"].get("annotations") or {}).get(math.TOTAL_ANNOTATION)
+
+
+def plan(deployments, params):
+    """(current, target, total): replica counts per role and the total to record; CanaryError if impossible."""
+    current = {role: deployments[role]["spec"].get("replicas", 1) for role in ROLES}
+    total, _ = math.resolve_total(params["total_replicas"], recorded_total(deployments), current["stable"],
+                                  current["canary"])
+    canary, stable = math.split(total, params["weight"], params["mode"])
+    return current, {"canary": canary, "stable": stable}, total
+
+
+def state_for_diff(deployments, replicas, total):
+    return {role: {"name": deployments[role]["metadata"]["name"], "replicas": replicas[role]} for role in ROLES} \
+        | {"total_replicas": total}
+
+
+def wait_for(client, deployments, roles, timeout, timeline):
+    """Wait until every role is rolled out at its count (the canary first, so its fail-fast verdict comes
+    first); StepFailed on a failed verdict or at the shared deadline."""
+    deadline = time.monotonic() + timeout
+    for role in roles:
+        result, _ = rollouts.wait_for_rollout(client, "Deployment", deployments[role],
+                                              max(1, deadline - time.monotonic()), timeline)
+        if result.state != verdict.DONE:
+            raise StepFailed(result)
+
+
+def apply(client, params, deployments, current, target, total, timeline, dry_run):
+    """Patch in scale_order, waiting after each scale-up; with dry_run only the API's dry run, no waits."""
+    namespace, total_text = params["namespace"], str(total)
+    dry = " (dry run)" if dry_run else ""
+    record = {"metadata": {"annotations": {math.TOTAL_ANNOTATION: total_text}}}
+    steps = math.scale_order(current, target)
+    if recorded_total(deployments) != total_text and ("canary", target["canary"]) not in steps:
+        client.patch("Deployment", namespace, params["canary"], record, patch_type="merge", dry_run=dry_run)
+        timeline.add(f"recorded total_replicas {total} on {params['canary']}{dry}")
+    for role, replicas in steps:
+        patch = {"spec": {"replicas": replicas}}
+        if role == "canary":
+            patch.update(record)
+        client.patch("Deployment", namespace, params[role], patch, patch_type="merge", dry_run=dry_run)
+        timeline.add(f"scaled {role} {params[role]} from {current[role]} to {replicas}{dry}")
+        if dry_run:
+            continue
+        grows = replicas > current[role]
+        last = (role, replicas) == steps[-1]
+        # A side that grows must be serving before the other side shrinks; the last step waits only if asked.
+        if (grows and not last) or (last and params["wait"]):
+            wait_for(client, deployments, (role,) if not last else ROLES, params["wait_timeout"], timeline)
+    if not steps and params["wait"] and not dry_run:
+        wait_for(client, deployments, ROLES, params["wait_timeout"], timeline)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    try:
+        math.check_step(params["weight"], params["mode"])
+        if params["stable"] == params["canary"]:
+            raise math.CanaryError(f"stable and canary must be two Deployments, both are {params['stable']!r}")
+        if params["total_replicas"] is not None and params["total_replicas"] < 1:
+            raise math.CanaryError(f"total_replicas must be >= 1, got {params['total_replicas']}")
+    except math.CanaryError as e:
+        module.fail_json(msg=str(e))
+    if params["wait_timeout"] < 1:
+        module.fail_json(msg=f"wait_timeout must be >= 1 second, got {params['wait_timeout']}")
+
+    client = Client.from_module(module)
+    timeline = Timeline(log=module.log)
+    changed = False
+    try:
+        deployments = {role: client.get("Deployment", params["namespace"], params[role]) for role in ROLES}
+        current, target, total = plan(deployments, params)
+        recorded = recorded_total(deployments)
+        changed = current != target or recorded != str(total)
+        report = dict(stable_replicas=target["stable"], canary_replicas=target["canary"],
+                      requested_weight=params["weight"], total_replicas=total,
+                      actual_weight=math.actual_weight(target["canary"], target["stable"]))
+        diff = {"before": state_for_diff(deployments, current, recorded),
+                "after": state_for_diff(deployments, target, str(total))}
+        apply(client, params, deployments, current, target, total, timeline, module.check_mode)
+    except math.CanaryError as e:
+        module.fail_json(msg=str(e), timeline=timeline.entries)
+    except ApiError as e:
+        module.fail_json(msg=e.message, changed=changed, timeline=timeline.entries)
+    except StepFailed as e:
+        module.fail_json(msg=e.result.message, reason=e.result.reason, failing_pods=list(e.result.failing_pods),
+                         changed=changed, timeline=timeline.entries, **report)
+    module.exit_json(changed=changed, diff=diff, timeline=timeline.entries, **report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,334 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: rollout
+short_description: Roll a Deployment out, wait for it like kubectl does, and roll it back on failure
+version_added: 0.1.0
+description:
+  - Changes a Deployment (a whole manifest by server-side apply, new images, or a strategic-merge
+    patch of its pod template), then watches the rollout until it is complete, has failed, or
+    O(wait_timeout) passes.
+  - The verdict matches C(kubectl rollout status) word for word (observedGeneration, updated,
+    old and available replicas, C(ProgressDeadlineExceeded)) and goes further. It waits until the
+    old pods are really gone, Terminating ones included, and it fails at once when a new pod is
+    in C(CrashLoopBackOff), C(ErrImagePull), C(ImagePullBackOff) or C(CreateContainerConfigError),
+    or keeps restarting.
+  - When the rollout fails and O(rollback_on_failure) is set, it undoes it like
+    C(kubectl rollout undo), waits until the undo is complete, and then fails the task with
+    RV(outcome=rolled_back), so a C(rescue) block can act on it.
+  - Waiting uses the watch API and never sleep-polls. The result's RV(timeline) records each change it saw.
+  - Also reports status, pauses, resumes, restarts and rolls back on request (O(state)).
+author:
+  - nodowntime contributors
+extends_documentation_fragment:
+  - nodowntime.k8s.auth
+  - nodowntime.k8s.attributes
+attributes:
+  idempotent:
+    support: partial
+    details: O(state=restarted) restarts the pods on every run, like C(kubectl rollout restart).
+options:
+  name:
+    description: Name of the Deployment.
+    type: str
+    required: true
+  namespace:
+    description: Namespace of the Deployment.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) applies O(definition), O(images), O(template_patch) and the strategy options, then waits.
+      - V(status) changes nothing and reports the rollout; with O(wait) it waits for it to finish.
+      - V(rolled_back) undoes the last rollout, or goes to O(to_revision), like C(kubectl rollout undo).
+        A paused Deployment is refused; nothing changes when the template already matches.
+      - V(paused) and V(resumed) set C(spec.paused). After V(resumed) it waits for the rollout.
+      - V(restarted) restarts every pod with a rolling update, like C(kubectl rollout restart).
+    type: str
+    choices: [present, status, rolled_back, paused, resumed, restarted]
+    default: present
+  definition:
+    description:
+      - A whole Deployment manifest. It is created or updated by server-side apply with field
+        manager C(nodowntime), taking over fields that other managers own.
+      - C(metadata.name) and C(metadata.namespace) default to O(name) and O(namespace) and must match them.
+      - O(images) and the strategy options are applied on top of it.
+    type: dict
+  images:
+    description:
+      - 'New images by container name, for example C({app: registry.example.com/shop:1.4.2}).'
+      - Every name must be a container (or init container) of the pod template.
+    type: dict
+  template_patch:
+    description:
+      - A strategic-merge patch of C(spec.template), in the API's camelCase.
+      - 'For example C({metadata: {annotations: {release: "42"}}}) or C({spec: {containers: [{name: app, env: [...]}]}}).'
+      - Cannot be combined with O(definition).
+    type: dict
+  max_surge:
+    description:
+      - How many pods above the desired count may exist during the rollout, a number or a percentage
+        such as C(25%). Percentages round up, as the controller does.
+    type: raw
+  max_unavailable:
+    description:
+      - How many pods below the desired count are allowed during the rollout, a number or a percentage.
+        Percentages round down. It may not be 0 when O(max_surge) is 0 (the API's own rule).
+    type: raw
+  min_ready_seconds:
+    description: Seconds a new pod must be ready before it counts as available.
+    type: int
+  progress_deadline_seconds:
+    description:
+      - Seconds without progress after which the controller marks the rollout failed
+        (C(ProgressDeadlineExceeded)). Must be greater than O(min_ready_seconds).
+    type: int
+  wait:
+    description: Wait until the rollout is complete (or has failed).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for the rollout, and again for a rollback. When it passes, the rollout counts as failed.
+    type: int
+    default: 600
+  fail_fast:
+    description:
+      - Fail as soon as a new pod is in C(CrashLoopBackOff), C(ErrImagePull), C(ImagePullBackOff),
+        C(CreateContainerConfigError) or C(CreateContainerError), or has restarted 3 times,
+        instead of waiting for the progress deadline.
+    type: bool
+    default: true
+  rollback_on_failure:
+    description:
+      - When the rollout this task started fails, undo it (to the revision that served before, or
+        O(to_revision)), wait until the undo is complete, then fail with RV(outcome=rolled_back).
+    type: bool
+    default: true
+  to_revision:
+    description:
+      - With O(state=rolled_back), the exact revision to go back to instead of the previous one.
+        Revisions that an earlier undo renumbered are gone from the history; the error lists those that remain.
+      - With O(rollback_on_failure), the revision to go back to when the rollout fails.
+    type: int
+notes:
+  - Requires the verbs get, list, watch and patch on deployments.apps and get, list, watch on
+    replicasets.apps and pods in the namespace (create too, to create a Deployment from O(definition)).
+  - Percentages and both-zero are checked before anything is sent; so are container names in O(images).
+seealso:
+  - module: nodowntime.k8s.probe_config
+  - name: kubectl rollout status
+    description: The verdict this module reproduces.
+    link: https://kubernetes.io/docs/reference/kubectl/generated/kubectl_rollout/kubectl_rollout_status/
+"""
+
+EXAMPLES = r"""
+- name: Roll out a new image with the guide's strategy; roll back by itself on failure
+  nodowntime.k8s.rollout:
+    name: web
+    namespace: shop
+    images:
+      app: registry.example.com/shop/web:1.4.2
+    max_surge: 25%
+    max_unavailable: 25%
+    progress_deadline_seconds: 120
+  register: release
+
+- name: Create or update from a whole manifest (server-side apply)
+  nodowntime.k8s.rollout:
+    name: web
+    namespace: shop
+    definition: "{{ lookup('file', 'web-deployment.yml') | from_yaml }}"
+
+- name: Change an environment variable in the pod template
+  nodowntime.k8s.rollout:
+    name: web
+    namespace: shop
+    template_patch:
+      spec:
+        containers:
+          - name: app
+            env:
+              - name: FEATURE_X
+                value: "on"
+
+- name: Release, and tell the team when it was rolled back
+  block:
+    - nodowntime.k8s.rollout:
+        name: web
+        namespace: shop
+        images: {app: "registry.example.com/shop/web:{{ version }}"}
+  rescue:
+    - ansible.builtin.debug:
+        msg: "{{ ansible_failed_result.outcome }}: {{ ansible_failed_result.msg }}"
+
+- name: Go back to an exact revision
+  nodowntime.k8s.rollout:
+    name: web
+    namespace: shop
+    state: rolled_back
+    to_revision: 3
+
+- name: Is the current rollout finished? (fails if it has failed)
+  nodowntime.k8s.rollout:
+    name: web
+    namespace: shop
+    state: status
+    wait_timeout: 300
+
+- name: Set the connection once for the whole group
+  module_defaults:
+    group/nodowntime.k8s.k8s:
+      kubeconfig: /etc/deploy/kubeconfig
+      context: prod
+  block:
+    - nodowntime.k8s.rollout:
+        name: web
+        namespace: shop
+        state: restarted
+"""
+
+RETURN = r"""
+outcome:
+  description:
+    - V(complete) when this task changed the Deployment and (with O(wait)) the rollout finished.
+    - V(unchanged) when nothing needed to change (and, with O(wait), the current rollout is complete).
+    - V(rolled_back) after an undo, asked for or done by O(rollback_on_failure); in the second case the task fails.
+    - V(failed) when the rollout failed and was not (or could not be) rolled back.
+  returned: always
+  type: str
+  sample: complete
+reason:
+  description:
+    - Why the rollout failed or is not finished, as a CamelCase word for playbooks, for example
+      C(ProgressDeadlineExceeded), C(CrashLoopBackOff), C(ErrImagePull), C(ImagePullBackOff),
+      C(CreateContainerConfigError), C(TooManyRestarts), C(WaitTimeout), C(DeploymentPaused),
+      C(Invalid), C(Refused), C(NotFound), C(Progressing). Null on success.
+  returned: always
+  type: str
+  sample: CrashLoopBackOff
+message:
+  description: The verdict in one sentence, in kubectl's words where kubectl has some.
+  returned: always
+  type: str
+  sample: deployment "web" successfully rolled out
+revision:
+  description: The Deployment's revision (C(deployment.kubernetes.io/revision)) when the task ended.
+  returned: always
+  type: int
+  sample: 4
+previous_revision:
+  description: The revision that served before this task.
+  returned: always
+  type: int
+  sample: 3
+duration_seconds:
+  description: How long the task took.
+  returned: always
+  type: float
+  sample: 12.43
+timeline:
+  description: What the task did and saw, in order, with seconds since it started.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    elapsed:
+      description: Seconds since the task started.
+      type: float
+    monotonic:
+      description: The host's monotonic clock at that moment, to line up with other measurements.
+      type: float
+    message:
+      description: What happened.
+      type: str
+  sample:
+    - {elapsed: 0.031, monotonic: 5123.4, message: "deployment 'web' updated"}
+    - {elapsed: 0.05, monotonic: 5123.42, message: 'Waiting for deployment "web" rollout to finish: 0 out of 3 new replicas have been updated...'}
+    - {elapsed: 9.8, monotonic: 5133.17, message: 'deployment "web" successfully rolled out'}
+replicas:
+  description: The Deployment's replica counts when the task ended.
+  returned: always
+  type: dict
+  contains:
+    desired:
+      description: spec.replicas.
+      type: int
+    updated:
+      description: Pods of the current template.
+      type: int
+    ready:
+      description: Ready pods.
+      type: int
+    available:
+      description: Pods ready for at least minReadySeconds.
+      type: int
+  sample: {desired: 3, updated: 3, ready: 3, available: 3}
+failing_pods:
+  description: The new pods that made the rollout fail fast, one entry per failing container.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - pod: web-6d9c8f7b5-x2x9q
+      container: app
+      reason: CrashLoopBackOff
+      message: "back-off 10s restarting failed container; last exit code 1 (Error)"
+      restarts: 2
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.nodowntime.k8s.plugins.module_utils import auth
+from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
+from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
+from ansible_collections.nodowntime.k8s.plugins.module_utils.rollout_runner import TaskFailed, run
+from ansible_collections.nodowntime.k8s.plugins.module_utils.timeline import Timeline
+
+ARGUMENT_SPEC = dict(
+    auth.AUTH_ARG_SPEC,
+    name={"type": "str", "required": True},
+    namespace={"type": "str", "required": True},
+    state={"type": "str", "default": "present",
+           "choices": ["present", "status", "rolled_back", "paused", "resumed", "restarted"]},
+    definition={"type": "dict"},
+    images={"type": "dict"},
+    template_patch={"type": "dict"},
+    max_surge={"type": "raw"},
+    max_unavailable={"type": "raw"},
+    min_ready_seconds={"type": "int"},
+    progress_deadline_seconds={"type": "int"},
+    wait={"type": "bool", "default": True},
+    wait_timeout={"type": "int", "default": 600},
+    fail_fast={"type": "bool", "default": True},
+    rollback_on_failure={"type": "bool", "default": True},
+    to_revision={"type": "int"},
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("definition", "template_patch")],
+                           supports_check_mode=True)
+    timeline = Timeline(log=module.log)
+    client = Client.from_module(module)
+    try:
+        result = run(client, module.params, module.check_mode, timeline)
+    except TaskFailed as e:
+        module.fail_json(msg=e.message, **_report(e.result, timeline))
+    except ApiError as e:
+        module.fail_json(msg=e.message, **_report({"outcome": "failed", "reason": e.reason, "message": e.message,
+                                                   "changed": False}, timeline))
+    module.exit_json(**_report(result, timeline))
+
+
+def _report(result, timeline):
+    base = {"outcome": "failed", "reason": None, "message": "", "revision": None, "previous_revision": None,
+            "replicas": {}, "failing_pods": [], "changed": False}
+    return dict(base, **result, timeline=timeline.entries, duration_seconds=round(timeline.elapsed(), 3))
+
+
+if __name__ == "__main__":
+    main()

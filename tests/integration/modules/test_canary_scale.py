@@ -1,0 +1,110 @@
+"""canary_scale on the local cluster: steps 10/25/50/100 under traffic fail no request and match actual_weight."""
+import time
+
+import pytest
+from ansible_run import run_module
+
+from localcluster import workloads
+from localcluster.meter import Meter
+
+TOTAL_ANNOTATION = "nodowntime.k8s/canary-total-replicas"
+# Round robin over the ready pods makes the share nearly exact; the slack covers the proxy's
+# connection-by-connection order over a window of ~150 requests.
+SHARE_TOLERANCE = 10.0
+
+
+def _pair(kube, namespace, stable_replicas, canary_image_version="2", canary_env=None):
+    """web (stable, :1) with stable_replicas pods and web-canary with 0, both behind Service web."""
+    for name, track, version, replicas, env in (("web", "stable", "1", stable_replicas, None),
+                                                ("web-canary", "canary", canary_image_version, 0, canary_env)):
+        # The preStop sleep outlasts the proxy's sync delay, so a pod scaled away drains first.
+        container = workloads.demo_container(version, env=env, pre_stop_seconds=3)
+        if version == "bad":
+            container["image"] = "registry.invalid/web:2"
+        manifest = workloads.deployment(name, container, replicas=replicas, labels={"app": "web", "track": track})
+        kube.apps.create_namespaced_deployment(namespace, manifest)
+        workloads.wait_for(kube.apps.list_namespaced_deployment, name, workloads.deployment_complete, 60,
+                           f"{name} to roll out", namespace=namespace)
+    svc = kube.core.create_namespaced_service(namespace, workloads.node_port_service("web", {"app": "web"}))
+    return f"http://127.0.0.1:{svc.spec.ports[0].node_port}/"
+
+
+def _replicas(kube, namespace):
+    return {name: kube.apps.read_namespaced_deployment(name, namespace).spec.replicas
+            for name in ("web", "web-canary")}
+
+
+def _step(namespace, weight, **extra):
+    return {"namespace": namespace, "stable": "web", "canary": "web-canary", "weight": weight,
+            "wait_timeout": 90, **extra}
+
+
+@pytest.mark.timeout(400)
+def test_canary_steps_under_traffic_fail_no_request_and_match_actual_weight(kube, namespace):
+    url = _pair(kube, namespace, stable_replicas=4)
+    workloads.wait_serving(url, timeout=30)
+    settle = kube.info["settings"]["proxy_sync_delay"] + 1.0
+
+    # Check mode: the counts it would set, nothing changed.
+    before = kube.apps.read_namespaced_deployment("web", namespace).metadata.resource_version
+    result, out = run_module("canary_scale", _step(namespace, 10), check=True, diff=True)
+    assert result["changed"] is True and (result["canary_replicas"], result["stable_replicas"]) == (1, 3), out
+    assert '"replicas": 4' in out and '"replicas": 3' in out  # the diff
+    assert kube.apps.read_namespaced_deployment("web", namespace).metadata.resource_version == before
+    assert _replicas(kube, namespace) == {"web": 4, "web-canary": 0}
+
+    expected = {10: (1, 3, 25.0), 25: (1, 3, 25.0), 50: (2, 2, 50.0), 100: (4, 0, 100.0)}
+    shares = {}
+    with Meter(url, rps=50, max_duration=300) as m:
+        for weight, (canary, stable, actual) in expected.items():
+            result, out = run_module("canary_scale", _step(namespace, weight))
+            assert "FAILED!" not in out, out
+            assert (result["canary_replicas"], result["stable_replicas"]) == (canary, stable)
+            assert result["requested_weight"] == weight and result["actual_weight"] == actual
+            assert result["total_replicas"] == 4
+            assert _replicas(kube, namespace) == {"web": stable, "web-canary": canary}
+            time.sleep(settle)
+            window_start = m.elapsed()
+            time.sleep(3)
+            seen = m.versions_after(window_start)
+            shares[weight] = 100.0 * seen.get("2", 0) / sum(seen.values())
+            assert abs(shares[weight] - actual) <= SHARE_TOLERANCE, (weight, seen)
+    s = m.summary
+    assert s["sent"] > 500
+    assert s["failed"] == 0, (s["failed_by_kind"], shares)
+
+    # The total is pinned on the canary, and a repeated step changes nothing.
+    canary = kube.apps.read_namespaced_deployment("web-canary", namespace)
+    assert canary.metadata.annotations[TOTAL_ANNOTATION] == "4"
+    result, out = run_module("canary_scale", _step(namespace, 100))
+    assert result["changed"] is False, out
+
+    # Abort back to 0: stable grows before the canary goes; the total still comes from the annotation.
+    result, out = run_module("canary_scale", _step(namespace, 0))
+    assert (result["canary_replicas"], result["stable_replicas"]) == (0, 4), out
+    assert _replicas(kube, namespace) == {"web": 4, "web-canary": 0}
+
+
+@pytest.mark.timeout(180)
+def test_canary_that_cannot_start_fails_fast_and_stable_keeps_its_pods(kube, namespace):
+    _pair(kube, namespace, stable_replicas=2, canary_image_version="bad")
+    started = time.monotonic()
+    result, out = run_module("canary_scale", _step(namespace, 50, wait_timeout=120))
+    assert "FAILED!" in out
+    assert result["reason"] in ("ErrImagePull", "ImagePullBackOff"), out
+    assert "web-canary" in result["msg"] and result["failing_pods"][0]["container"] == "app"
+    assert time.monotonic() - started < 60  # well before wait_timeout
+    # The canary was scaled up first; stable was never shrunk.
+    assert _replicas(kube, namespace) == {"web": 2, "web-canary": 1}
+
+
+@pytest.mark.timeout(180)
+def test_surge_keeps_stable_and_adds_the_canary_on_top(kube, namespace):
+    _pair(kube, namespace, stable_replicas=2)
+    result, out = run_module("canary_scale", _step(namespace, 50, mode="surge", total_replicas=2))
+    assert (result["canary_replicas"], result["stable_replicas"], result["actual_weight"]) == (1, 2, 33.33), out
+    assert _replicas(kube, namespace) == {"web": 2, "web-canary": 1}
+    result, out = run_module("canary_scale", _step(namespace, 50, mode="surge"))
+    assert result["changed"] is False and result["total_replicas"] == 2, out
+    result, out = run_module("canary_scale", _step(namespace, 101))
+    assert result["msg"] == "weight must be an integer from 0 to 100, got 101", out

@@ -1,0 +1,101 @@
+"""switch_selector on the local cluster: refusals change nothing; blue to green under traffic fails no request."""
+import re
+import time
+
+import pytest
+from ansible_run import run_module
+
+from localcluster import workloads
+from localcluster.meter import Meter
+
+BLUE = {"app": "web", "slot": "blue"}
+GREEN = {"app": "web", "slot": "green"}
+
+
+def _slot(kube, namespace, labels, version, env=None, complete=True):
+    """A Deployment web-<slot> of 2 demo pods; waits until rolled out, or only until both pods exist."""
+    name = f"web-{labels['slot']}"
+    manifest = workloads.deployment(name, workloads.demo_container(version, env=env), replicas=2, labels=labels)
+    kube.apps.create_namespaced_deployment(namespace, manifest)
+    done = workloads.deployment_complete if complete else (lambda d: (d.status.replicas or 0) == 2)
+    workloads.wait_for(kube.apps.list_namespaced_deployment, name, done, 60, f"{name}'s pods", namespace=namespace)
+
+
+def _service(kube, namespace, selector):
+    svc = kube.core.create_namespaced_service(namespace, workloads.node_port_service("web", selector))
+    return f"http://127.0.0.1:{svc.spec.ports[0].node_port}/"
+
+
+def _pods(kube, namespace, labels):
+    selector = ",".join(f"{k}={v}" for k, v in labels.items())
+    return sorted(p.metadata.name for p in kube.core.list_namespaced_pod(namespace, label_selector=selector).items)
+
+
+def _args(namespace, selector, **extra):
+    return {"namespace": namespace, "service": "web", "selector": selector, "wait_timeout": 60, **extra}
+
+
+@pytest.mark.timeout(180)
+def test_refuses_unready_empty_and_unmatched_selectors_and_changes_nothing(kube, namespace):
+    _slot(kube, namespace, BLUE, "1")
+    _slot(kube, namespace, GREEN, "2", env={"FAIL_READINESS": "1"}, complete=False)
+    _service(kube, namespace, BLUE)
+    before = kube.core.read_namespaced_service("web", namespace).metadata.resource_version
+
+    for check in (True, False):
+        result, out = run_module("switch_selector", _args(namespace, GREEN), check=check)
+        assert "FAILED!" in out
+        assert result["msg"] == "refusing to switch web: 0 of 2 pods matching {app: web, slot: green} are ready"
+        assert result["changed"] is False
+
+    result, out = run_module("switch_selector", _args(namespace, {"app": "web", "slot": "purple"}))
+    assert result["msg"] == "refusing to switch web: no pod matches {app: web, slot: purple}", out
+    result, out = run_module("switch_selector", _args(namespace, {}))
+    assert result["msg"].startswith("refusing to switch web: the selector is empty"), out
+
+    svc = kube.core.read_namespaced_service("web", namespace)
+    assert svc.metadata.resource_version == before
+    assert svc.spec.selector == BLUE
+
+
+@pytest.mark.timeout(240)
+def test_blue_to_green_under_traffic_fails_no_request(kube, namespace):
+    _slot(kube, namespace, BLUE, "1")
+    _slot(kube, namespace, GREEN, "2")
+    url = _service(kube, namespace, BLUE)
+    workloads.wait_serving(url, timeout=30)
+    green_pods = _pods(kube, namespace, GREEN)
+    before = kube.core.read_namespaced_service("web", namespace).metadata.resource_version
+
+    # Check mode: the same answer, the patch only as a dry run.
+    result, out = run_module("switch_selector", _args(namespace, GREEN), check=True, diff=True)
+    assert result["changed"] is True and "FAILED!" not in out, out
+    assert result["selector"] == GREEN and result["previous_selector"] == BLUE
+    assert re.search(r'^-\s+"slot": "blue"', out, re.M) and re.search(r'^\+\s+"slot": "green"', out, re.M), out
+    assert kube.core.read_namespaced_service("web", namespace).metadata.resource_version == before
+
+    settle = kube.info["settings"]["proxy_sync_delay"] + 1.0
+    with Meter(url, rps=50, max_duration=60) as m:
+        time.sleep(2)
+        switch, out = run_module("switch_selector", _args(namespace, GREEN), diff=True)
+        switched = m.elapsed()
+        time.sleep(settle + 3)
+    assert switch["changed"] is True and "FAILED!" not in out, out
+    assert switch["previous_selector"] == BLUE and switch["selector"] == GREEN
+    assert switch["ready_endpoints"] == green_pods
+    assert 0 < switch["switch_seconds"] < 30
+
+    s = m.summary
+    assert s["sent"] > 200
+    assert s["failed"] == 0, s["failed_by_kind"]
+    assert set(s["versions"]) == {"1", "2"}
+    # After the proxy's sync delay only green answers.
+    assert set(m.versions_after(switched + settle)) == {"2"}
+
+    # Idempotent: the second run changes nothing and still confirms the endpoints.
+    result, out = run_module("switch_selector", _args(namespace, GREEN))
+    assert result["changed"] is False and result["ready_endpoints"] == green_pods, out
+
+    # Rolling back is the same call with previous_selector.
+    result, out = run_module("switch_selector", _args(namespace, switch["previous_selector"]))
+    assert result["changed"] is True and result["ready_endpoints"] == _pods(kube, namespace, BLUE), out
