@@ -142,7 +142,10 @@ class Client:
         with self._lock:
             streams = list(self._streams)
         for response in streams:
-            response.response.shutdown()
+            try:
+                response.response.shutdown()
+            except OSError:
+                pass  # the watch thread closed it in the meantime: it is already unblocked
 
     # -- plumbing ------------------------------------------------------------------------
 
