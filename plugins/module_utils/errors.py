@@ -16,9 +16,12 @@ Modules catch ApiError and pass .message to fail_json.
 from __future__ import annotations
 
 import json
+import re
 from collections import namedtuple
 
 Request = namedtuple("Request", "verb resource kind namespace name")
+# The authorizer's own words: server-side apply is a patch, but creating through it needs create.
+_DENIED = re.compile(r'cannot ([a-z]+) resource "([^"]+)"(?: in API group "([^"]*)")?')
 
 
 class ApiError(Exception):
@@ -60,7 +63,11 @@ def api_error(status, body, request):
     reason = parsed.get("reason") or {401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
                                       409: "Conflict", 410: "Expired", 422: "Invalid"}.get(status, "")
     if status == 403:
-        message = f"forbidden: needs verb '{request.verb}' on {request.resource} {_where(request)}"
+        verb, resource = request.verb, request.resource
+        denied = _DENIED.search(api_message)
+        if denied:
+            verb, resource = denied.group(1), ".".join(filter(None, denied.group(2, 3)))
+        message = f"forbidden: needs verb '{verb}' on {resource} {_where(request)}"
     elif status == 404:
         message = f"{_object(request)} not found"
         if request.name is None:

@@ -46,3 +46,21 @@ def test_unreachable():
     err = unreachable("https://127.0.0.1:6443", "Connection refused", PATCH_WEB)
     assert err.unreachable and err.message == (
         "cannot reach the API server at https://127.0.0.1:6443 to patch deployments.apps: Connection refused")
+
+
+def test_forbidden_names_the_verb_the_authorizer_denied():
+    # Server-side apply is a PATCH, but when it creates the object the API server checks create.
+    body = status(
+        403,
+        "Forbidden",
+        'deployments.apps "web" is forbidden: User "ci" cannot create resource "deployments" in API group "apps" '
+        'in the namespace "shop"',
+    )
+    err = api_error(403, body, PATCH_WEB)
+    assert err.message.startswith("forbidden: needs verb 'create' on deployments.apps in namespace 'shop'")
+
+
+def test_forbidden_core_resource_from_the_authorizer():
+    body = status(403, "Forbidden", 'pods is forbidden: User "ci" cannot watch resource "pods" in API group ""')
+    err = api_error(403, body, Request("list", "pods", "Pod", "shop", None))
+    assert err.message.startswith("forbidden: needs verb 'watch' on pods in namespace 'shop'")
