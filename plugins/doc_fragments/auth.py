@@ -38,6 +38,7 @@ options:
   validate_certs:
     description:
       - Whether to verify the API server's TLS certificate.
+      - Verification is on unless this is V(false) (or the kubeconfig sets C(insecure-skip-tls-verify)); turning it off draws a warning.
       - Can also be set with E(K8S_AUTH_VALIDATE_CERTS) or E(K8S_AUTH_VERIFY_SSL).
     type: bool
     aliases: [verify_ssl]

@@ -3,9 +3,12 @@
 """How modules authenticate: kubernetes.core's option names and K8S_AUTH_* variables.
 
     AUTH_ARG_SPEC                    merge into a module's argument_spec
+    KubeModule                       the AnsibleModule to build with it: masks a dict kubeconfig's
+                                     credentials from the start, argument errors included
     secret_values(kubeconfig)        strings to add to module.no_log_values
     configuration(params)            -> kubernetes.client.Configuration; raises ConfigError
     impersonation(params)            -> (user, [groups]) for the client's request headers
+    insecure_warning(cfg)            -> the warning to give when TLS verification is off, or None
 
 Same names and variables as kubernetes.core, so existing playbooks, inventories and
 AWX's "Kubernetes / OpenShift API Bearer Token" credential (K8S_AUTH_HOST, K8S_AUTH_API_KEY,
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import base64
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 
 def _env(*names):
@@ -47,6 +50,17 @@ AUTH_ARG_SPEC = {
 
 class ConfigError(Exception):
     pass
+
+
+class KubeModule(AnsibleModule):
+    """An AnsibleModule whose dict kubeconfig is masked as soon as the parameters are read.
+
+    AnsibleModule fails on a bad argument before the module's own code runs, and that failure
+    echoes every parameter (invocation.module_args), the kubeconfig's token and keys included."""
+
+    def _load_params(self):
+        super()._load_params()
+        self.no_log_values.update(secret_values(self.params.get("kubeconfig")))
 
 
 def secret_values(kubeconfig):
@@ -90,6 +104,7 @@ def _load(params, cfg):
 
 
 def configuration(params):
+    import yaml  # the kubernetes client's own dependency
     from kubernetes import client, config
 
     p = {k: params.get(k) for k in AUTH_ARG_SPEC}
@@ -99,11 +114,8 @@ def configuration(params):
     if not self_sufficient:
         try:
             _load(p, cfg)
-        except (config.ConfigException, OSError, TypeError, ValueError) as e:
-            raise ConfigError(
-                f"cannot load Kubernetes credentials ({e}); not running in a cluster, so set kubeconfig "
-                "(a path or a dict), context, or host with api_key, or the K8S_AUTH_* environment variables"
-            ) from None
+        except (config.ConfigException, OSError, TypeError, ValueError, AttributeError, yaml.YAMLError) as e:
+            raise ConfigError(_load_failure(p, e)) from None
     if p["host"]:
         cfg.host = p["host"].rstrip("/")
     if p["api_key"]:
@@ -117,6 +129,35 @@ def configuration(params):
         if p[option] is not None:
             setattr(cfg, attribute, p[option])
     return cfg
+
+
+def _load_failure(p, error):
+    kubeconfig = p["kubeconfig"]
+    if isinstance(kubeconfig, dict):
+        source = "the kubeconfig dict"
+    elif kubeconfig:
+        source = f"kubeconfig {kubeconfig}"
+    elif p["context"]:
+        source = f"context {p['context']!r} of the default kubeconfig"
+    else:
+        return (
+            f"cannot load Kubernetes credentials ({error}); not running in a cluster, so set kubeconfig "
+            "(a path or a dict), context, or host with api_key, or the K8S_AUTH_* environment variables"
+        )
+    return (
+        f"cannot load Kubernetes credentials from {source}: {error}; it must be a kubeconfig "
+        "(YAML with clusters, users, contexts and current-context, or the context option)"
+    )
+
+
+def insecure_warning(cfg):
+    if cfg.verify_ssl:
+        return None
+    return (
+        f"TLS verification is off for {cfg.host} (validate_certs: false or insecure-skip-tls-verify): anyone "
+        "between here and the API server can read the credentials and change what is deployed; "
+        "set ca_cert (or certificate-authority in the kubeconfig) instead"
+    )
 
 
 def impersonation(params):

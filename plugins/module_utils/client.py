@@ -75,6 +75,9 @@ class Client:
             cfg = auth.configuration(module.params)
         except auth.ConfigError as e:
             module.fail_json(msg=str(e))
+        insecure = auth.insecure_warning(cfg)
+        if insecure:
+            module.warn(insecure)
         user, groups = auth.impersonation(module.params)
         return cls(k8s_client.ApiClient(cfg), user, groups)
 

@@ -174,11 +174,9 @@ timeline:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.nodowntime.k8s.plugins.module_utils import canary as math
 from ansible_collections.nodowntime.k8s.plugins.module_utils import rollouts, verdict
-from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC
+from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils.timeline import Timeline
@@ -259,7 +257,7 @@ def apply(client, params, deployments, current, target, total, timeline, dry_run
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = KubeModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     try:
         math.check_step(params["weight"], params["mode"])

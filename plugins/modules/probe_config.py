@@ -197,8 +197,6 @@ duration_seconds:
   type: float
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.nodowntime.k8s.plugins.module_utils import auth, probe_plan, rollouts
 from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict as v
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client, retry_on_conflict
@@ -223,9 +221,9 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                           required_one_of=[("readiness", "liveness", "startup", "pre_stop",
-                                             "termination_grace_period_seconds")])
+    module = auth.KubeModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                             required_one_of=[("readiness", "liveness", "startup", "pre_stop",
+                                               "termination_grace_period_seconds")])
     p = module.params
     timeline = Timeline(log=module.log)
     client = Client.from_module(module)

@@ -280,8 +280,6 @@ failing_pods:
       restarts: 2
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.nodowntime.k8s.plugins.module_utils import auth
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
@@ -310,8 +308,8 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("definition", "template_patch")],
-                           supports_check_mode=True)
+    module = auth.KubeModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("definition", "template_patch")],
+                             supports_check_mode=True)
     timeline = Timeline(log=module.log)
     client = Client.from_module(module)
     try:

@@ -135,10 +135,8 @@ timeline:
   sample: [{elapsed: 0.012, monotonic: 5123.4, message: "patched selector to {app: web, slot: green}"}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict
-from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC
+from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils.selector import (
@@ -203,7 +201,7 @@ def wait_for_endpoints(client, params, ready, old, timeline):
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = KubeModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     try:
         selector = validate(params["service"], params["selector"], params["min_ready"])
