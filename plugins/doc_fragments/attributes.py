@@ -1,6 +1,6 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The attributes every module of the collection declares; a module overrides a support level."""
+
 from __future__ import annotations
 
 

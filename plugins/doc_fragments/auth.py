@@ -1,6 +1,6 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Connection and authentication options, shared by every module (kubernetes.core's names)."""
+
 from __future__ import annotations
 
 
@@ -38,7 +38,8 @@ options:
   validate_certs:
     description:
       - Whether to verify the API server's TLS certificate.
-      - Verification is on unless this is V(false) (or the kubeconfig sets C(insecure-skip-tls-verify)); turning it off draws a warning.
+      - Verification is on unless this is V(false) (or the kubeconfig sets C(insecure-skip-tls-verify));
+        turning it off draws a warning.
       - Can also be set with E(K8S_AUTH_VALIDATE_CERTS) or E(K8S_AUTH_VERIFY_SSL).
     type: bool
     aliases: [verify_ssl]

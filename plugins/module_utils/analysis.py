@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Scoring of an analysis run, with the semantics of an Argo Rollouts AnalysisRun and its web provider.
 
@@ -16,6 +15,7 @@ Failed; inconclusive > inconclusive_limit -> Inconclusive; consecutive errors >
 consecutive_error_limit -> Error; count non-error measurements taken -> Successful.
 Errors do not count towards count: like Argo, an error is retried after the interval.
 """
+
 import json
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils.jmespath_condition import Condition, ConditionError
@@ -80,9 +80,12 @@ def judge_response(conditions, status, text):
 
 class Limits:
     def __init__(self, count=1, failure_limit=0, inconclusive_limit=0, consecutive_error_limit=4):
-        for name, value, least in (("count", count, 1), ("failure_limit", failure_limit, 0),
-                                   ("inconclusive_limit", inconclusive_limit, 0),
-                                   ("consecutive_error_limit", consecutive_error_limit, 0)):
+        for name, value, least in (
+            ("count", count, 1),
+            ("failure_limit", failure_limit, 0),
+            ("inconclusive_limit", inconclusive_limit, 0),
+            ("consecutive_error_limit", consecutive_error_limit, 0),
+        ):
             if not isinstance(value, int) or value < least:
                 raise AnalysisError(f"{name} must be an integer >= {least}, got {value!r}")
         self.count = count
@@ -95,7 +98,7 @@ class Tally:
     """Running counts over the verdicts so far."""
 
     def __init__(self):
-        self.counts = {phase: 0 for phase in PHASES}
+        self.counts = dict.fromkeys(PHASES, 0)
         self.consecutive_errors = 0
 
     def add(self, verdict):
@@ -109,8 +112,7 @@ class Tally:
 
     def summary(self):
         c = self.counts
-        return (f"{c[SUCCESSFUL]} successful, {c[FAILED]} failed, "
-                f"{c[INCONCLUSIVE]} inconclusive, {c[ERROR]} errors")
+        return f"{c[SUCCESSFUL]} successful, {c[FAILED]} failed, {c[INCONCLUSIVE]} inconclusive, {c[ERROR]} errors"
 
 
 def assess(tally, limits):
@@ -121,8 +123,10 @@ def assess(tally, limits):
     if c[INCONCLUSIVE] > limits.inconclusive_limit:
         return INCONCLUSIVE, f"inconclusive ({c[INCONCLUSIVE]}) > inconclusive_limit ({limits.inconclusive_limit})"
     if tally.consecutive_errors > limits.consecutive_error_limit:
-        return ERROR, (f"consecutive errors ({tally.consecutive_errors}) > "
-                       f"consecutive_error_limit ({limits.consecutive_error_limit})")
+        return ERROR, (
+            f"consecutive errors ({tally.consecutive_errors}) > "
+            f"consecutive_error_limit ({limits.consecutive_error_limit})"
+        )
     if tally.measured >= limits.count:
         return SUCCESSFUL, f"count ({limits.count}) reached"
     return None, None
@@ -146,6 +150,9 @@ def run(measure, limits, interval, initial_delay, sleep, now):
         phase, reason = assess(tally, limits)
         if phase:
             last_error = f"; last error: {message}" if phase == ERROR else ""
-            return {"phase": phase, "message": f"{phase}: {reason} ({tally.summary()}){last_error}",
-                    "measurements": measurements}
+            return {
+                "phase": phase,
+                "message": f"{phase}: {reason} ({tally.summary()}){last_error}",
+                "measurements": measurements,
+            }
         sleep(interval)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """How modules authenticate: kubernetes.core's option names and K8S_AUTH_* variables.
 
@@ -14,6 +13,7 @@ Same names and variables as kubernetes.core, so existing playbooks, inventories 
 AWX's "Kubernetes / OpenShift API Bearer Token" credential (K8S_AUTH_HOST, K8S_AUTH_API_KEY,
 K8S_AUTH_VERIFY_SSL, K8S_AUTH_SSL_CA_CERT) work unchanged.
 """
+
 from __future__ import annotations
 
 import base64
@@ -32,15 +32,28 @@ AUTH_ARG_SPEC = {
     "api_key": {"type": "str", "no_log": True, "fallback": _env("K8S_AUTH_API_KEY")},
     "username": {"type": "str", "fallback": _env("K8S_AUTH_USERNAME")},
     "password": {"type": "str", "no_log": True, "fallback": _env("K8S_AUTH_PASSWORD")},
-    "validate_certs": {"type": "bool", "aliases": ["verify_ssl"],
-                       "fallback": _env("K8S_AUTH_VALIDATE_CERTS", "K8S_AUTH_VERIFY_SSL")},
-    "ca_cert": {"type": "path", "aliases": ["ssl_ca_cert"],
-                "fallback": _env("K8S_AUTH_CA_CERT", "K8S_AUTH_SSL_CA_CERT")},
-    "client_cert": {"type": "path", "aliases": ["cert_file"],
-                    "fallback": _env("K8S_AUTH_CLIENT_CERT", "K8S_AUTH_CERT_FILE")},
+    "validate_certs": {
+        "type": "bool",
+        "aliases": ["verify_ssl"],
+        "fallback": _env("K8S_AUTH_VALIDATE_CERTS", "K8S_AUTH_VERIFY_SSL"),
+    },
+    "ca_cert": {
+        "type": "path",
+        "aliases": ["ssl_ca_cert"],
+        "fallback": _env("K8S_AUTH_CA_CERT", "K8S_AUTH_SSL_CA_CERT"),
+    },
+    "client_cert": {
+        "type": "path",
+        "aliases": ["cert_file"],
+        "fallback": _env("K8S_AUTH_CLIENT_CERT", "K8S_AUTH_CERT_FILE"),
+    },
     # A path to the key, not the key itself.
-    "client_key": {"type": "path", "aliases": ["key_file"], "no_log": False,
-                   "fallback": _env("K8S_AUTH_CLIENT_KEY", "K8S_AUTH_KEY_FILE")},
+    "client_key": {
+        "type": "path",
+        "aliases": ["key_file"],
+        "no_log": False,
+        "fallback": _env("K8S_AUTH_CLIENT_KEY", "K8S_AUTH_KEY_FILE"),
+    },
     "proxy": {"type": "str", "fallback": _env("K8S_AUTH_PROXY")},
     "no_proxy": {"type": "str", "fallback": _env("K8S_AUTH_NO_PROXY")},
     "impersonate_user": {"type": "str", "fallback": _env("K8S_AUTH_IMPERSONATE_USER")},
@@ -91,11 +104,9 @@ def _load(params, cfg):
 
     kubeconfig, context = params.get("kubeconfig"), params.get("context")
     if isinstance(kubeconfig, dict):
-        config.load_kube_config_from_dict(kubeconfig, context=context, client_configuration=cfg,
-                                          persist_config=False)
+        config.load_kube_config_from_dict(kubeconfig, context=context, client_configuration=cfg, persist_config=False)
     elif kubeconfig or context:
-        config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg,
-                                persist_config=False)
+        config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg, persist_config=False)
     else:
         try:
             config.load_incluster_config(client_configuration=cfg)
@@ -123,9 +134,14 @@ def configuration(params):
     elif p["username"] and p["password"]:
         basic = base64.b64encode(f"{p['username']}:{p['password']}".encode()).decode()
         cfg.api_key = {"authorization": f"Basic {basic}"}
-    for option, attribute in (("validate_certs", "verify_ssl"), ("ca_cert", "ssl_ca_cert"),
-                              ("client_cert", "cert_file"), ("client_key", "key_file"),
-                              ("proxy", "proxy"), ("no_proxy", "no_proxy")):
+    for option, attribute in (
+        ("validate_certs", "verify_ssl"),
+        ("ca_cert", "ssl_ca_cert"),
+        ("client_cert", "cert_file"),
+        ("client_key", "key_file"),
+        ("proxy", "proxy"),
+        ("no_proxy", "no_proxy"),
+    ):
         if p[option] is not None:
             setattr(cfg, attribute, p[option])
     return cfg

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Replica math for a replica-ratio canary: two Deployments behind one Service.
 
@@ -81,13 +80,14 @@ def resolve_total(requested, annotation, stable_replicas, canary_replicas):
         except ValueError:
             total = 0
         if total < 1:
-            raise CanaryError(f"annotation {TOTAL_ANNOTATION} on the canary must be an integer >= 1, "
-                              f"got {annotation!r}; set total_replicas to repair it")
+            raise CanaryError(
+                f"annotation {TOTAL_ANNOTATION} on the canary must be an integer >= 1, "
+                f"got {annotation!r}; set total_replicas to repair it"
+            )
         return total, "annotation"
     total = stable_replicas + canary_replicas
     if total < 1:
-        raise CanaryError("total_replicas is not set and stable and canary both have 0 replicas; "
-                          "set total_replicas")
+        raise CanaryError("total_replicas is not set and stable and canary both have 0 replicas; set total_replicas")
     return total, "current"
 
 

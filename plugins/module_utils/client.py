@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one layer that talks to the API server.  Objects go in and come out as plain
 dicts in the API's own camelCase, exactly as `kubectl get -o json` shows them.
@@ -28,8 +27,10 @@ dicts in the API's own camelCase, exactly as `kubectl get -o json` shows them.
 Every failure is an errors.ApiError whose .message says what to do.
 Kinds are the ones in resources.KINDS.
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 
@@ -39,6 +40,7 @@ try:
     import urllib3
     from kubernetes import client as k8s_client
     from kubernetes.client.exceptions import ApiException
+
     IMPORT_ERROR = None
 except ImportError as e:  # reported by from_module through missing_required_lib
     IMPORT_ERROR = e
@@ -69,6 +71,7 @@ class Client:
     def from_module(cls, module):
         if IMPORT_ERROR is not None:
             from ansible.module_utils.basic import missing_required_lib
+
             module.fail_json(msg=missing_required_lib("kubernetes"), exception=str(IMPORT_ERROR))
         module.no_log_values.update(auth.secret_values(module.params.get("kubeconfig")))
         try:
@@ -89,8 +92,15 @@ class Client:
     def list(self, kind, namespace, label_selector=None, field_selector=None):
         items, token = [], None
         while True:
-            page = self._json("GET", "list", kind, namespace, query=_query(
-                labelSelector=label_selector, fieldSelector=field_selector, limit=PAGE, **{"continue": token}))
+            page = self._json(
+                "GET",
+                "list",
+                kind,
+                namespace,
+                query=_query(
+                    labelSelector=label_selector, fieldSelector=field_selector, limit=PAGE, **{"continue": token}
+                ),
+            )
             items += page.get("items") or []
             token = page["metadata"].get("continue")
             if not token:
@@ -103,26 +113,53 @@ class Client:
 
     def apply(self, kind, namespace, body, field_manager=FIELD_MANAGER, force=True, dry_run=False):
         name = body["metadata"]["name"]
-        return self._json("PATCH", "patch", kind, namespace, name, body=body, content_type=PATCH_TYPES["apply"],
-                          query=_query(fieldManager=field_manager, force=force, dryRun=dry_run))
+        return self._json(
+            "PATCH",
+            "patch",
+            kind,
+            namespace,
+            name,
+            body=body,
+            content_type=PATCH_TYPES["apply"],
+            query=_query(fieldManager=field_manager, force=force, dryRun=dry_run),
+        )
 
     def patch(self, kind, namespace, name, patch, patch_type="strategic", dry_run=False):
-        return self._json("PATCH", "patch", kind, namespace, name, body=patch, content_type=PATCH_TYPES[patch_type],
-                          query=_query(fieldManager=FIELD_MANAGER, dryRun=dry_run))
+        return self._json(
+            "PATCH",
+            "patch",
+            kind,
+            namespace,
+            name,
+            body=patch,
+            content_type=PATCH_TYPES[patch_type],
+            query=_query(fieldManager=FIELD_MANAGER, dryRun=dry_run),
+        )
 
     def delete(self, kind, namespace, name):
         self._json("DELETE", "delete", kind, namespace, name)
 
-    def watch(self, kind, namespace, resource_version, label_selector=None, field_selector=None,
-              timeout_seconds=60):
-        query = _query(watch=1, resourceVersion=resource_version, allowWatchBookmarks=1,
-                       labelSelector=label_selector, fieldSelector=field_selector,
-                       timeoutSeconds=int(timeout_seconds))
+    def watch(self, kind, namespace, resource_version, label_selector=None, field_selector=None, timeout_seconds=60):
+        query = _query(
+            watch=1,
+            resourceVersion=resource_version,
+            allowWatchBookmarks=1,
+            labelSelector=label_selector,
+            fieldSelector=field_selector,
+            timeoutSeconds=int(timeout_seconds),
+        )
         request = errors.Request("watch", resources.resource(kind), kind, namespace, None)
         # The read timeout outlasts the server's own timeoutSeconds, so it only fires when the
         # connection silently died; the caller then watches again.
-        response = self._send("GET", resources.path(kind, namespace), query, None, None, request,
-                              timeout=(CONNECT_TIMEOUT, timeout_seconds + 15))
+        response = self._send(
+            "GET",
+            resources.path(kind, namespace),
+            query,
+            None,
+            None,
+            request,
+            timeout=(CONNECT_TIMEOUT, timeout_seconds + 15),
+        )
         with self._lock:
             self._streams.add(response)
         try:
@@ -145,17 +182,23 @@ class Client:
         with self._lock:
             streams = list(self._streams)
         for response in streams:
-            try:
+            # OSError: the watch thread closed it in the meantime, so it is already unblocked
+            with contextlib.suppress(OSError):
                 response.response.shutdown()
-            except OSError:
-                pass  # the watch thread closed it in the meantime: it is already unblocked
 
     # -- plumbing ------------------------------------------------------------------------
 
     def _json(self, method, verb, kind, namespace, name=None, query=None, body=None, content_type=None):
         request = errors.Request(verb, resources.resource(kind), kind, namespace, name)
-        response = self._send(method, resources.path(kind, namespace, name), query or [], body, content_type,
-                              request, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        response = self._send(
+            method,
+            resources.path(kind, namespace, name),
+            query or [],
+            body,
+            content_type,
+            request,
+            timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+        )
         data = response.read()
         return json.loads(data) if data else None
 
@@ -163,8 +206,9 @@ class Client:
         headers = {"Accept": "application/json"}
         if content_type:
             headers["Content-Type"] = content_type
-        _, url, headers, body, _ = self.api.param_serialize(method, path, query_params=query, header_params=headers,
-                                                            body=body, auth_settings=["BearerToken"])
+        _method, url, headers, body, _post_params = self.api.param_serialize(
+            method, path, query_params=query, header_params=headers, body=body, auth_settings=["BearerToken"]
+        )
         headers = urllib3.HTTPHeaderDict(headers)
         if self._impersonate_user:
             headers["Impersonate-User"] = self._impersonate_user

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """API failures as messages that say what to do.
 
@@ -13,6 +12,7 @@
 
 Modules catch ApiError and pass .message to fail_json.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,9 +59,17 @@ def api_error(status, body, request):
         parsed = {}
     if not isinstance(parsed, dict):
         parsed = {}
-    api_message = parsed.get("message") or (body.decode(errors="replace") if isinstance(body, bytes) else str(body or ""))
-    reason = parsed.get("reason") or {401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
-                                      409: "Conflict", 410: "Expired", 422: "Invalid"}.get(status, "")
+    api_message = parsed.get("message") or (
+        body.decode(errors="replace") if isinstance(body, bytes) else str(body or "")
+    )
+    reason = parsed.get("reason") or {
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "NotFound",
+        409: "Conflict",
+        410: "Expired",
+        422: "Invalid",
+    }.get(status, "")
     if status == 403:
         verb, resource = request.verb, request.resource
         denied = _DENIED.search(api_message)
@@ -74,13 +82,14 @@ def api_error(status, body, request):
             # A 404 on a collection means the API itself is missing (or the namespace is).
             message = f"{request.resource} {_where(request)} not found: {api_message}"
     elif status == 401:
-        message = ("unauthorized: the API server rejected the credentials; check kubeconfig, context, "
-                   "api_key or the K8S_AUTH_* environment variables")
+        message = (
+            "unauthorized: the API server rejected the credentials; check kubeconfig, context, "
+            "api_key or the K8S_AUTH_* environment variables"
+        )
     elif status == 409 and reason == "AlreadyExists":
         message = f"{_object(request)} already exists"
     elif status == 409:
-        message = (f"conflict: {_object(request)} was changed by someone else while this task ran; "
-                   "run the task again")
+        message = f"conflict: {_object(request)} was changed by someone else while this task ran; run the task again"
     elif status == 422:
         message = f"invalid {request.kind}: {api_message}"
     elif status == 410:
@@ -93,5 +102,6 @@ def api_error(status, body, request):
 
 
 def unreachable(host, cause, request):
-    return ApiError(None, "Unreachable",
-                    f"cannot reach the API server at {host} to {request.verb} {request.resource}: {cause}")
+    return ApiError(
+        None, "Unreachable", f"cannot reach the API server at {host} to {request.verb} {request.resource}: {cause}"
+    )

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """JMESPath conditions: compiled and checked before any request, evaluated strictly after.
 
@@ -6,13 +5,19 @@ A condition must evaluate to true or false.  JMESPath answers null for a missing
 field or a comparison of mismatched types; treating that as false would let a typo
 pass a gate, so it is an error instead (Argo Rollouts likewise wants a bool).
 """
+
 import re
 
-import jmespath
-from jmespath import exceptions as jmespath_errors
-from jmespath.functions import Functions
-
-KNOWN_FUNCTIONS = frozenset(Functions().FUNCTION_TABLE)
+try:
+    import jmespath
+    from jmespath import exceptions as jmespath_errors
+    from jmespath.functions import Functions
+except ImportError as e:  # the analysis module reports it through missing_required_lib
+    JMESPATH_IMPORT_ERROR = e
+    KNOWN_FUNCTIONS = frozenset()
+else:
+    JMESPATH_IMPORT_ERROR = None
+    KNOWN_FUNCTIONS = frozenset(Functions().FUNCTION_TABLE)
 
 
 class ConditionError(ValueError):
@@ -29,12 +34,14 @@ class Condition:
         """True or False for document; ConditionError when it yields anything else or breaks."""
         try:
             result = self._compiled.search(document)
-        except Exception as e:  # jmespath raises TypeError too, e.g. for "x" < `1`
+        except Exception as e:  # noqa: BLE001 - jmespath raises TypeError too, e.g. for "x" < `1`
             raise ConditionError(f"{self.field} {self.expression!r} failed: {e}") from None
         if not isinstance(result, bool):
             shown = "null" if result is None else repr(result)
-            raise ConditionError(f"{self.field} {self.expression!r} gave {shown}, not true or false; "
-                                 f"check the field names and types against the response")
+            raise ConditionError(
+                f"{self.field} {self.expression!r} gave {shown}, not true or false; "
+                f"check the field names and types against the response"
+            )
         return result
 
 
@@ -73,9 +80,11 @@ def _check_functions(field, expression, node):
     if node.get("type") == "function_expression" and node["value"] not in KNOWN_FUNCTIONS:
         name = node["value"]
         position = re.search(rf"(?<![\w@]){re.escape(name)}\s*\(", expression).start()
-        raise ConditionError(f"{field} {expression!r} is not valid JMESPath: unknown function {name}() "
-                             f"at position {position}; "
-                             f"known functions: {', '.join(sorted(KNOWN_FUNCTIONS))}")
+        raise ConditionError(
+            f"{field} {expression!r} is not valid JMESPath: unknown function {name}() "
+            f"at position {position}; "
+            f"known functions: {', '.join(sorted(KNOWN_FUNCTIONS))}"
+        )
     for child in node.get("children", ()):
         if isinstance(child, dict):
             _check_functions(field, expression, child)

@@ -1,9 +1,9 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Label selectors: a LabelSelector object as the query string the list and watch APIs take.
 
-    selector_string({"matchLabels": {"app": "web"}, "matchExpressions": [...]}) -> "app=web,tier in (a,b)"
+selector_string({"matchLabels": {"app": "web"}, "matchExpressions": [...]}) -> "app=web,tier in (a,b)"
 """
+
 from __future__ import annotations
 
 _OPERATORS = {"In": "in", "NotIn": "notin"}

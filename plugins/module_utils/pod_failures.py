@@ -1,16 +1,22 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pods that will not get better by waiting: the reasons to fail a rollout fast.
 
-    failing_pods(pods, restart_threshold=RESTART_THRESHOLD)
-        -> [{"pod", "container", "reason", "message", "restarts"}], one per sick container
-    describe(failure) -> "pod web-7d4-x, container app: CrashLoopBackOff: back-off 10s ..."
+failing_pods(pods, restart_threshold=RESTART_THRESHOLD)
+    -> [{"pod", "container", "reason", "message", "restarts"}], one per sick container
+describe(failure) -> "pod web-7d4-x, container app: CrashLoopBackOff: back-off 10s ..."
 """
+
 from __future__ import annotations
 
 # Waiting reasons the kubelet only leaves by a change to the pod template.
-FAIL_FAST_REASONS = ("CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError",
-                     "CreateContainerError", "InvalidImageName")
+FAIL_FAST_REASONS = (
+    "CrashLoopBackOff",
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "InvalidImageName",
+)
 RESTART_THRESHOLD = 3
 
 
@@ -36,8 +42,13 @@ def _failure(pod, status, restart_threshold):
     else:
         return None
     message = "; ".join(part for part in (message, _last_exit(status)) if part)
-    return {"pod": pod["metadata"]["name"], "container": status.get("name"), "reason": reason,
-            "message": message, "restarts": restarts}
+    return {
+        "pod": pod["metadata"]["name"],
+        "container": status.get("name"),
+        "reason": reason,
+        "message": message,
+        "restarts": restarts,
+    }
 
 
 def failing_pods(pods, restart_threshold=RESTART_THRESHOLD):

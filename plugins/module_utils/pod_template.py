@@ -1,12 +1,12 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Finding containers in a workload's pod template.
 
-    container_index(template, name=None) -> (index, container)
-        name may be omitted only when the pod has exactly one container; otherwise
-        ValueError names the containers there are.
-    container_names(template) -> ["app", "sidecar"]
+container_index(template, name=None) -> (index, container)
+    name may be omitted only when the pod has exactly one container; otherwise
+    ValueError names the containers there are.
+container_names(template) -> ["app", "sidecar"]
 """
+
 from __future__ import annotations
 
 

@@ -1,16 +1,16 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What probe_config has to change on a workload: pure, from the object and the options.
 
-    plan(workload, options) -> Plan(ops, warnings)
-        options: container, readiness, liveness, startup, pre_stop,
-                 termination_grace_period_seconds, state (present | absent)
-        ops       a JSON patch; empty when nothing differs once the API's defaults are
-                  filled in, so a server-defaulted field never shows up as a change
-        warnings  risky settings of the container as it will run
-        raises ValueError with every problem found in the options
-    view(workload, container) -> the managed fields, for --diff
+plan(workload, options) -> Plan(ops, warnings)
+    options: container, readiness, liveness, startup, pre_stop,
+             termination_grace_period_seconds, state (present | absent)
+    ops       a JSON patch; empty when nothing differs once the API's defaults are
+              filled in, so a server-defaulted field never shows up as a change
+    warnings  risky settings of the container as it will run
+    raises ValueError with every problem found in the options
+view(workload, container) -> the managed fields, for --diff
 """
+
 from __future__ import annotations
 
 import copy
@@ -26,9 +26,11 @@ Plan = namedtuple("Plan", "ops warnings")
 
 def view(workload, container_name):
     spec = workload["spec"]["template"]["spec"]
-    _, container = pod_template.container_index(workload["spec"]["template"], container_name)
-    shown = {"container": container["name"],
-             "terminationGracePeriodSeconds": spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE)}
+    _index, container = pod_template.container_index(workload["spec"]["template"], container_name)
+    shown = {
+        "container": container["name"],
+        "terminationGracePeriodSeconds": spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE),
+    }
     for field in PROBE_OPTIONS.values():
         shown[field] = container.get(field)
     shown["preStop"] = (container.get("lifecycle") or {}).get("preStop")
@@ -52,7 +54,9 @@ def _desired(container, pod_spec, options):
     grace = options.get("termination_grace_period_seconds")
     if grace is not None:
         if grace < 0:
-            errors.append(f"termination_grace_period_seconds: Invalid value: {grace}: must be greater than or equal to 0")
+            errors.append(
+                f"termination_grace_period_seconds: Invalid value: {grace}: must be greater than or equal to 0"
+            )
         pod_spec["terminationGracePeriodSeconds"] = grace
     if options.get("pre_stop") is not None:
         try:
@@ -63,8 +67,10 @@ def _desired(container, pod_spec, options):
             limit = pod_spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE)
             seconds = handler.get("sleep", {}).get("seconds")
             if seconds is not None and seconds > limit:
-                errors.append(f"pre_stop: Invalid value: {seconds}: must be non-negative and less than "
-                              f"terminationGracePeriodSeconds ({limit})")
+                errors.append(
+                    f"pre_stop: Invalid value: {seconds}: must be non-negative and less than "
+                    f"terminationGracePeriodSeconds ({limit})"
+                )
             container.setdefault("lifecycle", {})["preStop"] = handler
     if errors:
         raise ValueError("; ".join(errors))
@@ -103,13 +109,21 @@ def plan(workload, options):
             ops.append({"op": "add", "path": f"{base}/lifecycle/preStop", "value": new_stop})
     old_grace = pod_spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE)
     if want_spec.get("terminationGracePeriodSeconds", DEFAULT_GRACE) != old_grace:
-        ops.append({"op": "add", "path": "/spec/template/spec/terminationGracePeriodSeconds",
-                    "value": want_spec["terminationGracePeriodSeconds"]})
+        ops.append(
+            {
+                "op": "add",
+                "path": "/spec/template/spec/terminationGracePeriodSeconds",
+                "value": want_spec["terminationGracePeriodSeconds"],
+            }
+        )
     if ops:
         # Pin the container's position and the version the plan was made from: a concurrent
         # edit then fails the patch (409) instead of landing on the wrong container.
-        ops = [{"op": "replace", "path": "/metadata/resourceVersion", "value": workload["metadata"]["resourceVersion"]},
-               {"op": "test", "path": f"{base}/name", "value": container["name"]}] + ops
+        ops = [
+            {"op": "replace", "path": "/metadata/resourceVersion", "value": workload["metadata"]["resourceVersion"]},
+            {"op": "test", "path": f"{base}/name", "value": container["name"]},
+            *ops,
+        ]
 
     strategy = (workload["spec"].get("strategy") or {}).get("type", "RollingUpdate")
     rolling = workload.get("kind", "Deployment") == "Deployment" and strategy == "RollingUpdate"

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Probes in Kubernetes' own schema: validated before anything is sent, compared as the
 API stores them, and checked for settings that hurt zero-downtime releases.
@@ -13,6 +12,7 @@ periodSeconds 10, timeoutSeconds 1, successThreshold 1, failureThreshold 3, and 
 bound on failureThreshold -- not "periodSeconds defaults to 1, failureThreshold max 3"
 as the guide this project started from says.
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,8 +21,14 @@ import re
 
 DEFAULTS = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3}
 HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
-TIMINGS = ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold",
-           "terminationGracePeriodSeconds")
+TIMINGS = (
+    "initialDelaySeconds",
+    "timeoutSeconds",
+    "periodSeconds",
+    "successThreshold",
+    "failureThreshold",
+    "terminationGracePeriodSeconds",
+)
 FIELDS = HANDLERS + TIMINGS
 # A liveness probe that waits this long usually stands in for a startup probe.
 LONG_INITIAL_DELAY = 30
@@ -51,8 +57,12 @@ def _port_errors(path, port, container, named_ok=True):
         return [f"{path}: Invalid value: {port!r}: must be a port number or an IANA_SVC_NAME"]
     if port not in names:
         known = ", ".join(names) or "none"
-        return [f"{path}: Invalid value: {port!r}: container {container.get('name')!r} has no port named "
-                f"{port!r} (named ports: {known})"]
+        return [
+            (
+                f"{path}: Invalid value: {port!r}: container {container.get('name')!r} has no port named "
+                f"{port!r} (named ports: {known})"
+            )
+        ]
     return []
 
 
@@ -61,8 +71,9 @@ def _handler_errors(path, probe, container):
     if not present:
         return [f"{path}: Required value: must specify a handler type (one of {', '.join(HANDLERS)})"]
     if len(present) > 1:
-        return [f"{path}.{present[1]}: Forbidden: may not specify more than 1 handler type "
-                f"(found {', '.join(present)})"]
+        return [
+            f"{path}.{present[1]}: Forbidden: may not specify more than 1 handler type (found {', '.join(present)})"
+        ]
     handler, spec = present[0], probe[present[0]]
     where = f"{path}.{handler}"
     if not isinstance(spec, dict):
@@ -96,8 +107,10 @@ def validate(field, probe, container):
     if field != "readinessProbe" and probe.get("successThreshold", 1) != 1 and _is_int(probe.get("successThreshold")):
         errors.append(f"{field}.successThreshold: Invalid value: {probe['successThreshold']}: must be 1")
     if field == "readinessProbe" and "terminationGracePeriodSeconds" in probe:
-        errors.append(f"{field}.terminationGracePeriodSeconds: Invalid value: "
-                      f"{probe['terminationGracePeriodSeconds']}: must not be set for readinessProbes")
+        errors.append(
+            f"{field}.terminationGracePeriodSeconds: Invalid value: "
+            f"{probe['terminationGracePeriodSeconds']}: must not be set for readinessProbes"
+        )
     return errors
 
 
@@ -129,8 +142,9 @@ def pre_stop_handler(value):
         return {"exec": {"command": ["/bin/sh", "-c", value]}}
     if isinstance(value, list) and value and all(isinstance(c, str) for c in value):
         return {"exec": {"command": list(value)}}
-    raise ValueError(f"pre_stop: expected seconds to sleep (an integer) or a command (a list or a string), "
-                     f"got {value!r}")
+    raise ValueError(
+        f"pre_stop: expected seconds to sleep (an integer) or a command (a list or a string), got {value!r}"
+    )
 
 
 def risks(container, pod_spec, rolling_update):
@@ -139,24 +153,38 @@ def risks(container, pod_spec, rolling_update):
     readiness, liveness = container.get("readinessProbe"), container.get("livenessProbe")
     found = []
     if liveness and readiness and normalized(liveness) == normalized(readiness):
-        found.append(f"container {name!r}: livenessProbe is identical to readinessProbe, so a slow moment "
-                     "restarts the container instead of only taking it out of rotation; give liveness a "
-                     "cheaper check or a larger failureThreshold")
+        found.append(
+            f"container {name!r}: livenessProbe is identical to readinessProbe, so a slow moment "
+            "restarts the container instead of only taking it out of rotation; give liveness a "
+            "cheaper check or a larger failureThreshold"
+        )
     if liveness and normalized(liveness)["failureThreshold"] == 1:
-        found.append(f"container {name!r}: livenessProbe.failureThreshold is 1, so one failed or slow check "
-                     "restarts the container; 3 (the default) or more rides out a hiccup")
-    if liveness and (liveness.get("initialDelaySeconds") or 0) >= LONG_INITIAL_DELAY and not container.get("startupProbe"):
+        found.append(
+            f"container {name!r}: livenessProbe.failureThreshold is 1, so one failed or slow check "
+            "restarts the container; 3 (the default) or more rides out a hiccup"
+        )
+    if (
+        liveness
+        and (liveness.get("initialDelaySeconds") or 0) >= LONG_INITIAL_DELAY
+        and not container.get("startupProbe")
+    ):
         delay, period = liveness["initialDelaySeconds"], 10
-        found.append(f"container {name!r}: livenessProbe waits initialDelaySeconds {delay} with no startupProbe; "
-                     f"a startupProbe with the same check, periodSeconds {period} and failureThreshold "
-                     f"{math.ceil(delay / period)} allows the same start-up time and lets liveness act at once after")
+        found.append(
+            f"container {name!r}: livenessProbe waits initialDelaySeconds {delay} with no startupProbe; "
+            f"a startupProbe with the same check, periodSeconds {period} and failureThreshold "
+            f"{math.ceil(delay / period)} allows the same start-up time and lets liveness act at once after"
+        )
     if rolling_update and not readiness:
-        found.append(f"container {name!r} has no readinessProbe in a RollingUpdate Deployment: new pods get "
-                     "traffic before they can serve it and old pods are removed too early")
+        found.append(
+            f"container {name!r} has no readinessProbe in a RollingUpdate Deployment: new pods get "
+            "traffic before they can serve it and old pods are removed too early"
+        )
     sleep = (((container.get("lifecycle") or {}).get("preStop") or {}).get("sleep") or {}).get("seconds")
     grace = pod_spec.get("terminationGracePeriodSeconds", 30)
     if sleep is not None and sleep >= grace:
-        found.append(f"container {name!r}: preStop sleeps {sleep}s but terminationGracePeriodSeconds is {grace}, "
-                     "so the container is killed before it can shut down on its own; make the grace period "
-                     "longer than the sleep plus the app's shutdown time")
+        found.append(
+            f"container {name!r}: preStop sleeps {sleep}s but terminationGracePeriodSeconds is {grace}, "
+            "so the container is killed before it can shut down on its own; make the grace period "
+            "longer than the sleep plus the app's shutdown time"
+        )
     return found

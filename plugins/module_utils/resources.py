@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The kinds the collection touches and where they live in the REST API.
 
@@ -9,6 +8,7 @@
 A fixed table instead of discovery: every kind here is a stable built-in, and skipping
 discovery saves a round of requests on every module run.  Add a row to support a kind.
 """
+
 from __future__ import annotations
 
 # kind: (group, version, plural, namespaced)
@@ -28,7 +28,7 @@ KINDS = {
     "Lease": ("coordination.k8s.io", "v1", "leases", True),
 }
 
-API_VERSION = {kind: f"{g}/{v}" if g else v for kind, (g, v, _, _) in KINDS.items()}
+API_VERSION = {kind: f"{g}/{v}" if g else v for kind, (g, v, _plural, _namespaced) in KINDS.items()}
 
 
 def _row(kind):
@@ -39,7 +39,7 @@ def _row(kind):
 
 
 def resource(kind):
-    group, _, plural, _ = _row(kind)
+    group, _version, plural, _namespaced = _row(kind)
     return f"{plural}.{group}" if group else plural
 
 

@@ -1,18 +1,18 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A Deployment's revision history, read from the ReplicaSets it owns, and undo.
 
-    controlled_by(owner, objects)           objects whose controller ownerReference is owner's uid
-    revision(obj)                           int from deployment.kubernetes.io/revision, or None
-    same_template(a, b)                     pod templates equal but for pod-template-hash
-    new_replica_set(deployment, rs_list)    the ReplicaSet running the Deployment's template, or None
-    rollback_target(deployment, rs_list, to_revision=None)
-        the ReplicaSet to go back to: exactly to_revision, else the second-highest revision
-        (kubectl rollout undo); raises RevisionError naming the revisions that exist
-    undo_patch(deployment, rs)
-        a JSON patch restoring rs's template, or None when the template already matches;
-        raises RevisionError on a paused Deployment
+controlled_by(owner, objects)           objects whose controller ownerReference is owner's uid
+revision(obj)                           int from deployment.kubernetes.io/revision, or None
+same_template(a, b)                     pod templates equal but for pod-template-hash
+new_replica_set(deployment, rs_list)    the ReplicaSet running the Deployment's template, or None
+rollback_target(deployment, rs_list, to_revision=None)
+    the ReplicaSet to go back to: exactly to_revision, else the second-highest revision
+    (kubectl rollout undo); raises RevisionError naming the revisions that exist
+undo_patch(deployment, rs)
+    a JSON patch restoring rs's template, or None when the template already matches;
+    raises RevisionError on a paused Deployment
 """
+
 from __future__ import annotations
 
 import copy
@@ -28,9 +28,11 @@ class RevisionError(Exception):
 
 def controlled_by(owner, objects):
     uid = owner["metadata"]["uid"]
-    return [o for o in objects
-            if any(ref.get("controller") and ref.get("uid") == uid
-                   for ref in o["metadata"].get("ownerReferences") or [])]
+    return [
+        o
+        for o in objects
+        if any(ref.get("controller") and ref.get("uid") == uid for ref in o["metadata"].get("ownerReferences") or [])
+    ]
 
 
 def revision(obj):
@@ -74,26 +76,33 @@ def rollback_target(deployment, replica_sets, to_revision=None):
     listed = ", ".join(map(str, known)) or "none"
     if to_revision:
         if to_revision not in by_revision:
-            raise RevisionError(f"unable to find revision {to_revision} of deployment {_name(deployment)!r} "
-                                f"in history; revisions kept: {listed}")
+            raise RevisionError(
+                f"unable to find revision {to_revision} of deployment {_name(deployment)!r} "
+                f"in history; revisions kept: {listed}"
+            )
         return by_revision[to_revision]
     if len(known) < 2:
-        raise RevisionError(f"no rollout history found for deployment {_name(deployment)!r} to go back to "
-                            f"(revisions kept: {listed})")
+        raise RevisionError(
+            f"no rollout history found for deployment {_name(deployment)!r} to go back to (revisions kept: {listed})"
+        )
     return by_revision[known[-2]]
 
 
 def undo_patch(deployment, rs):
     if deployment["spec"].get("paused"):
-        raise RevisionError(f"cannot roll back deployment {_name(deployment)!r}: it is paused; "
-                            "resume it first (state: resumed) and try again")
+        raise RevisionError(
+            f"cannot roll back deployment {_name(deployment)!r}: it is paused; "
+            "resume it first (state: resumed) and try again"
+        )
     if same_template(rs["spec"]["template"], deployment["spec"]["template"]):
         return None
     meta = deployment["metadata"]
     # Replacing resourceVersion with the one the decision was made on turns a concurrent
     # change into a 409 Conflict instead of a silent overwrite.
-    ops = [{"op": "replace", "path": "/metadata/resourceVersion", "value": meta["resourceVersion"]},
-           {"op": "replace", "path": "/spec/template", "value": template_without_hash(rs["spec"]["template"])}]
+    ops = [
+        {"op": "replace", "path": "/metadata/resourceVersion", "value": meta["resourceVersion"]},
+        {"op": "replace", "path": "/spec/template", "value": template_without_hash(rs["spec"]["template"])},
+    ]
     # The Deployment keeps its annotations; only the change-cause follows the template back.
     cause = (rs["metadata"].get("annotations") or {}).get(CHANGE_CAUSE)
     current = meta.get("annotations")

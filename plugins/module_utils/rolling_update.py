@@ -1,13 +1,13 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """maxSurge and maxUnavailable: validated with the API's rules, resolved as the controller does.
 
-    int_or_percent(value, field)  -> int or "N%"; raises ValueError with the API's message
-    validate(max_surge, max_unavailable) -> [API-style error strings]; both zero is refused
-    resolve(max_surge, max_unavailable, replicas) -> (surge, unavailable) pods
-        maxSurge rounds up, maxUnavailable rounds down; if both come out 0, unavailable
-        becomes 1 (the controller's own fallback, so the rollout can still move).
+int_or_percent(value, field)  -> int or "N%"; raises ValueError with the API's message
+validate(max_surge, max_unavailable) -> [API-style error strings]; both zero is refused
+resolve(max_surge, max_unavailable, replicas) -> (surge, unavailable) pods
+    maxSurge rounds up, maxUnavailable rounds down; if both come out 0, unavailable
+    becomes 1 (the controller's own fallback, so the rollout can still move).
 """
+
 from __future__ import annotations
 
 import math
@@ -15,8 +15,10 @@ import re
 
 FIELD = "spec.strategy.rollingUpdate."
 _PERCENT = re.compile(r"^[0-9]+%$")
-_PERCENT_MSG = ("a valid percent string must be a numeric string followed by an ending '%' "
-                "(e.g. '1%' or '93%', regex used for validation is '[0-9]+%')")
+_PERCENT_MSG = (
+    "a valid percent string must be a numeric string followed by an ending '%' "
+    "(e.g. '1%' or '93%', regex used for validation is '[0-9]+%')"
+)
 
 
 def _show(value):
@@ -26,7 +28,10 @@ def _show(value):
 def int_or_percent(value, field):
     """Ansible often hands numbers over as strings; "3" means 3, as a user would expect."""
     if isinstance(value, bool):
-        raise ValueError(f"{FIELD}{field}: Invalid value: {value}: must be an integer or percentage (e.g. '5%')")
+        # Not TypeError: callers report every invalid field as ValueError, with the API's message.
+        raise ValueError(  # noqa: TRY004
+            f"{FIELD}{field}: Invalid value: {value}: must be an integer or percentage (e.g. '5%')"
+        )
     if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
         value = int(value)
     if isinstance(value, int):
@@ -52,11 +57,14 @@ def validate(max_surge, max_unavailable):
     if errors:
         return errors
     if _amount(parsed["maxUnavailable"]) == 0 and _amount(parsed["maxSurge"]) == 0:
-        errors.append(f"{FIELD}maxUnavailable: Invalid value: {_show(parsed['maxUnavailable'])}: "
-                      "may not be 0 when `maxSurge` is 0")
+        errors.append(
+            f"{FIELD}maxUnavailable: Invalid value: {_show(parsed['maxUnavailable'])}: "
+            "may not be 0 when `maxSurge` is 0"
+        )
     if isinstance(parsed["maxUnavailable"], str) and _amount(parsed["maxUnavailable"]) > 100:
-        errors.append(f"{FIELD}maxUnavailable: Invalid value: {_show(parsed['maxUnavailable'])}: "
-                      "must not be greater than 100%")
+        errors.append(
+            f"{FIELD}maxUnavailable: Invalid value: {_show(parsed['maxUnavailable'])}: must not be greater than 100%"
+        )
     return errors
 
 

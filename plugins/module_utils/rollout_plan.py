@@ -1,16 +1,16 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the rollout module sends: pure functions from its options (and the current object).
 
-    check(options, current) -> [errors]; everything that can be known before the first write
-    manifest(options)       -> the Deployment for server-side apply (definition with images and
-                               strategy options folded in)
-    change_patch(options, current) -> a strategic-merge patch for images, template_patch and
-                               the strategy options; {} when none is set
-    restart_patch(now)      -> the patch kubectl rollout restart sends
-    replicas(deployment)    -> {desired, updated, ready, available}
-    spec_changed(before, after) -> whether the API's answer differs where a rollout is concerned
+check(options, current) -> [errors]; everything that can be known before the first write
+manifest(options)       -> the Deployment for server-side apply (definition with images and
+                           strategy options folded in)
+change_patch(options, current) -> a strategic-merge patch for images, template_patch and
+                           the strategy options; {} when none is set
+restart_patch(now)      -> the patch kubectl rollout restart sends
+replicas(deployment)    -> {desired, updated, ready, available}
+spec_changed(before, after) -> whether the API's answer differs where a rollout is concerned
 """
+
 from __future__ import annotations
 
 import copy
@@ -31,12 +31,17 @@ def _int_or_percent(value, field):
 def _strategy(options):
     """The strategy fields the options set, in API form; ValueError for a malformed value."""
     spec = {}
-    rolling = {k: _int_or_percent(options.get(o), k)
-               for o, k in (("max_surge", "maxSurge"), ("max_unavailable", "maxUnavailable"))
-               if options.get(o) is not None}
+    rolling = {
+        k: _int_or_percent(options.get(o), k)
+        for o, k in (("max_surge", "maxSurge"), ("max_unavailable", "maxUnavailable"))
+        if options.get(o) is not None
+    }
     if rolling:
         spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate": rolling}
-    for option, field in (("min_ready_seconds", "minReadySeconds"), ("progress_deadline_seconds", "progressDeadlineSeconds")):
+    for option, field in (
+        ("min_ready_seconds", "minReadySeconds"),
+        ("progress_deadline_seconds", "progressDeadlineSeconds"),
+    ):
         if options.get(option) is not None:
             spec[field] = options[option]
     return spec
@@ -46,14 +51,21 @@ def _effective(options, current_spec):
     """minReadySeconds, progressDeadlineSeconds and the fenceposts as they will be after the change."""
     spec = copy.deepcopy(current_spec or {})
     wanted = _strategy(options)
-    rolling = ((spec.get("strategy") or {}).get("rollingUpdate") or {})
+    rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
     if (spec.get("strategy") or {}).get("type", "RollingUpdate") == "RollingUpdate" or "strategy" in wanted:
-        rolling = {"maxSurge": DEFAULT_SURGE, "maxUnavailable": DEFAULT_UNAVAILABLE, **rolling,
-                   **(wanted.get("strategy") or {}).get("rollingUpdate", {})}
+        rolling = {
+            "maxSurge": DEFAULT_SURGE,
+            "maxUnavailable": DEFAULT_UNAVAILABLE,
+            **rolling,
+            **(wanted.get("strategy") or {}).get("rollingUpdate", {}),
+        }
     else:
         rolling = None
-    return rolling, wanted.get("minReadySeconds", spec.get("minReadySeconds", 0)), \
-        wanted.get("progressDeadlineSeconds", spec.get("progressDeadlineSeconds", 600))
+    return (
+        rolling,
+        wanted.get("minReadySeconds", spec.get("minReadySeconds", 0)),
+        wanted.get("progressDeadlineSeconds", spec.get("progressDeadlineSeconds", 600)),
+    )
 
 
 def check(options, current):
@@ -69,8 +81,10 @@ def check(options, current):
         if problems:
             return errors + problems  # the rest of the checks read the definition
     if current is None and definition is None:
-        errors.append(f"Deployment {options['name']!r} not found in namespace {options['namespace']!r}; "
-                      "pass definition to create it")
+        errors.append(
+            f"Deployment {options['name']!r} not found in namespace {options['namespace']!r}; "
+            "pass definition to create it"
+        )
         return errors
     for image_name, image in (options.get("images") or {}).items():
         if not isinstance(image, str) or not image.strip():
@@ -79,12 +93,14 @@ def check(options, current):
     names = pod_template.container_names(template) + [c["name"] for c in template["spec"].get("initContainers") or []]
     missing = [c for c in options.get("images") or {} if c not in names]
     if missing:
-        errors.append(f"images: no container {', '.join(map(repr, missing))} in the pod template; "
-                      f"its containers are {', '.join(map(repr, names))}")
+        errors.append(
+            f"images: no container {', '.join(map(repr, missing))} in the pod template; "
+            f"its containers are {', '.join(map(repr, names))}"
+        )
     try:
         rolling, min_ready, deadline = _effective(options, (definition or current)["spec"])
     except ValueError as e:
-        return errors + [str(e)]
+        return [*errors, str(e)]
     if rolling is not None:
         errors += rolling_update.validate(rolling["maxSurge"], rolling["maxUnavailable"])
     if min_ready < 0:
@@ -159,15 +175,21 @@ def restart_patch(now):
 
 def replicas(deployment):
     status = (deployment or {}).get("status") or {}
-    return {"desired": ((deployment or {}).get("spec") or {}).get("replicas", 1),
-            "updated": status.get("updatedReplicas", 0), "ready": status.get("readyReplicas", 0),
-            "available": status.get("availableReplicas", 0)}
+    return {
+        "desired": ((deployment or {}).get("spec") or {}).get("replicas", 1),
+        "updated": status.get("updatedReplicas", 0),
+        "ready": status.get("readyReplicas", 0),
+        "available": status.get("availableReplicas", 0),
+    }
 
 
 def _own_metadata(obj):
     # The controller writes deployment.kubernetes.io/* annotations at any moment; they are not ours.
-    annotations = {k: v for k, v in (obj["metadata"].get("annotations") or {}).items()
-                   if not k.startswith("deployment.kubernetes.io/")}
+    annotations = {
+        k: v
+        for k, v in (obj["metadata"].get("annotations") or {}).items()
+        if not k.startswith("deployment.kubernetes.io/")
+    }
     return obj["metadata"].get("labels") or {}, annotations
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One run of the rollout module: change the Deployment, wait, roll back on failure.
 
@@ -9,6 +8,7 @@ options are the module's parameters.  result carries outcome, reason, message,
 revision, previous_revision, replicas, failing_pods, changed and diff; the module adds
 timeline and duration_seconds.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -37,10 +37,16 @@ def _get_or_none(client, namespace, name):
 
 
 def _result(outcome, message, deployment, previous_revision, changed, reason=None, failing_pods=()):
-    return {"outcome": outcome, "reason": reason, "message": message, "changed": changed,
-            "revision": revisions.revision(deployment) if deployment else None,
-            "previous_revision": previous_revision, "replicas": rollout_plan.replicas(deployment),
-            "failing_pods": list(failing_pods)}
+    return {
+        "outcome": outcome,
+        "reason": reason,
+        "message": message,
+        "changed": changed,
+        "revision": revisions.revision(deployment) if deployment else None,
+        "previous_revision": previous_revision,
+        "replicas": rollout_plan.replicas(deployment),
+        "failing_pods": list(failing_pods),
+    }
 
 
 def _change(client, options, current, check_mode):
@@ -61,8 +67,10 @@ def _change(client, options, current, check_mode):
         target, after, current = rollouts.undo(client, ns, name, options.get("to_revision"), dry_run=check_mode)
         return (after, f"rolled back to revision {revisions.revision(target)}") if after else (current, None)
     if paused and options["wait"]:
-        raise ValueError(f"deployment {name!r} is paused, so its rollout would never progress; resume it "
-                         "(state: resumed) or set wait: false to stage changes while it is paused")
+        raise ValueError(
+            f"deployment {name!r} is paused, so its rollout would never progress; resume it "
+            "(state: resumed) or set wait: false to stage changes while it is paused"
+        )
     if options.get("definition") is not None:
         after = client.apply(KIND, ns, rollout_plan.manifest(options), dry_run=check_mode)
     else:
@@ -79,8 +87,10 @@ def run(client, options, check_mode, timeline):
     ns, name, state = options["namespace"], options["name"], options["state"]
     current = _get_or_none(client, ns, name)
     if current is None and state != "present":
-        raise TaskFailed(f"Deployment {name!r} not found in namespace {ns!r}",
-                         _result("failed", "", None, None, False, reason="NotFound"))
+        raise TaskFailed(
+            f"Deployment {name!r} not found in namespace {ns!r}",
+            _result("failed", "", None, None, False, reason="NotFound"),
+        )
     errors = rollout_plan.check(options, current)
     if errors:
         raise TaskFailed("; ".join(errors), _result("failed", "", current, None, False, reason="Invalid"))
@@ -96,12 +106,19 @@ def run(client, options, check_mode, timeline):
 
     if state != "status" and (check_mode or state == "paused" or not options["wait"]):
         outcome = "complete" if changed else "unchanged"
-        note = "dry run: nothing was changed" if check_mode else "not waiting (wait: false)" if changed else "no change needed"
+        note = (
+            "dry run: nothing was changed"
+            if check_mode
+            else "not waiting (wait: false)"
+            if changed
+            else "no change needed"
+        )
         return dict(_result(outcome, note, after, previous, changed), diff=diff)
 
     if options["wait"]:
-        verdict, state_seen = rollouts.wait_for_rollout(client, KIND, after, options["wait_timeout"], timeline,
-                                                        fail_fast=options["fail_fast"])
+        verdict, state_seen = rollouts.wait_for_rollout(
+            client, KIND, after, options["wait_timeout"], timeline, fail_fast=options["fail_fast"]
+        )
         final = (state_seen["owner"] or [after])[0]
     else:
         verdict, final = rollouts.status_now(client, KIND, after), after
@@ -130,15 +147,26 @@ def _roll_back(client, options, verdict, failed_deployment, previous, failed, ti
         return f"{what}; and it could not be rolled back: {e}", failed
     target = revisions.revision(target_rs)
     timeline.add(f"rolling back to revision {target}")
-    undone, seen = rollouts.wait_for_rollout(client, KIND, after or live, options["wait_timeout"], timeline,
-                                             fail_fast=options["fail_fast"])
+    undone, seen = rollouts.wait_for_rollout(
+        client, KIND, after or live, options["wait_timeout"], timeline, fail_fast=options["fail_fast"]
+    )
     final = (seen["owner"] or [after or live])[0]
     if undone.state != v.DONE:
         result = dict(failed, message=f"{what}; the rollback to revision {target} did not complete: {undone.message}")
-        return result["message"], dict(result, replicas=rollout_plan.replicas(final), revision=revisions.revision(final))
+        return result["message"], dict(
+            result, replicas=rollout_plan.replicas(final), revision=revisions.revision(final)
+        )
     counts = rollout_plan.replicas(final)
-    message = (f"{what}; rolled back: revision {target} serves again as revision {revisions.revision(final)} "
-               f"({counts['available']}/{counts['desired']} pods available)")
-    result = dict(failed, outcome="rolled_back", message=message, changed=True, revision=revisions.revision(final),
-                  replicas=counts)
+    message = (
+        f"{what}; rolled back: revision {target} serves again as revision {revisions.revision(final)} "
+        f"({counts['available']}/{counts['desired']} pods available)"
+    )
+    result = dict(
+        failed,
+        outcome="rolled_back",
+        message=message,
+        changed=True,
+        revision=revisions.revision(final),
+        replicas=counts,
+    )
     return message, result

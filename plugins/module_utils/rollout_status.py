@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The rollout verdict: pure functions from objects to verdict.Verdict.
 
@@ -19,6 +18,7 @@ Beyond kubectl:
   - a paused Deployment that still has work to do is failed (DeploymentPaused): it
     would otherwise wait forever.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +39,9 @@ def _fail_fast(kind, name, pods, restart_threshold):
         return None
     first = failures[0]
     more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-    return v.failed(first["reason"], f"{kind} {_q(name)} rollout failed: {pod_failures.describe(first)}{more}",
-                    failures)
+    return v.failed(
+        first["reason"], f"{kind} {_q(name)} rollout failed: {pod_failures.describe(first)}{more}", failures
+    )
 
 
 def _condition(status, kind):
@@ -54,8 +55,9 @@ def _observed(obj):
     return obj["metadata"].get("generation", 0) <= (obj.get("status") or {}).get("observedGeneration", 0)
 
 
-def deployment_status(deployment, replica_sets, pods, fail_fast=True,
-                      restart_threshold=pod_failures.RESTART_THRESHOLD, old_pods_gone=True):
+def deployment_status(
+    deployment, replica_sets, pods, fail_fast=True, restart_threshold=pod_failures.RESTART_THRESHOLD, old_pods_gone=True
+):
     name, spec, status = deployment["metadata"]["name"], deployment["spec"], deployment.get("status") or {}
     if not _observed(deployment):
         return v.waiting("Waiting for deployment spec update to be observed...")
@@ -83,22 +85,25 @@ def deployment_status(deployment, replica_sets, pods, fail_fast=True,
         if failure:
             return failure
         if spec.get("paused"):
-            return v.failed("DeploymentPaused", f"deployment {_q(name)} is paused with its rollout unfinished "
-                                                f"({waiting.rstrip('.')}); resume it to continue")
+            return v.failed(
+                "DeploymentPaused",
+                f"deployment {_q(name)} is paused with its rollout unfinished "
+                f"({waiting.rstrip('.')}); resume it to continue",
+            )
         return v.waiting(f"Waiting for deployment {_q(name)} rollout to finish: {waiting}")
 
     if old_pods_gone:
         old_rs = [rs for rs in owned if rs is not new_rs]
         old = sum(len(revisions.controlled_by(rs, pods)) for rs in old_rs)
         if old:
-            return v.waiting(f"Waiting for deployment {_q(name)} rollout to finish: "
-                             f"{old} old pods are still terminating...")
+            return v.waiting(
+                f"Waiting for deployment {_q(name)} rollout to finish: {old} old pods are still terminating..."
+            )
     return v.done(f"deployment {_q(name)} successfully rolled out")
 
 
 def _updated_pods(owner, pods, label, value):
-    return [p for p in revisions.controlled_by(owner, pods)
-            if (p["metadata"].get("labels") or {}).get(label) == value]
+    return [p for p in revisions.controlled_by(owner, pods) if (p["metadata"].get("labels") or {}).get(label) == value]
 
 
 def statefulset_status(statefulset, pods, fail_fast=True, restart_threshold=pod_failures.RESTART_THRESHOLD):
@@ -120,14 +125,20 @@ def statefulset_status(statefulset, pods, fail_fast=True, restart_threshold=pod_
     partition = (strategy.get("rollingUpdate") or {}).get("partition")
     if strategy.get("rollingUpdate") is not None:
         if partition is not None and updated < replicas - partition:
-            return v.waiting(f"Waiting for partitioned roll out to finish: {updated} out of "
-                             f"{replicas - partition} new pods have been updated...")
+            return v.waiting(
+                f"Waiting for partitioned roll out to finish: {updated} out of "
+                f"{replicas - partition} new pods have been updated..."
+            )
         return v.done(f"partitioned roll out complete: {updated} new pods have been updated...")
     if status.get("updateRevision") != status.get("currentRevision"):
-        return v.waiting(f"waiting for statefulset rolling update to complete {updated} pods at revision "
-                         f"{status.get('updateRevision')}...")
-    return v.done(f"statefulset rolling update complete {status.get('currentReplicas', 0)} pods at revision "
-                  f"{status.get('currentRevision')}...")
+        return v.waiting(
+            f"waiting for statefulset rolling update to complete {updated} pods at revision "
+            f"{status.get('updateRevision')}..."
+        )
+    return v.done(
+        f"statefulset rolling update complete {status.get('currentReplicas', 0)} pods at revision "
+        f"{status.get('currentRevision')}..."
+    )
 
 
 def daemonset_status(daemonset, pods, fail_fast=True, restart_threshold=pod_failures.RESTART_THRESHOLD):
@@ -145,9 +156,13 @@ def daemonset_status(daemonset, pods, fail_fast=True, restart_threshold=pod_fail
     desired, updated = status.get("desiredNumberScheduled", 0), status.get("updatedNumberScheduled", 0)
     available = status.get("numberAvailable", 0)
     if updated < desired:
-        return v.waiting(f"Waiting for daemon set {_q(name)} rollout to finish: {updated} out of {desired} "
-                         "new pods have been updated...")
+        return v.waiting(
+            f"Waiting for daemon set {_q(name)} rollout to finish: {updated} out of {desired} "
+            "new pods have been updated..."
+        )
     if available < desired:
-        return v.waiting(f"Waiting for daemon set {_q(name)} rollout to finish: {available} of {desired} "
-                         "updated pods are available...")
+        return v.waiting(
+            f"Waiting for daemon set {_q(name)} rollout to finish: {available} of {desired} "
+            "updated pods are available..."
+        )
     return v.done(f"daemon set {_q(name)} successfully rolled out")

@@ -1,20 +1,20 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Rollout operations against the API: wait with the verdict, read history, undo.
 
-    wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True)
-        -> (verdict, {"owner": [obj], "pods": [...], "replicasets": [...]})
-        kind: Deployment, StatefulSet or DaemonSet; workload: the object (for name,
-        namespace and selector).  Watches the workload, its pods and (Deployments) its
-        ReplicaSets; see rollout_status for the verdict.
-    status_now(client, kind, workload, fail_fast=True) -> the verdict right now, without waiting
-    owned_replica_sets(client, deployment) -> the ReplicaSets it controls (by uid)
-    undo(client, namespace, name, to_revision=None, dry_run=False)
-        -> (target ReplicaSet, patched Deployment or None when the template already matches,
-            the Deployment as read before the patch)
-        reads the Deployment afresh and tries again when the controller wrote in between;
-        raises revisions.RevisionError (nothing to go back to, paused) or ApiError
+wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True)
+    -> (verdict, {"owner": [obj], "pods": [...], "replicasets": [...]})
+    kind: Deployment, StatefulSet or DaemonSet; workload: the object (for name,
+    namespace and selector).  Watches the workload, its pods and (Deployments) its
+    ReplicaSets; see rollout_status for the verdict.
+status_now(client, kind, workload, fail_fast=True) -> the verdict right now, without waiting
+owned_replica_sets(client, deployment) -> the ReplicaSets it controls (by uid)
+undo(client, namespace, name, to_revision=None, dry_run=False)
+    -> (target ReplicaSet, patched Deployment or None when the template already matches,
+        the Deployment as read before the patch)
+    reads the Deployment afresh and tries again when the controller wrote in between;
+    raises revisions.RevisionError (nothing to go back to, paused) or ApiError
 """
+
 from __future__ import annotations
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils import labels, revisions, rollout_status, waiter
@@ -29,8 +29,10 @@ def _selector(workload):
 def _sources(kind, workload):
     meta = workload["metadata"]
     ns, selector = meta["namespace"], _selector(workload)
-    sources = {"owner": waiter.Source(kind, ns, field_selector=f"metadata.name={meta['name']}"),
-               "pods": waiter.Source("Pod", ns, label_selector=selector)}
+    sources = {
+        "owner": waiter.Source(kind, ns, field_selector=f"metadata.name={meta['name']}"),
+        "pods": waiter.Source("Pod", ns, label_selector=selector),
+    }
     if kind == "Deployment":
         sources["replicasets"] = waiter.Source("ReplicaSet", ns, label_selector=selector)
     return sources
@@ -46,23 +48,30 @@ def _evaluator(kind, name, fail_fast):
         if kind == "StatefulSet":
             return rollout_status.statefulset_status(owner, state["pods"], fail_fast=fail_fast)
         return rollout_status.daemonset_status(owner, state["pods"], fail_fast=fail_fast)
+
     return evaluate
 
 
 def wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True):
-    return waiter.wait_until(client, _sources(kind, workload), _evaluator(kind, workload["metadata"]["name"], fail_fast),
-                             timeout, timeline)
+    return waiter.wait_until(
+        client, _sources(kind, workload), _evaluator(kind, workload["metadata"]["name"], fail_fast), timeout, timeline
+    )
 
 
 def status_now(client, kind, workload, fail_fast=True):
-    state = {key: client.list(src.kind, src.namespace, label_selector=src.label_selector,
-                              field_selector=src.field_selector)[0]
-             for key, src in _sources(kind, workload).items()}
+    state = {
+        key: client.list(src.kind, src.namespace, label_selector=src.label_selector, field_selector=src.field_selector)[
+            0
+        ]
+        for key, src in _sources(kind, workload).items()
+    }
     return _evaluator(kind, workload["metadata"]["name"], fail_fast)(state)
 
 
 def owned_replica_sets(client, deployment):
-    items, _ = client.list("ReplicaSet", deployment["metadata"]["namespace"], label_selector=_selector(deployment))
+    items, _resource_version = client.list(
+        "ReplicaSet", deployment["metadata"]["namespace"], label_selector=_selector(deployment)
+    )
     return revisions.controlled_by(deployment, items)
 
 
@@ -74,4 +83,5 @@ def undo(client, namespace, name, to_revision=None, dry_run=False):
         if ops is None:
             return target, None, deployment
         return target, client.patch("Deployment", namespace, name, ops, patch_type="json", dry_run=dry_run), deployment
+
     return retry_on_conflict(attempt)

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The checks around a Service selector switch, on plain API dicts.
 
@@ -8,6 +7,7 @@ matched pods must be ready.  After the patch: the Service's EndpointSlices must 
 every new pod as ready and none of the old ones, which is as far as the API can
 tell that traffic has moved.
 """
+
 import re
 
 # A label value: empty, or up to 63 alphanumerics with - _ . inside (the API's rule).
@@ -29,20 +29,29 @@ def show(selector):
 def validate(service, selector, min_ready):
     """The selector as {str: str}; SwitchRefused naming the field and rule for bad input."""
     if not selector:
-        raise SwitchRefused(f"refusing to switch {service}: the selector is empty, and a Service without "
-                            f"a selector gets no endpoints, so all traffic would stop")
+        raise SwitchRefused(
+            f"refusing to switch {service}: the selector is empty, and a Service without "
+            f"a selector gets no endpoints, so all traffic would stop"
+        )
     clean = {}
     for key, value in selector.items():
         value = "" if value is None else str(value)
-        prefix, _, name = str(key).rpartition("/")
-        if (prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix))) or len(name) > 63 \
-                or not LABEL_NAME.match(name):
-            raise SwitchRefused(f"selector key {key!r} is not a valid label name: an optional DNS-subdomain "
-                                f"prefix and '/', then up to 63 alphanumerics, '-', '_' or '.', "
-                                f"starting and ending alphanumeric")
+        prefix, _slash, name = str(key).rpartition("/")
+        if (
+            (prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)))
+            or len(name) > 63
+            or not LABEL_NAME.match(name)
+        ):
+            raise SwitchRefused(
+                f"selector key {key!r} is not a valid label name: an optional DNS-subdomain "
+                f"prefix and '/', then up to 63 alphanumerics, '-', '_' or '.', "
+                f"starting and ending alphanumeric"
+            )
         if len(value) > 63 or not LABEL_VALUE.match(value):
-            raise SwitchRefused(f"selector value {value!r} for {key} is not a valid label value: up to 63 "
-                                f"alphanumerics, '-', '_' or '.', starting and ending alphanumeric")
+            raise SwitchRefused(
+                f"selector value {value!r} for {key} is not a valid label value: up to 63 "
+                f"alphanumerics, '-', '_' or '.', starting and ending alphanumeric"
+            )
         clean[str(key)] = value
     if min_ready is not None and min_ready < 1:
         raise SwitchRefused(f"min_ready must be >= 1, got {min_ready}")
@@ -80,8 +89,10 @@ def check_ready(service, selector, pods, min_ready=None):
     needed = len(matched) if min_ready is None else min_ready
     if len(ready) < needed:
         rule = "" if min_ready is None else f" (min_ready is {min_ready})"
-        raise SwitchRefused(f"refusing to switch {service}: {len(ready)} of {len(matched)} pods matching "
-                            f"{show(selector)} are ready{rule}")
+        raise SwitchRefused(
+            f"refusing to switch {service}: {len(ready)} of {len(matched)} pods matching "
+            f"{show(selector)} are ready{rule}"
+        )
     return ready
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A task's record of what happened when, returned to the user as `timeline`.
 
@@ -11,6 +10,7 @@ an observer on the same host can line entries up with its own measurements.
 Ansible shows nothing until a task ends, so each entry also goes to log (module.log puts
 it in the managed host's journal) for anyone following a long rollout live.
 """
+
 from __future__ import annotations
 
 import time

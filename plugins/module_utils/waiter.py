@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Wait on the watch API until a pure verdict says done or failed, or a deadline passes.
 
@@ -18,6 +17,7 @@ resourceVersion, re-watch from the last seen version when the stream ends or dro
 list again on 410 Gone.  Nothing ever sleeps to poll; the only pauses are the back-off
 between reconnects while the API server is unreachable.
 """
+
 from __future__ import annotations
 
 import queue
@@ -43,11 +43,12 @@ def wait_until(client, sources, evaluate, timeout, timeline):
     deadline = time.monotonic() + timeout
     events = queue.Queue()
     stop = threading.Event()
-    caches = {key: None for key in sources}
+    caches = dict.fromkeys(sources)
     last = None
     for key, source in sources.items():
-        threading.Thread(target=_follow, args=(client, key, source, events, stop, deadline),
-                         name=f"watch-{key}", daemon=True).start()
+        threading.Thread(
+            target=_follow, args=(client, key, source, events, stop, deadline), name=f"watch-{key}", daemon=True
+        ).start()
     try:
         while True:
             remaining = deadline - time.monotonic()
@@ -115,8 +116,7 @@ def _follow(client, key, source, events, stop, deadline):
                 events.put((key, _SYNC, items))
             started, got_any = time.monotonic(), False
             budget = min(WATCH_SECONDS, max(1, deadline - started + 1))
-            for kind, obj in client.watch(source.kind, source.namespace, version, timeout_seconds=budget,
-                                          **selectors):
+            for kind, obj in client.watch(source.kind, source.namespace, version, timeout_seconds=budget, **selectors):
                 if stop.is_set():
                     return
                 got_any = True

@@ -1,6 +1,6 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One HTTP request for an analysis measurement: the web provider's transport, nothing else."""
+
 import json
 from urllib.parse import urlsplit
 
@@ -34,8 +34,14 @@ class WebRequest:
     def __call__(self):
         """(status, text): status None when there was no HTTP answer, and text says why."""
         try:
-            response = open_url(self.url, data=self.body, headers=self.headers, method=self.method,
-                                timeout=self.timeout, validate_certs=self.validate_certs)
+            response = open_url(
+                self.url,
+                data=self.body,
+                headers=self.headers,
+                method=self.method,
+                timeout=self.timeout,
+                validate_certs=self.validate_certs,
+            )
             return response.status, response.read().decode("utf-8", "replace")
         except Exception as e:  # noqa: BLE001 - every failure to get an answer is one measurement error
             status = getattr(e, "code", None)  # HTTPError: a real answer with a non-2xx status

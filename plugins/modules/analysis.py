@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """nodowntime.k8s.analysis: the gate between release steps."""
 
@@ -7,7 +6,7 @@ DOCUMENTATION = r"""
 module: analysis
 short_description: Gate a release step on HTTP measurements judged by JMESPath conditions
 version_added: 0.1.0
-author: nodowntime maintainers
+author: nodowntime maintainers (@nodowntime)
 description:
   - The counterpart of an Argo Rollouts AnalysisRun with the web provider, without a controller or CRDs,
     and with JMESPath where Argo uses jsonPath.
@@ -85,6 +84,10 @@ options:
     description: How many errors in a row are tolerated; one more and the run is V(Error).
     type: int
     default: 4
+requirements:
+  - jmespath
+extends_documentation_fragment:
+  - nodowntime.k8s.attributes
 attributes:
   check_mode:
     description: Can run in check mode.
@@ -101,6 +104,7 @@ attributes:
   action_group:
     description: Membership in the C(nodowntime.k8s.k8s) action group.
     support: none
+    membership: []
     details: It takes no Kubernetes connection options, so C(module_defaults) for the group do not apply to it.
 notes:
   - The module runs where the task runs (usually the controller or an execution environment), so O(url)
@@ -141,7 +145,8 @@ EXAMPLES = r"""
 
 - name: Promote or abort a canary on the verdict
   block:
-    - nodowntime.k8s.analysis:
+    - name: Measure the canary
+      nodowntime.k8s.analysis:
         url: http://web-canary.shop.svc:8080/metrics
         success_condition: error_rate < `0.01`
       register: gate
@@ -152,7 +157,8 @@ EXAMPLES = r"""
         stable: web
         canary: web-canary
         weight: 0
-    - ansible.builtin.fail:
+    - name: Fail the play with the gate's message
+      ansible.builtin.fail:
         msg: "canary aborted: {{ gate.message }}"
 """
 
@@ -194,28 +200,35 @@ measurements:
 import time
 from datetime import datetime, timezone
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils.analysis import (
-    SUCCESSFUL, AnalysisError, Conditions, Limits, judge_response, run)
+    SUCCESSFUL,
+    AnalysisError,
+    Conditions,
+    Limits,
+    judge_response,
+    run,
+)
+from ansible_collections.nodowntime.k8s.plugins.module_utils.jmespath_condition import JMESPATH_IMPORT_ERROR
 from ansible_collections.nodowntime.k8s.plugins.module_utils.web_request import METHODS, RequestError, WebRequest
 
-ARGUMENT_SPEC = dict(
-    url=dict(type="str", required=True),
-    method=dict(type="str", choices=list(METHODS), default="GET"),
-    headers=dict(type="dict", no_log=True),
-    body=dict(type="raw"),
-    timeout=dict(type="float", default=10),
-    validate_certs=dict(type="bool", default=True),
-    count=dict(type="int", default=1),
-    interval=dict(type="float", default=10),
-    initial_delay=dict(type="float", default=0),
-    success_condition=dict(type="str"),
-    failure_condition=dict(type="str"),
-    failure_limit=dict(type="int", default=0),
-    inconclusive_limit=dict(type="int", default=0),
-    consecutive_error_limit=dict(type="int", default=4),
-)
+ARGUMENT_SPEC = {
+    "url": {"type": "str", "required": True},
+    "method": {"type": "str", "choices": list(METHODS), "default": "GET"},
+    "headers": {"type": "dict", "no_log": True},
+    "body": {"type": "raw"},
+    "timeout": {"type": "float", "default": 10},
+    "validate_certs": {"type": "bool", "default": True},
+    "count": {"type": "int", "default": 1},
+    "interval": {"type": "float", "default": 10},
+    "initial_delay": {"type": "float", "default": 0},
+    "success_condition": {"type": "str"},
+    "failure_condition": {"type": "str"},
+    "failure_limit": {"type": "int", "default": 0},
+    "inconclusive_limit": {"type": "int", "default": 0},
+    "consecutive_error_limit": {"type": "int", "default": 4},
+}
 
 
 def plan(params):
@@ -223,11 +236,13 @@ def plan(params):
     for name in ("interval", "initial_delay"):
         if params[name] < 0:
             raise AnalysisError(f"{name} must be >= 0 seconds, got {params[name]}")
-    request = WebRequest(params["url"], params["method"], params["headers"], params["body"],
-                         params["timeout"], params["validate_certs"])
+    request = WebRequest(
+        params["url"], params["method"], params["headers"], params["body"], params["timeout"], params["validate_certs"]
+    )
     conditions = Conditions(params["success_condition"], params["failure_condition"])
-    limits = Limits(params["count"], params["failure_limit"], params["inconclusive_limit"],
-                    params["consecutive_error_limit"])
+    limits = Limits(
+        params["count"], params["failure_limit"], params["inconclusive_limit"], params["consecutive_error_limit"]
+    )
     return request, conditions, limits
 
 
@@ -237,13 +252,21 @@ def utc_now():
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    if JMESPATH_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("jmespath"), exception=str(JMESPATH_IMPORT_ERROR))
     try:
         request, conditions, limits = plan(module.params)
     except (AnalysisError, RequestError) as e:
         module.fail_json(msg=str(e))
 
-    result = run(lambda: judge_response(conditions, *request()), limits,
-                 module.params["interval"], module.params["initial_delay"], time.sleep, utc_now)
+    result = run(
+        lambda: judge_response(conditions, *request()),
+        limits,
+        module.params["interval"],
+        module.params["initial_delay"],
+        time.sleep,
+        utc_now,
+    )
 
     if result["phase"] != SUCCESSFUL:
         module.fail_json(msg=result["message"], changed=False, **result)

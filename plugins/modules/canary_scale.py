@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """nodowntime.k8s.canary_scale: one step of a replica-ratio canary."""
 
@@ -7,7 +6,7 @@ DOCUMENTATION = r"""
 module: canary_scale
 short_description: Set a canary's share of pods behind a Service by scaling two Deployments, capacity first
 version_added: 0.1.0
-author: nodowntime maintainers
+author: nodowntime maintainers (@nodowntime)
 description:
   - A canary without a mesh, a controller or CRDs. O(stable) and O(canary) are Deployments whose pods the same
     Service selects, so the canary's share of traffic is its share of the ready pods.
@@ -85,36 +84,37 @@ seealso:
 
 EXAMPLES = r"""
 - name: Canary in steps, each gated by analysis; any failure sends all pods back to stable
+  module_defaults:
+    nodowntime.k8s.canary_scale:
+      namespace: shop
+      stable: web
+      canary: web-canary
+    nodowntime.k8s.analysis:
+      url: http://web-canary.shop.svc:8080/metrics
+      count: 3
+      interval: 20
+      success_condition: error_rate < `0.01`
   block:
     - name: 10% of the pods to the canary
-      nodowntime.k8s.canary_scale: &step
-        namespace: shop
-        stable: web
-        canary: web-canary
+      nodowntime.k8s.canary_scale:
         weight: 10
 
     - name: Gate on the canary's error rate
-      nodowntime.k8s.analysis: &gate
-        url: http://web-canary.shop.svc:8080/metrics
-        count: 3
-        interval: 20
-        success_condition: error_rate < `0.01`
+      nodowntime.k8s.analysis:
 
     - name: 50%
       nodowntime.k8s.canary_scale:
-        <<: *step
         weight: 50
 
-    - nodowntime.k8s.analysis: *gate
+    - name: Gate again
+      nodowntime.k8s.analysis:
 
     - name: Promote - every pod runs the canary
       nodowntime.k8s.canary_scale:
-        <<: *step
         weight: 100
   rescue:
     - name: Abort - stable scales back up before the canary goes
       nodowntime.k8s.canary_scale:
-        <<: *step
         weight: 0
 
 - name: Never shrink stable; run 2 canary pods beside 8 stable ones
@@ -183,14 +183,14 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils.timeline import Tim
 
 ARGUMENT_SPEC = dict(
     AUTH_ARG_SPEC,
-    namespace=dict(type="str", required=True),
-    stable=dict(type="str", required=True),
-    canary=dict(type="str", required=True),
-    weight=dict(type="int", required=True),
-    total_replicas=dict(type="int"),
-    mode=dict(type="str", choices=list(math.MODES), default=math.KEEP_TOTAL),
-    wait=dict(type="bool", default=True),
-    wait_timeout=dict(type="int", default=300),
+    namespace={"type": "str", "required": True},
+    stable={"type": "str", "required": True},
+    canary={"type": "str", "required": True},
+    weight={"type": "int", "required": True},
+    total_replicas={"type": "int"},
+    mode={"type": "str", "choices": list(math.MODES), "default": math.KEEP_TOTAL},
+    wait={"type": "bool", "default": True},
+    wait_timeout={"type": "int", "default": 300},
 )
 ROLES = ("canary", "stable")  # canary first: its failures are the ones to see early
 
@@ -208,15 +208,17 @@ def recorded_total(deployments):
 def plan(deployments, params):
     """(current, target, total): replica counts per role and the total to record; CanaryError if impossible."""
     current = {role: deployments[role]["spec"].get("replicas", 1) for role in ROLES}
-    total, _ = math.resolve_total(params["total_replicas"], recorded_total(deployments), current["stable"],
-                                  current["canary"])
+    total, _source = math.resolve_total(
+        params["total_replicas"], recorded_total(deployments), current["stable"], current["canary"]
+    )
     canary, stable = math.split(total, params["weight"], params["mode"])
     return current, {"canary": canary, "stable": stable}, total
 
 
 def state_for_diff(deployments, replicas, total):
-    return {role: {"name": deployments[role]["metadata"]["name"], "replicas": replicas[role]} for role in ROLES} \
-        | {"total_replicas": total}
+    return {role: {"name": deployments[role]["metadata"]["name"], "replicas": replicas[role]} for role in ROLES} | {
+        "total_replicas": total
+    }
 
 
 def wait_for(client, deployments, roles, timeout, timeline):
@@ -224,8 +226,9 @@ def wait_for(client, deployments, roles, timeout, timeline):
     first); StepFailed on a failed verdict or at the shared deadline."""
     deadline = time.monotonic() + timeout
     for role in roles:
-        result, _ = rollouts.wait_for_rollout(client, "Deployment", deployments[role],
-                                              max(1, deadline - time.monotonic()), timeline)
+        result, _state = rollouts.wait_for_rollout(
+            client, "Deployment", deployments[role], max(1, deadline - time.monotonic()), timeline
+        )
         if result.state != verdict.DONE:
             raise StepFailed(result)
 
@@ -273,24 +276,37 @@ def main():
     client = Client.from_module(module)
     timeline = Timeline(log=module.log)
     changed = False
+    report = {}  # filled in before anything can raise StepFailed
     try:
         deployments = {role: client.get("Deployment", params["namespace"], params[role]) for role in ROLES}
         current, target, total = plan(deployments, params)
         recorded = recorded_total(deployments)
         changed = current != target or recorded != str(total)
-        report = dict(stable_replicas=target["stable"], canary_replicas=target["canary"],
-                      requested_weight=params["weight"], total_replicas=total,
-                      actual_weight=math.actual_weight(target["canary"], target["stable"]))
-        diff = {"before": state_for_diff(deployments, current, recorded),
-                "after": state_for_diff(deployments, target, str(total))}
+        report = {
+            "stable_replicas": target["stable"],
+            "canary_replicas": target["canary"],
+            "requested_weight": params["weight"],
+            "total_replicas": total,
+            "actual_weight": math.actual_weight(target["canary"], target["stable"]),
+        }
+        diff = {
+            "before": state_for_diff(deployments, current, recorded),
+            "after": state_for_diff(deployments, target, str(total)),
+        }
         apply(client, params, deployments, current, target, total, timeline, module.check_mode)
     except math.CanaryError as e:
         module.fail_json(msg=str(e), timeline=timeline.entries)
     except ApiError as e:
         module.fail_json(msg=e.message, changed=changed, timeline=timeline.entries)
     except StepFailed as e:
-        module.fail_json(msg=e.result.message, reason=e.result.reason, failing_pods=list(e.result.failing_pods),
-                         changed=changed, timeline=timeline.entries, **report)
+        module.fail_json(
+            msg=e.result.message,
+            reason=e.result.reason,
+            failing_pods=list(e.result.failing_pods),
+            changed=changed,
+            timeline=timeline.entries,
+            **report,
+        )
     module.exit_json(changed=changed, diff=diff, timeline=timeline.entries, **report)
 
 

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
@@ -24,7 +23,7 @@ description:
   - Changing the pod template starts a rollout. With O(wait), it waits for it with the same verdict
     as M(nodowntime.k8s.rollout).
 author:
-  - nodowntime contributors
+  - nodowntime maintainers (@nodowntime)
 extends_documentation_fragment:
   - nodowntime.k8s.auth
   - nodowntime.k8s.attributes
@@ -197,6 +196,7 @@ duration_seconds:
   type: float
 """
 
+
 from ansible_collections.nodowntime.k8s.plugins.module_utils import auth, probe_plan, rollouts
 from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict as v
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client, retry_on_conflict
@@ -221,20 +221,26 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = auth.KubeModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                             required_one_of=[("readiness", "liveness", "startup", "pre_stop",
-                                               "termination_grace_period_seconds")])
+    module = auth.KubeModule(
+        argument_spec=ARGUMENT_SPEC,
+        supports_check_mode=True,
+        required_one_of=[("readiness", "liveness", "startup", "pre_stop", "termination_grace_period_seconds")],
+    )
     p = module.params
     timeline = Timeline(log=module.log)
     client = Client.from_module(module)
     result = {"changed": False, "message": "", "reason": None, "failing_pods": [], "timeline": timeline.entries}
+
     def attempt():
         workload = client.get(p["kind"], p["namespace"], p["name"])
         plan = probe_plan.plan(workload, p)
         if not plan.ops:
             return workload, plan, workload
-        return workload, plan, client.patch(p["kind"], p["namespace"], p["name"], plan.ops, patch_type="json",
-                                            dry_run=module.check_mode)
+        return (
+            workload,
+            plan,
+            client.patch(p["kind"], p["namespace"], p["name"], plan.ops, patch_type="json", dry_run=module.check_mode),
+        )
 
     try:
         try:
@@ -246,13 +252,22 @@ def main():
         if plan.ops:
             timeline.add(f"{p['kind']} {p['name']!r} patched" + (" (dry run)" if module.check_mode else ""))
         container = probe_plan.view(after, p["container"])["container"]
-        result.update(changed=bool(plan.ops), container=container, probes=probe_plan.view(after, container),
-                      diff={"before": probe_plan.view(workload, container), "after": probe_plan.view(after, container)})
+        result.update(
+            changed=bool(plan.ops),
+            container=container,
+            probes=probe_plan.view(after, container),
+            diff={"before": probe_plan.view(workload, container), "after": probe_plan.view(after, container)},
+        )
         if not plan.ops or module.check_mode or not p["wait"]:
-            result["message"] = ("no change needed" if not plan.ops else "dry run: nothing was changed"
-                                 if module.check_mode else "not waiting (wait: false)")
+            result["message"] = (
+                "no change needed"
+                if not plan.ops
+                else "dry run: nothing was changed"
+                if module.check_mode
+                else "not waiting (wait: false)"
+            )
         else:
-            verdict, _ = rollouts.wait_for_rollout(client, p["kind"], after, p["wait_timeout"], timeline)
+            verdict, _state = rollouts.wait_for_rollout(client, p["kind"], after, p["wait_timeout"], timeline)
             result.update(message=verdict.message, reason=verdict.reason, failing_pods=list(verdict.failing_pods))
             if verdict.state != v.DONE:
                 module.fail_json(msg=verdict.message, duration_seconds=round(timeline.elapsed(), 3), **result)

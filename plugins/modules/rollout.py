@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ description:
   - Waiting uses the watch API and never sleep-polls. The result's RV(timeline) records each change it saw.
   - Also reports status, pauses, resumes, restarts and rolls back on request (O(state)).
 author:
-  - nodowntime contributors
+  - nodowntime maintainers (@nodowntime)
 extends_documentation_fragment:
   - nodowntime.k8s.auth
   - nodowntime.k8s.attributes
@@ -65,7 +64,8 @@ options:
   template_patch:
     description:
       - A strategic-merge patch of C(spec.template), in the API's camelCase.
-      - 'For example C({metadata: {annotations: {release: "42"}}}) or C({spec: {containers: [{name: app, env: [...]}]}}).'
+      - 'For example C({metadata: {annotations: {release: "42"}}})
+        or C({spec: {containers: [{name: app, env: [...]}]}}).'
       - Cannot be combined with O(definition).
     type: dict
   max_surge:
@@ -247,7 +247,8 @@ timeline:
       type: str
   sample:
     - {elapsed: 0.031, monotonic: 5123.4, message: "deployment 'web' updated"}
-    - {elapsed: 0.05, monotonic: 5123.42, message: 'Waiting for deployment "web" rollout to finish: 0 out of 3 new replicas have been updated...'}
+    - {elapsed: 0.05, monotonic: 5123.42,
+       message: 'Waiting for deployment "web" rollout to finish: 0 out of 3 new replicas have been updated...'}
     - {elapsed: 9.8, monotonic: 5133.17, message: 'deployment "web" successfully rolled out'}
 replicas:
   description: The Deployment's replica counts when the task ended.
@@ -280,6 +281,7 @@ failing_pods:
       restarts: 2
 """
 
+
 from ansible_collections.nodowntime.k8s.plugins.module_utils import auth
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
@@ -290,8 +292,11 @@ ARGUMENT_SPEC = dict(
     auth.AUTH_ARG_SPEC,
     name={"type": "str", "required": True},
     namespace={"type": "str", "required": True},
-    state={"type": "str", "default": "present",
-           "choices": ["present", "status", "rolled_back", "paused", "resumed", "restarted"]},
+    state={
+        "type": "str",
+        "default": "present",
+        "choices": ["present", "status", "rolled_back", "paused", "resumed", "restarted"],
+    },
     definition={"type": "dict"},
     images={"type": "dict"},
     template_patch={"type": "dict"},
@@ -308,8 +313,9 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = auth.KubeModule(argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("definition", "template_patch")],
-                             supports_check_mode=True)
+    module = auth.KubeModule(
+        argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("definition", "template_patch")], supports_check_mode=True
+    )
     timeline = Timeline(log=module.log)
     client = Client.from_module(module)
     try:
@@ -317,15 +323,25 @@ def main():
     except TaskFailed as e:
         module.fail_json(msg=e.message, **_report(e.result, timeline))
     except ApiError as e:
-        module.fail_json(msg=e.message, **_report({"outcome": "failed", "reason": e.reason, "message": e.message,
-                                                   "changed": False}, timeline))
+        module.fail_json(
+            msg=e.message,
+            **_report({"outcome": "failed", "reason": e.reason, "message": e.message, "changed": False}, timeline),
+        )
     module.exit_json(**_report(result, timeline))
 
 
 def _report(result, timeline):
-    base = {"outcome": "failed", "reason": None, "message": "", "revision": None, "previous_revision": None,
-            "replicas": {}, "failing_pods": [], "changed": False}
-    return dict(base, **result, timeline=timeline.entries, duration_seconds=round(timeline.elapsed(), 3))
+    base = {
+        "outcome": "failed",
+        "reason": None,
+        "message": "",
+        "revision": None,
+        "previous_revision": None,
+        "replicas": {},
+        "failing_pods": [],
+        "changed": False,
+    }
+    return {**base, **result, "timeline": timeline.entries, "duration_seconds": round(timeline.elapsed(), 3)}
 
 
 if __name__ == "__main__":

@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """nodowntime.k8s.switch_selector: the blue/green switch of a Service."""
 
@@ -7,7 +6,7 @@ DOCUMENTATION = r"""
 module: switch_selector
 short_description: Switch a Service's selector to new pods, only when they are ready, and wait until traffic moved
 version_added: 0.1.0
-author: nodowntime maintainers
+author: nodowntime maintainers (@nodowntime)
 description:
   - The blue/green switch, without a mesh, a controller or CRDs. Rolling back is the same call with the
     returned RV(previous_selector).
@@ -135,31 +134,40 @@ timeline:
   sample: [{elapsed: 0.012, monotonic: 5123.4, message: "patched selector to {app: web, slot: green}"}]
 """
 
+
 from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict
 from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
-from ansible_collections.nodowntime.k8s.plugins.module_utils.selector import (
-    SERVICE_NAME_LABEL, SwitchRefused, check_ready, endpoint_pods, ready_matching, show, traffic_moved, validate)
 from ansible_collections.nodowntime.k8s.plugins.module_utils.labels import selector_string
+from ansible_collections.nodowntime.k8s.plugins.module_utils.selector import (
+    SERVICE_NAME_LABEL,
+    SwitchRefused,
+    check_ready,
+    endpoint_pods,
+    ready_matching,
+    show,
+    traffic_moved,
+    validate,
+)
 from ansible_collections.nodowntime.k8s.plugins.module_utils.timeline import Timeline
 from ansible_collections.nodowntime.k8s.plugins.module_utils.waiter import Source, wait_until
 
 ARGUMENT_SPEC = dict(
     AUTH_ARG_SPEC,
-    service=dict(type="str", required=True),
-    namespace=dict(type="str", required=True),
-    selector=dict(type="dict", required=True),
-    min_ready=dict(type="int"),
-    wait=dict(type="bool", default=True),
-    wait_timeout=dict(type="int", default=120),
+    service={"type": "str", "required": True},
+    namespace={"type": "str", "required": True},
+    selector={"type": "dict", "required": True},
+    min_ready={"type": "int"},
+    wait={"type": "bool", "default": True},
+    wait_timeout={"type": "int", "default": 120},
 )
 
 
 def matched_pods(client, namespace, selector):
     if not selector:
         return []
-    pods, _ = client.list("Pod", namespace, label_selector=selector_string({"matchLabels": selector}))
+    pods, _resource_version = client.list("Pod", namespace, label_selector=selector_string({"matchLabels": selector}))
     return pods
 
 
@@ -175,8 +183,11 @@ def plan(client, params, selector):
     else:
         ready = check_ready(name, selector, new_pods, params["min_ready"])
     new_names = {p["metadata"]["name"] for p in new_pods}
-    old = sorted(p["metadata"]["name"] for p in matched_pods(client, namespace, previous)
-                 if p["metadata"]["name"] not in new_names)
+    old = sorted(
+        p["metadata"]["name"]
+        for p in matched_pods(client, namespace, previous)
+        if p["metadata"]["name"] not in new_names
+    )
     return service, previous, ready, old
 
 
@@ -184,13 +195,11 @@ def patch_for(service, previous, selector):
     """A merge patch that replaces the selector whole, guarded by the resourceVersion we checked."""
     replaced = {key: None for key in previous if key not in selector}
     replaced.update(selector)
-    return {"metadata": {"resourceVersion": service["metadata"]["resourceVersion"]},
-            "spec": {"selector": replaced}}
+    return {"metadata": {"resourceVersion": service["metadata"]["resourceVersion"]}, "spec": {"selector": replaced}}
 
 
 def wait_for_endpoints(client, params, ready, old, timeline):
-    source = Source("EndpointSlice", params["namespace"],
-                    label_selector=f"{SERVICE_NAME_LABEL}={params['service']}")
+    source = Source("EndpointSlice", params["namespace"], label_selector=f"{SERVICE_NAME_LABEL}={params['service']}")
 
     def evaluate(state):
         done, message = traffic_moved(state["slices"], ready, old)
@@ -219,28 +228,51 @@ def main():
         changed = previous != selector
         diff = {"before": {"selector": previous}, "after": {"selector": selector}}
         if changed:
-            client.patch("Service", params["namespace"], params["service"], patch_for(service, previous, selector),
-                         patch_type="merge", dry_run=module.check_mode)
+            client.patch(
+                "Service",
+                params["namespace"],
+                params["service"],
+                patch_for(service, previous, selector),
+                patch_type="merge",
+                dry_run=module.check_mode,
+            )
             patched = not module.check_mode
         if module.check_mode:
-            module.exit_json(changed=changed, diff=diff, ready_endpoints=ready, switch_seconds=0.0,
-                             timeline=timeline.entries, **report)
+            module.exit_json(
+                changed=changed,
+                diff=diff,
+                ready_endpoints=ready,
+                switch_seconds=0.0,
+                timeline=timeline.entries,
+                **report,
+            )
             timeline.add(f"patched selector of {params['service']} from {show(previous)} to {show(selector)}")
         patched_at = timeline.elapsed()
         switch_seconds = 0.0
         if params["wait"]:
             result, ready = wait_for_endpoints(client, params, ready, old, timeline)
             if result.state != verdict.DONE:
-                module.fail_json(msg=f"switched {params['service']} to {show(selector)}, but the endpoints did not "
-                                     f"follow: {result.message}; to roll back, switch to {show(previous)}",
-                                 changed=changed, diff=diff, timeline=timeline.entries, **report)
+                module.fail_json(
+                    msg=f"switched {params['service']} to {show(selector)}, but the endpoints did not "
+                    f"follow: {result.message}; to roll back, switch to {show(previous)}",
+                    changed=changed,
+                    diff=diff,
+                    timeline=timeline.entries,
+                    **report,
+                )
             switch_seconds = round(timeline.elapsed() - patched_at, 3) if changed else 0.0
     except SwitchRefused as e:
         module.fail_json(msg=str(e), changed=False, **report)
     except ApiError as e:
         module.fail_json(msg=e.message, changed=patched, timeline=timeline.entries, **report)
-    module.exit_json(changed=changed, diff=diff, ready_endpoints=ready, switch_seconds=switch_seconds,
-                     timeline=timeline.entries, **report)
+    module.exit_json(
+        changed=changed,
+        diff=diff,
+        ready_endpoints=ready,
+        switch_seconds=switch_seconds,
+        timeline=timeline.entries,
+        **report,
+    )
 
 
 if __name__ == "__main__":

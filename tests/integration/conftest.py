@@ -1,4 +1,5 @@
 """Fixtures for tests on the local cluster: the cluster once per session, a namespace per test."""
+
 import fcntl
 import os
 import re
@@ -56,12 +57,19 @@ def deploy(kube, namespace):
     def _deploy(manifest, service=True, timeout=90):
         name = manifest["metadata"]["name"]
         kube.apps.create_namespaced_deployment(namespace, manifest)
-        workloads.wait_for(kube.apps.list_namespaced_deployment, name, workloads.deployment_complete,
-                           timeout, f"deployment {namespace}/{name} to roll out", namespace=namespace)
+        workloads.wait_for(
+            kube.apps.list_namespaced_deployment,
+            name,
+            workloads.deployment_complete,
+            timeout,
+            f"deployment {namespace}/{name} to roll out",
+            namespace=namespace,
+        )
         if not service:
             return None
         svc = kube.core.create_namespaced_service(
-            namespace, workloads.node_port_service(name, manifest["spec"]["selector"]["matchLabels"]))
+            namespace, workloads.node_port_service(name, manifest["spec"]["selector"]["matchLabels"])
+        )
         url = f"http://127.0.0.1:{svc.spec.ports[0].node_port}/"
         workloads.wait_serving(url, timeout=30)
         return url

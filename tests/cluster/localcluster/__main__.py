@@ -1,4 +1,5 @@
 """`python -m localcluster up|down|status|restart NAME|build`."""
+
 import argparse
 import os
 import subprocess
@@ -42,7 +43,7 @@ def run_with(argv):
     started_here = not cluster.running()
     try:
         cluster.up()
-        return subprocess.run(argv, env=dict(os.environ, KUBECONFIG=paths.ADMIN_KUBECONFIG)).returncode
+        return subprocess.run(argv, env=dict(os.environ, KUBECONFIG=paths.ADMIN_KUBECONFIG), check=False).returncode
     finally:
         if started_here:
             print("stopped: " + ", ".join(cluster.down()), file=sys.stderr)

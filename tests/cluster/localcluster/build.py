@@ -3,6 +3,7 @@
 The cache key covers everything that decides the bytes: go.mod, go.sum, main.go
 and the Go version.  A warm machine finds the binary and skips the build.
 """
+
 import hashlib
 import os
 import shutil
@@ -37,8 +38,9 @@ def _log(msg, started):
 
 
 def _count_packages(env):
-    out = subprocess.run(["go", "list", "-deps", "."], cwd=MODULE_DIR, env=env, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["go", "list", "-deps", "."], cwd=MODULE_DIR, env=env, check=True, capture_output=True, text=True
+    ).stdout
     return len(out.split())
 
 
@@ -57,7 +59,11 @@ def build(force=False):
     partial = target + ".partial"
     proc = subprocess.Popen(
         ["go", "build", "-v", "-trimpath", "-ldflags=-s -w", "-o", partial, "."],
-        cwd=MODULE_DIR, env=env, stderr=subprocess.PIPE, text=True)
+        cwd=MODULE_DIR,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     done = [0]
     lines = []
 

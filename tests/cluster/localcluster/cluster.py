@@ -3,6 +3,8 @@
 Every process is a session leader recorded by pid and start time in .cluster/cluster.json,
 so `down` stops exactly what `up` started and nothing else.
 """
+
+import functools
 import json
 import os
 import random
@@ -31,7 +33,7 @@ def _free_port():
 
 def _free_node_port_range():
     """A NodePort window whose ports are all free on 127.0.0.1, so two checkouts don't collide."""
-    for _ in range(50):
+    for _attempt in range(50):
         base = random.randrange(30000, 32767 - NODE_PORT_SPAN)
         try:
             for port in range(base, base + NODE_PORT_SPAN):
@@ -77,46 +79,86 @@ def command(name, info):
     p, binary = info["ports"], info["binary"]
     if name == "etcd":
         client, peer = f"http://127.0.0.1:{p['etcd']}", f"http://127.0.0.1:{p['etcd_peer']}"
-        return [binary, "etcd", "--name=local", f"--data-dir={paths.state('etcd')}",
-                f"--listen-client-urls={client}", f"--advertise-client-urls={client}",
-                f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
-                f"--initial-cluster=local={peer}",
-                # A throwaway test cluster: fsync latency on a shared disk is not worth paying.
-                "--unsafe-no-fsync=true", "--log-level=warn"], {}
+        return [
+            binary,
+            "etcd",
+            "--name=local",
+            f"--data-dir={paths.state('etcd')}",
+            f"--listen-client-urls={client}",
+            f"--advertise-client-urls={client}",
+            f"--listen-peer-urls={peer}",
+            f"--initial-advertise-peer-urls={peer}",
+            f"--initial-cluster=local={peer}",
+            # A throwaway test cluster: fsync latency on a shared disk is not worth paying.
+            "--unsafe-no-fsync=true",
+            "--log-level=warn",
+        ], {}
     if name == "kube-apiserver":
-        return [binary, "kube-apiserver",
-                f"--etcd-servers=http://127.0.0.1:{p['etcd']}",
-                "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={p['apiserver']}",
-                f"--tls-cert-file={_pki('apiserver.crt')}", f"--tls-private-key-file={_pki('apiserver.key')}",
-                f"--client-ca-file={_pki('ca.crt')}", f"--cert-dir={paths.state('apiserver-certs')}",
-                "--authorization-mode=Node,RBAC",
-                "--service-cluster-ip-range=10.96.0.0/16",
-                f"--service-node-port-range={info['node_port_range'][0]}-{info['node_port_range'][1]}",
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                f"--service-account-key-file={_pki('sa.pub')}",
-                f"--service-account-signing-key-file={_pki('sa.key')}",
-                # The endpoint reconciler would publish 127.0.0.1 for the kubernetes Service,
-                # which EndpointSlices refuse; nothing here dials that Service anyway.
-                "--endpoint-reconciler-type=none",
-                "--profiling=false", "--v=1"], {}
+        return [
+            binary,
+            "kube-apiserver",
+            f"--etcd-servers=http://127.0.0.1:{p['etcd']}",
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            f"--secure-port={p['apiserver']}",
+            f"--tls-cert-file={_pki('apiserver.crt')}",
+            f"--tls-private-key-file={_pki('apiserver.key')}",
+            f"--client-ca-file={_pki('ca.crt')}",
+            f"--cert-dir={paths.state('apiserver-certs')}",
+            "--authorization-mode=Node,RBAC",
+            "--service-cluster-ip-range=10.96.0.0/16",
+            f"--service-node-port-range={info['node_port_range'][0]}-{info['node_port_range'][1]}",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-account-key-file={_pki('sa.pub')}",
+            f"--service-account-signing-key-file={_pki('sa.key')}",
+            # The endpoint reconciler would publish 127.0.0.1 for the kubernetes Service,
+            # which EndpointSlices refuse; nothing here dials that Service anyway.
+            "--endpoint-reconciler-type=none",
+            "--profiling=false",
+            "--v=1",
+        ], {}
     if name in ("kube-controller-manager", "kube-scheduler"):
         kc = _kubeconfig_for(name)
-        argv = [binary, name, f"--kubeconfig={kc}", f"--authentication-kubeconfig={kc}",
-                f"--authorization-kubeconfig={kc}", "--bind-address=127.0.0.1",
-                f"--secure-port={p[name]}", "--leader-elect=false", "--profiling=false", "--v=1"]
+        argv = [
+            binary,
+            name,
+            f"--kubeconfig={kc}",
+            f"--authentication-kubeconfig={kc}",
+            f"--authorization-kubeconfig={kc}",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={p[name]}",
+            "--leader-elect=false",
+            "--profiling=false",
+            "--v=1",
+        ]
         if name == "kube-controller-manager":
             s = info["settings"]
-            argv += [f"--service-account-private-key-file={_pki('sa.key')}",
-                     f"--root-ca-file={_pki('ca.crt')}", "--use-service-account-credentials=true",
-                     f"--cert-dir={paths.state('controller-manager-certs')}",
-                     f"--kube-api-qps={s['controller_qps']}", f"--kube-api-burst={s['controller_burst']}"]
+            argv += [
+                f"--service-account-private-key-file={_pki('sa.key')}",
+                f"--root-ca-file={_pki('ca.crt')}",
+                "--use-service-account-credentials=true",
+                f"--cert-dir={paths.state('controller-manager-certs')}",
+                f"--kube-api-qps={s['controller_qps']}",
+                f"--kube-api-burst={s['controller_burst']}",
+            ]
         return argv, {}
     if name == "node":
-        return _python_module("localcluster.node", "--kubeconfig", _kubeconfig_for("node"),
-                              "--state-dir", paths.NODE_DIR, *info.get("node_args", []))
+        return _python_module(
+            "localcluster.node",
+            "--kubeconfig",
+            _kubeconfig_for("node"),
+            "--state-dir",
+            paths.NODE_DIR,
+            *info.get("node_args", []),
+        )
     if name == "proxy":
-        return _python_module("localcluster.proxy", "--kubeconfig", _kubeconfig_for("proxy"),
-                              "--sync-delay", str(info["settings"]["proxy_sync_delay"]))
+        return _python_module(
+            "localcluster.proxy",
+            "--kubeconfig",
+            _kubeconfig_for("proxy"),
+            "--sync-delay",
+            str(info["settings"]["proxy_sync_delay"]),
+        )
     raise KeyError(name)
 
 
@@ -124,27 +166,38 @@ def _start(name, info):
     argv, extra_env = command(name, info)
     os.makedirs(paths.LOG_DIR, exist_ok=True)
     with open(os.path.join(paths.LOG_DIR, f"{name}.log"), "ab") as log:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                env=dict(os.environ, **extra_env), start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            env=dict(os.environ, **extra_env),
+            start_new_session=True,
+        )
     info["processes"][name] = procs.record(proc.pid)
     _save(info)
 
 
 def _wait_healthy(name, info, timeout=90):
-    p = info["ports"]
-    running = lambda: procs.alive(info["processes"][name])  # noqa: E731
-    if name == "etcd":
-        check = lambda: _ok(health.get("127.0.0.1", p["etcd"], "/health"))  # noqa: E731
-    elif name == "kube-apiserver":
-        tls = health.client_tls(_pki("ca.crt"), _pki("admin.crt"), _pki("admin.key"))
-        check = lambda: _ok(health.get("127.0.0.1", p["apiserver"], "/readyz", tls))  # noqa: E731
-    elif name in ("kube-controller-manager", "kube-scheduler"):
-        check = lambda: _ok(health.get("127.0.0.1", p[name], "/healthz", health.self_signed_tls()))  # noqa: E731
-    elif name == "node":
+    def running():
+        return procs.alive(info["processes"][name])
+
+    if name == "node":
         return _wait_node_ready(timeout, running)
-    else:
-        check = lambda: (True, "")  # noqa: E731  the proxy reports its listeners in its log
-    health.wait_ok(name, check, timeout, running)
+    tls = health.client_tls(_pki("ca.crt"), _pki("admin.crt"), _pki("admin.key")) if name == "kube-apiserver" else None
+    health.wait_ok(name, functools.partial(_check_health, name, info["ports"], tls), timeout, running)
+    return None
+
+
+def _check_health(name, ports, tls):
+    """One look at a component's health endpoint: (healthy, detail)."""
+    if name == "etcd":
+        return _ok(health.get("127.0.0.1", ports["etcd"], "/health"))
+    if name == "kube-apiserver":
+        return _ok(health.get("127.0.0.1", ports["apiserver"], "/readyz", tls))
+    if name in ("kube-controller-manager", "kube-scheduler"):
+        return _ok(health.get("127.0.0.1", ports[name], "/healthz", health.self_signed_tls()))
+    return True, ""  # the proxy reports its listeners in its log
 
 
 def _ok(result):
@@ -159,8 +212,7 @@ def _wait_node_ready(timeout, running):
     deadline = time.monotonic() + timeout
     # Short watch windows, so an agent that dies at start is noticed within seconds.
     while time.monotonic() < deadline and running():
-        for event in watch.Watch().stream(core.list_node, field_selector="metadata.name=local-node",
-                                          timeout_seconds=2):
+        for event in watch.Watch().stream(core.list_node, field_selector="metadata.name=local-node", timeout_seconds=2):
             conditions = event["object"].status.conditions or []
             if any(c.type == "Ready" and c.status == "True" for c in conditions):
                 return
@@ -174,8 +226,7 @@ def _log(msg, started):
 
 def running():
     info = load()
-    return info if info and info["processes"] and all(
-        procs.alive(rec) for rec in info["processes"].values()) else None
+    return info if info and info["processes"] and all(procs.alive(rec) for rec in info["processes"].values()) else None
 
 
 def up(node_args=(), components=ORDER):
@@ -191,8 +242,13 @@ def up(node_args=(), components=ORDER):
     pki.ensure(paths.PKI_DIR)
     info = {
         "binary": binary,
-        "ports": {"etcd": _free_port(), "etcd_peer": _free_port(), "apiserver": _free_port(),
-                  "kube-controller-manager": _free_port(), "kube-scheduler": _free_port()},
+        "ports": {
+            "etcd": _free_port(),
+            "etcd_peer": _free_port(),
+            "apiserver": _free_port(),
+            "kube-controller-manager": _free_port(),
+            "kube-scheduler": _free_port(),
+        },
         "node_port_range": _free_node_port_range(),
         "settings": dict(DEFAULT_SETTINGS),
         "node_args": list(node_args),
@@ -200,8 +256,7 @@ def up(node_args=(), components=ORDER):
     }
     server = f"https://127.0.0.1:{info['ports']['apiserver']}"
     for stem in ("admin", "kube-controller-manager", "kube-scheduler", "node", "proxy"):
-        kubeconfig.write(_kubeconfig_for(stem), server, _pki("ca.crt"), _pki(stem + ".crt"),
-                         _pki(stem + ".key"), stem)
+        kubeconfig.write(_kubeconfig_for(stem), server, _pki("ca.crt"), _pki(stem + ".crt"), _pki(stem + ".key"), stem)
     info["server"] = server
     info["kubeconfig"] = paths.ADMIN_KUBECONFIG
     _save(info)
@@ -234,8 +289,7 @@ def down():
     info = load()
     if not info:
         return []
-    stopped = [name for name in reversed(ORDER)
-               if name in info["processes"] and procs.stop(info["processes"][name])]
+    stopped = [name for name in reversed(ORDER) if name in info["processes"] and procs.stop(info["processes"][name])]
     kill_recorded(paths.NODE_DIR)
     os.remove(paths.CLUSTER_FILE)
     return stopped

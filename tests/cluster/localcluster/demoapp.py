@@ -18,6 +18,7 @@ On SIGTERM: /readyz turns 503 (a draining app is not ready), the app keeps servi
 for SHUTDOWN_DELAY_SECONDS, then closes its listener, finishes the requests in
 flight and exits 0.  One line per lifecycle event goes to stderr.
 """
+
 import json
 import os
 import signal
@@ -136,6 +137,7 @@ class DrainingServer(ThreadingHTTPServer):
 
 def log_at(seconds, message, then=None):
     """Log message after seconds (the moment a timed knob takes effect), then run then()."""
+
     def fire():
         log(message)
         if then:

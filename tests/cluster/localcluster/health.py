@@ -1,4 +1,5 @@
 """Health checks of the control-plane components, over loopback only."""
+
 import http.client
 import ssl
 import time

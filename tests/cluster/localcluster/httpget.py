@@ -6,6 +6,7 @@ Outcomes: "ok" (status 200), "status_<code>" for any other status, or an error k
   timeout  no complete response within the timeout (connect included)
   other    anything else (an unparsable response, an unexpected socket error)
 """
+
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -80,7 +81,7 @@ def _parse(raw):
     if len(parts) < 2 or not parts[0].startswith("HTTP/"):
         raise ValueError(f"not an HTTP status line: {lines[0]!r}")
     for line in lines[1:]:
-        name, _, value = line.partition(":")
+        name, _colon, value = line.partition(":")
         if name.strip().lower() == "content-length" and len(body) < int(value):
             raise _Incomplete(f"closed after {len(body)} of {int(value)} body bytes")
     return int(parts[1]), body

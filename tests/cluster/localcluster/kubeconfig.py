@@ -1,4 +1,5 @@
 """Kubeconfig files for the admin and for each component, pointing at files under .cluster/pki."""
+
 import os
 
 import yaml

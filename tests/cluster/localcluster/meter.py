@@ -13,6 +13,7 @@ CLI:
         [--max-requests N] [--timeout 2] [--json out.json]
 prints the summary as JSON; --json also writes it, with every record, to a file.
 """
+
 import argparse
 import json
 import math
@@ -157,7 +158,9 @@ def _percentile(values, q):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m localcluster.meter", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m localcluster.meter", description=__doc__.split("\n", maxsplit=1)[0]
+    )
     parser.add_argument("--url", required=True, help="http://127.x.y.z:PORT/ (loopback only)")
     parser.add_argument("--rps", type=float, default=50)
     parser.add_argument("--duration", type=float, default=30, help="seconds of sending")
@@ -167,8 +170,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     try:
-        meter = Meter(args.url, rps=args.rps, timeout=args.timeout, max_duration=args.duration,
-                      max_requests=args.max_requests)
+        meter = Meter(
+            args.url, rps=args.rps, timeout=args.timeout, max_duration=args.duration, max_requests=args.max_requests
+        )
     except ValueError as e:  # a bad URL, or one outside 127.0.0.0/8
         parser.error(str(e))
     # Ctrl-C or SIGTERM ends the run early but still prints what was measured.

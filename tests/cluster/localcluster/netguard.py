@@ -1,4 +1,5 @@
 """The network rule, enforced: this cluster's tools connect only inside 127.0.0.0/8."""
+
 import ipaddress
 import socket
 

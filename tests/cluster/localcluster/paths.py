@@ -1,4 +1,5 @@
 """Where a checkout's cluster keeps its state: everything under <repo>/.cluster/."""
+
 import os
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))

@@ -3,6 +3,7 @@
 EC P-256 keys: quick to make, and accepted by every component including the
 service-account token signer.
 """
+
 import datetime
 import ipaddress
 import os
@@ -14,8 +15,13 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 VALIDITY = datetime.timedelta(days=365)
 APISERVER_SANS = (
-    "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-    "kubernetes.default.svc.cluster.local", "127.0.0.1", "10.96.0.1",
+    "localhost",
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+    "127.0.0.1",
+    "10.96.0.1",
 )
 # (file stem, common name, organization) of each client identity; RBAC's bootstrap
 # roles and the Node authorizer know these names.
@@ -30,8 +36,11 @@ CLIENTS = (
 
 def _write_key(path, key):
     with open(path, "wb") as f:
-        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
+        f.write(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
     os.chmod(path, 0o600)
 
 
@@ -48,10 +57,16 @@ def _name(cn, org=None):
 
 
 def _builder(subject, issuer, public_key):
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
-            .public_key(public_key).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + VALIDITY))
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + VALIDITY)
+    )
 
 
 def _sans(names):
@@ -66,9 +81,11 @@ def _sans(names):
 
 def _issue(pki, stem, ca_key, ca_cert, subject, usage, sans=None):
     key = ec.generate_private_key(ec.SECP256R1())
-    b = (_builder(subject, ca_cert.subject, key.public_key())
-         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-         .add_extension(x509.ExtendedKeyUsage([usage]), critical=False))
+    b = (
+        _builder(subject, ca_cert.subject, key.public_key())
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+    )
     if sans:
         b = b.add_extension(_sans(sans), critical=False)
     _write_key(os.path.join(pki, stem + ".key"), key)
@@ -82,22 +99,36 @@ def ensure(pki):
     os.makedirs(pki, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("nodowntime-local-ca")
-    ca_cert = (_builder(ca_name, ca_name, ca_key.public_key())
-               .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-               .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                            content_commitment=False, key_encipherment=False,
-                                            data_encipherment=False, key_agreement=False,
-                                            encipher_only=False, decipher_only=False), critical=True)
-               .sign(ca_key, hashes.SHA256()))
+    ca_cert = (
+        _builder(ca_name, ca_name, ca_key.public_key())
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     _write_key(os.path.join(pki, "ca.key"), ca_key)
     _write_cert(os.path.join(pki, "ca.crt"), ca_cert)
-    _issue(pki, "apiserver", ca_key, ca_cert, _name("kube-apiserver"),
-           ExtendedKeyUsageOID.SERVER_AUTH, APISERVER_SANS)
+    _issue(pki, "apiserver", ca_key, ca_cert, _name("kube-apiserver"), ExtendedKeyUsageOID.SERVER_AUTH, APISERVER_SANS)
     for stem, cn, org in CLIENTS:
         _issue(pki, stem, ca_key, ca_cert, _name(cn, org), ExtendedKeyUsageOID.CLIENT_AUTH)
     sa_key = ec.generate_private_key(ec.SECP256R1())
     _write_key(os.path.join(pki, "sa.key"), sa_key)
     with open(os.path.join(pki, "sa.pub"), "wb") as f:
-        f.write(sa_key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo))
+        f.write(
+            sa_key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
     open(os.path.join(pki, "done"), "w").close()

@@ -3,6 +3,7 @@
 The API refuses loopback addresses in EndpointSlices, so pods are published with a
 pod-CIDR address that nothing ever dials; their processes bind the twin instead.
 """
+
 import ipaddress
 
 POD_CIDR = ipaddress.ip_network("10.244.0.0/16")

@@ -1,4 +1,6 @@
 """Processes known by pid *and* start time, so a recycled pid is never signalled."""
+
+import contextlib
 import os
 import select
 import signal
@@ -51,7 +53,5 @@ def stop(rec, grace=10.0):
 
 def _signal_group(pid, sig):
     # Components are started as session leaders, so their pgid is their pid.
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass

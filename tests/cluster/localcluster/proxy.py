@@ -6,6 +6,7 @@ changes take effect --sync-delay seconds after they are observed.  See proxyrule
 (what goes where), proxysync (the delay), proxyforward (listeners, refusing),
 proxywatch (the API).
 """
+
 import argparse
 import logging
 import signal
@@ -24,13 +25,19 @@ log = logging.getLogger("proxy")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m localcluster.proxy", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m localcluster.proxy", description=__doc__.split("\n", maxsplit=1)[0]
+    )
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--sync-delay", type=float, default=1.0, help="seconds from an observed change to its effect")
     parser.add_argument("--connect-timeout", type=float, default=2.0, help="seconds to reach a backend")
     args = parser.parse_args(argv)
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s.%(msecs)03d proxy: %(message)s", datefmt="%Y-%m-%dT%H:%M:%S")
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.INFO,
+        format="%(asctime)s.%(msecs)03d proxy: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+    )
     logging.getLogger("urllib3").setLevel(logging.ERROR)  # the watch loop logs its own retries, once each
 
     # Blocked before any thread starts, so they all inherit the mask and sigwait below gets the signal.

@@ -12,6 +12,7 @@ that was accepted but whose backend cannot be reached is reset.
 Connections keep flowing when routes change or a listener closes: only new
 connections follow the new routes, like conntrack'd flows under kube-proxy.
 """
+
 import logging
 import selectors
 import socket
@@ -62,7 +63,7 @@ class Forwarder:
 
     def _loop(self):
         while not self._closing:
-            for key, _ in self._selector.select():
+            for key, _mask in self._selector.select():
                 if key.fileobj is self._wake_r:
                     self._wake_r.recv(4096)
                     with self._lock:
@@ -123,7 +124,7 @@ class Forwarder:
         if self._listeners.get(port) is not listener:
             return  # closed by a reconcile earlier in this same round of events
         try:
-            conn, _ = listener.accept()
+            conn, _address = listener.accept()
         except (BlockingIOError, InterruptedError):
             return
         conn.setblocking(True)  # the listener is non-blocking for the selector; the flow is not

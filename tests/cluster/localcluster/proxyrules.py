@@ -3,6 +3,7 @@
 A route says where new connections to one node port go: the ready, non-terminating
 endpoints of that Service port, as loopback twins, in a stable order for round robin.
 """
+
 import logging
 from collections import deque
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ class ClusterState:
     def routes(self):
         """{node_port: Route} for every TCP port with a nodePort of every Service."""
         slices_by_service = {}
-        for (namespace, _), eps in self.objects[SLICES].items():
+        for (namespace, _slice_name), eps in self.objects[SLICES].items():
             service = eps["metadata"].get("labels", {}).get(SERVICE_NAME_LABEL)
             if service:
                 slices_by_service.setdefault((namespace, service), []).append(eps)
@@ -79,8 +80,11 @@ def ready_backends(slices, port_name):
     for eps in slices:
         if eps.get("addressType", "IPv4") != "IPv4":
             continue
-        numbers = [p["port"] for p in eps.get("ports") or []
-                   if (p.get("name") or "") == port_name and p.get("protocol", "TCP") == "TCP" and p.get("port")]
+        numbers = [
+            p["port"]
+            for p in eps.get("ports") or []
+            if (p.get("name") or "") == port_name and p.get("protocol", "TCP") == "TCP" and p.get("port")
+        ]
         if not numbers:
             continue
         for endpoint in eps.get("endpoints") or []:

@@ -5,6 +5,7 @@ That lag models kube-proxy's propagation delay, the race that readiness probes a
 preStop sleeps exist for, so it is kept on purpose.  This class is also the interface
 endpoint sources feed (replace/put/delete), so the proxy is testable without an API.
 """
+
 import threading
 import time
 

@@ -2,6 +2,7 @@
 list's resourceVersion; re-list on 410 Gone, re-watch from the last seen version after
 a disconnect.  Objects stay raw JSON dicts: nothing here needs the client's models.
 """
+
 import json
 import logging
 import random
@@ -38,9 +39,10 @@ class Watcher:
         self._lists = lists
         # Last resourceVersion seen per kind, kept through a dropped watch so the next
         # watch resumes there; None means list first.
-        self.versions = {kind: None for kind in lists}
-        self._threads = [threading.Thread(target=self._run, args=(kind,), name=f"watch-{kind}", daemon=True)
-                         for kind in self._lists]
+        self.versions = dict.fromkeys(lists)
+        self._threads = [
+            threading.Thread(target=self._run, args=(kind,), name=f"watch-{kind}", daemon=True) for kind in self._lists
+        ]
 
     def start(self):
         for thread in self._threads:
@@ -61,7 +63,7 @@ class Watcher:
             except Gone:
                 log.info("%s: resourceVersion %s expired, listing again", kind, self.versions[kind])
                 self.versions[kind] = None
-            except Exception as e:  # a dropped connection, an apiserver restart: retry, never give up
+            except Exception as e:  # noqa: BLE001 - a dropped connection, an apiserver restart: retry, never give up
                 log.warning("%s: %s: %s; retrying in %.1fs", kind, type(e).__name__, e, backoff)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
@@ -77,9 +79,14 @@ class Watcher:
         """Stream events from the last version seen until the server ends the watch."""
         seconds = int(WATCH_SECONDS * random.uniform(1.0, 1.5))
         try:
-            resp = self._lists[kind](watch=True, resource_version=self.versions[kind], allow_watch_bookmarks=True,
-                                     timeout_seconds=seconds, _preload_content=False,
-                                     _request_timeout=(10, seconds + 30))
+            resp = self._lists[kind](
+                watch=True,
+                resource_version=self.versions[kind],
+                allow_watch_bookmarks=True,
+                timeout_seconds=seconds,
+                _preload_content=False,
+                _request_timeout=(10, seconds + 30),
+            )
         except ApiException as e:
             if e.status == 410:
                 raise Gone() from e

@@ -3,6 +3,8 @@
 An EOF is passed on as a half-close (the other direction keeps flowing); a reset or
 error on either side becomes a reset on both.
 """
+
+import contextlib
 import socket
 import struct
 import threading
@@ -13,10 +15,8 @@ _RST_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
 
 def reset(sock):
     """Close sock with a TCP reset rather than a FIN."""
-    try:
+    with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RST_ON_CLOSE)
-    except OSError:
-        pass
     sock.close()
 
 

@@ -1,4 +1,5 @@
 """Manifests and watch-based waits that the tests, the demo and the benchmarks share."""
+
 import time
 
 from kubernetes import watch
@@ -14,19 +15,24 @@ def demo_container(version, env=None, readiness=True, liveness=False, pre_stop_s
         "env": [{"name": k, "value": str(v)} for k, v in (env or {}).items()],
     }
     if readiness:
-        container["readinessProbe"] = {"httpGet": {"path": "/readyz", "port": "http"},
-                                       "periodSeconds": period, "failureThreshold": 1}
+        container["readinessProbe"] = {
+            "httpGet": {"path": "/readyz", "port": "http"},
+            "periodSeconds": period,
+            "failureThreshold": 1,
+        }
     if liveness:
-        container["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": "http"},
-                                      "periodSeconds": period, "failureThreshold": 2}
+        container["livenessProbe"] = {
+            "httpGet": {"path": "/healthz", "port": "http"},
+            "periodSeconds": period,
+            "failureThreshold": 2,
+        }
     if pre_stop_seconds:
         # Outlasts the proxy's sync delay, so the endpoint is gone before the app stops.
         container["lifecycle"] = {"preStop": {"sleep": {"seconds": pre_stop_seconds}}}
     return container
 
 
-def deployment(name, container, replicas=3, labels=None, max_surge=1, max_unavailable=0,
-               min_ready_seconds=0, grace=30):
+def deployment(name, container, replicas=3, labels=None, max_surge=1, max_unavailable=0, min_ready_seconds=0, grace=30):
     labels = labels or {"app": name}
     return {
         "apiVersion": "apps/v1",
@@ -36,8 +42,10 @@ def deployment(name, container, replicas=3, labels=None, max_surge=1, max_unavai
             "replicas": replicas,
             "minReadySeconds": min_ready_seconds,
             "selector": {"matchLabels": dict(labels)},
-            "strategy": {"type": "RollingUpdate",
-                         "rollingUpdate": {"maxSurge": max_surge, "maxUnavailable": max_unavailable}},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxSurge": max_surge, "maxUnavailable": max_unavailable},
+            },
             "template": {
                 "metadata": {"labels": dict(labels)},
                 "spec": {"containers": [container], "terminationGracePeriodSeconds": grace},
@@ -51,8 +59,11 @@ def node_port_service(name, selector):
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": name},
-        "spec": {"type": "NodePort", "selector": dict(selector),
-                 "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
+        "spec": {
+            "type": "NodePort",
+            "selector": dict(selector),
+            "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
+        },
     }
 
 
@@ -65,19 +76,38 @@ def wait_for(list_fn, name, predicate, timeout, what, **list_kwargs):
         if remaining <= 0:
             raise TimeoutError(f"timed out after {timeout}s waiting for {what}; last seen: {_brief(last)}")
         # Each stream starts with the current state (list + watch), so nothing is missed.
-        stream = watch.Watch().stream(list_fn, field_selector=f"metadata.name={name}",
-                                      timeout_seconds=max(1, int(remaining)), **list_kwargs)
+        stream = watch.Watch().stream(
+            list_fn, field_selector=f"metadata.name={name}", timeout_seconds=max(1, int(remaining)), **list_kwargs
+        )
         for event in stream:
             last = event["object"]
             if event["type"] != "DELETED" and predicate(last):
                 return last
 
 
+def wait_gone(list_fn, name, timeout, what, **list_kwargs):
+    """Watch until the named object is deleted (or absent from the start)."""
+    stream = watch.Watch().stream(
+        list_fn, field_selector=f"metadata.name={name}", timeout_seconds=int(timeout), **list_kwargs
+    )
+    present = False
+    for event in stream:
+        present = event["type"] != "DELETED"
+        if not present:
+            return
+    if present:
+        raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
 def deployment_complete(d):
     """kubectl's 'successfully rolled out': every replica updated and available."""
     s, want = d.status, d.spec.replicas
-    return (s.observed_generation or 0) >= d.metadata.generation and (s.updated_replicas or 0) == want \
-        and (s.replicas or 0) == want and (s.available_replicas or 0) == want
+    return (
+        (s.observed_generation or 0) >= d.metadata.generation
+        and (s.updated_replicas or 0) == want
+        and (s.replicas or 0) == want
+        and (s.available_replicas or 0) == want
+    )
 
 
 def _brief(obj):

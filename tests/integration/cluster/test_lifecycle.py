@@ -3,6 +3,7 @@
 A second cluster in its own state directory, beside the shared one: this also shows
 that two clusters on one machine pick their own ports and don't collide.
 """
+
 import glob
 import json
 import os
@@ -17,8 +18,9 @@ from localcluster import procs
 
 def _localcluster(state_dir, *args):
     env = dict(os.environ, NODOWNTIME_CLUSTER_DIR=state_dir)
-    return subprocess.run([sys.executable, "-m", "localcluster", *args], env=env, capture_output=True,
-                          text=True, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-m", "localcluster", *args], env=env, capture_output=True, text=True, timeout=240, check=False
+    )
 
 
 def _processes_with_marker(state_dir):
@@ -44,16 +46,26 @@ def test_second_cluster_starts_serves_and_stops_without_leftovers(kube, tmp_path
         with open(os.path.join(state_dir, "cluster.json")) as f:
             info = json.load(f)
         assert info["ports"]["apiserver"] != kube.info["ports"]["apiserver"]
-        assert set(info["processes"]) == {"etcd", "kube-apiserver", "kube-controller-manager",
-                                          "kube-scheduler", "node", "proxy"}
+        assert set(info["processes"]) == {
+            "etcd",
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kube-scheduler",
+            "node",
+            "proxy",
+        }
         with open(os.path.join(state_dir, "kubeconfig")) as f:
             assert yaml.safe_load(f)["clusters"][0]["cluster"]["server"] == info["server"]
 
         kubectl = [info["binary"], "kubectl", "--kubeconfig", os.path.join(state_dir, "kubeconfig")]
-        subprocess.run(kubectl + ["create", "deployment", "web", "--image=nodowntime/demo-app:1",
-                                  "--replicas=2"], check=True, capture_output=True)
-        subprocess.run(kubectl + ["rollout", "status", "deployment/web", "--timeout=60s"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [*kubectl, "create", "deployment", "web", "--image=nodowntime/demo-app:1", "--replicas=2"],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [*kubectl, "rollout", "status", "deployment/web", "--timeout=60s"], check=True, capture_output=True
+        )
         pod_records = []
         for path in glob.glob(os.path.join(state_dir, "node", "pods", "*", "*.json")):
             with open(path) as f:

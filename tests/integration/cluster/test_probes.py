@@ -1,4 +1,5 @@
 """The node agent's probes and image handling, seen through the API as a kubelet would show them."""
+
 import datetime
 import os
 
@@ -34,8 +35,11 @@ def test_readiness_failure_takes_the_endpoint_out_and_its_traffic_away(kube, nam
     # An exec probe on a file the test controls: the pod turns unready while it keeps running.
     flag = f"/tmp/nodowntime-unready-{namespace}"
     c = workloads.demo_container("1")
-    c["readinessProbe"] = {"exec": {"command": ["sh", "-c", f'test ! -e "{flag}-$POD_NAME"']},
-                           "periodSeconds": 1, "failureThreshold": 1}
+    c["readinessProbe"] = {
+        "exec": {"command": ["sh", "-c", f'test ! -e "{flag}-$POD_NAME"']},
+        "periodSeconds": 1,
+        "failureThreshold": 1,
+    }
     url = deploy(workloads.deployment("web", c, replicas=2))
     pods = [p.metadata.name for p in kube.core.list_namespaced_pod(namespace, label_selector="app=web").items]
     victim, survivor = pods
@@ -66,22 +70,35 @@ def test_unknown_image_gives_err_image_pull(kube, namespace):
 
     pod = _wait_pod(kube, namespace, name, pull_failed, 30, "ErrImagePull")
     assert pod.status.phase == "Pending"
-    pod = _wait_pod(kube, namespace, name,
-                    lambda p: _container(p).state.waiting.reason == "ImagePullBackOff", 30, "ImagePullBackOff")
+    pod = _wait_pod(
+        kube,
+        namespace,
+        name,
+        lambda p: _container(p).state.waiting.reason == "ImagePullBackOff",
+        30,
+        "ImagePullBackOff",
+    )
     assert not _container(pod).ready
 
 
 def test_available_replicas_respect_min_ready_seconds(kube, namespace):
-    kube.apps.create_namespaced_deployment(namespace, workloads.deployment(
-        "slow", workloads.demo_container("1"), replicas=1, min_ready_seconds=5))
+    kube.apps.create_namespaced_deployment(
+        namespace, workloads.deployment("slow", workloads.demo_container("1"), replicas=1, min_ready_seconds=5)
+    )
     name = _wait_first_pod(kube, namespace, "slow")
     pod = _wait_pod(kube, namespace, name, lambda p: _container(p) and _container(p).ready, 30, "pod ready")
     ready_since = next(c.last_transition_time for c in pod.status.conditions if c.type == "Ready")
 
     d = kube.apps.read_namespaced_deployment("slow", namespace)
     assert not d.status.available_replicas, "available before minReadySeconds passed"
-    d = workloads.wait_for(kube.apps.list_namespaced_deployment, "slow",
-                           lambda d: (d.status.available_replicas or 0) == 1, 30, "available", namespace=namespace)
+    d = workloads.wait_for(
+        kube.apps.list_namespaced_deployment,
+        "slow",
+        lambda d: (d.status.available_replicas or 0) == 1,
+        30,
+        "available",
+        namespace=namespace,
+    )
     available_at = next(c.last_update_time for c in d.status.conditions if c.type == "Available")
     # Both timestamps have one-second resolution.
     assert available_at - ready_since >= datetime.timedelta(seconds=4)
@@ -90,8 +107,9 @@ def test_available_replicas_respect_min_ready_seconds(kube, namespace):
 def _wait_first_pod(kube, namespace, app):
     from kubernetes import watch
 
-    for event in watch.Watch().stream(kube.core.list_namespaced_pod, namespace, label_selector=f"app={app}",
-                                      timeout_seconds=30):
+    for event in watch.Watch().stream(
+        kube.core.list_namespaced_pod, namespace, label_selector=f"app={app}", timeout_seconds=30
+    ):
         return event["object"].metadata.name
     raise TimeoutError(f"no pod of {app} created in 30s")
 
@@ -99,8 +117,12 @@ def _wait_first_pod(kube, namespace, app):
 def _wait_endpoint_not_ready(kube, namespace, pod_name):
     from kubernetes import watch
 
-    for event in watch.Watch().stream(kube.discovery.list_namespaced_endpoint_slice, namespace,
-                                      label_selector="kubernetes.io/service-name=web", timeout_seconds=20):
+    for event in watch.Watch().stream(
+        kube.discovery.list_namespaced_endpoint_slice,
+        namespace,
+        label_selector="kubernetes.io/service-name=web",
+        timeout_seconds=20,
+    ):
         for ep in event["object"].endpoints or []:
             if ep.target_ref and ep.target_ref.name == pod_name and ep.conditions.ready is False:
                 return

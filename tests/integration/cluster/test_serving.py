@@ -1,4 +1,5 @@
 """A Deployment rolls out through the real controllers and is served through the proxy."""
+
 from localcluster import workloads
 from localcluster.meter import Meter
 

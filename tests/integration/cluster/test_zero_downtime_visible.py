@@ -5,6 +5,7 @@ With a readiness probe and a preStop sleep longer than the proxy's sync delay, n
 request fails. Without them, new pods get traffic before they listen and old pods
 stop while the proxy still sends to them, and the meter must see it.
 """
+
 import time
 
 import pytest
@@ -17,11 +18,17 @@ def _roll_to_v2_under_traffic(kube, namespace, deploy, container_v1, container_v
     url = deploy(workloads.deployment("web", container_v1, replicas=3, max_surge=1, max_unavailable=0))
     with Meter(url, rps=50, max_duration=120) as m:
         m_start = m.elapsed()
-        kube.apps.patch_namespaced_deployment("web", namespace, {"spec": {"template": {"spec": {
-            "containers": [container_v2]}}}})
-        workloads.wait_for(kube.apps.list_namespaced_deployment, "web",
-                           lambda d: workloads.deployment_complete(d) and d.metadata.generation > 1,
-                           90, "the rollout to :2", namespace=namespace)
+        kube.apps.patch_namespaced_deployment(
+            "web", namespace, {"spec": {"template": {"spec": {"containers": [container_v2]}}}}
+        )
+        workloads.wait_for(
+            kube.apps.list_namespaced_deployment,
+            "web",
+            lambda d: workloads.deployment_complete(d) and d.metadata.generation > 1,
+            90,
+            "the rollout to :2",
+            namespace=namespace,
+        )
         completed = m.elapsed()
         # Old pods leave the proxy's table one sync delay after their deletion started.
         settle = kube.info["settings"]["proxy_sync_delay"] + 1.0
@@ -50,7 +57,7 @@ def test_same_rollout_without_safeguards_shows_failed_requests(kube, namespace, 
     v1 = workloads.demo_container("1", readiness=False)
     v2 = workloads.demo_container("2", env={"STARTUP_SECONDS": 2}, readiness=False)
 
-    m, _ = _roll_to_v2_under_traffic(kube, namespace, deploy, v1, v2)
+    m, _settled_at = _roll_to_v2_under_traffic(kube, namespace, deploy, v1, v2)
 
     s = m.summary
     print("without safeguards:", {k: s[k] for k in ("sent", "ok", "failed", "failed_by_kind", "versions")})

@@ -1,4 +1,5 @@
 """analysis against the demo app's /metrics: Failed at ERROR_RATE=0.3, Successful at 0; bad JMESPath sends nothing."""
+
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -15,11 +16,17 @@ def _metrics_url(kube, namespace, name, error_rate, requests=20):
     container = workloads.demo_container("1", env={"ERROR_RATE": error_rate})
     manifest = workloads.deployment(name, container, replicas=1)
     kube.apps.create_namespaced_deployment(namespace, manifest)
-    workloads.wait_for(kube.apps.list_namespaced_deployment, name, workloads.deployment_complete, 60,
-                       f"{name} to roll out", namespace=namespace)
+    workloads.wait_for(
+        kube.apps.list_namespaced_deployment,
+        name,
+        workloads.deployment_complete,
+        60,
+        f"{name} to roll out",
+        namespace=namespace,
+    )
     pod = kube.core.list_namespaced_pod(namespace, label_selector=f"app={name}").items[0]
     host = podnet.twin(pod.status.pod_ip)
-    for _ in range(requests):
+    for _request in range(requests):
         httpget.get(host, 8080, "/", timeout=2)
     return f"http://{host}:8080/metrics"
 
@@ -46,8 +53,9 @@ def test_error_rate_gate_fails_the_bad_release_and_passes_the_good_one(kube, nam
         assert result["measurements"][0]["value"] == {"requests": 20, "errors": 0, "error_rate": 0.0}
 
     # Both conditions, and the rate in between: inconclusive.
-    result, out = run_module("analysis", dict(url=bad, success_condition=SUCCESS,
-                                              failure_condition="error_rate > `0.5`"))
+    result, out = run_module(
+        "analysis", {"url": bad, "success_condition": SUCCESS, "failure_condition": "error_rate > `0.5`"}
+    )
     assert result["phase"] == "Inconclusive", out
 
 
@@ -68,15 +76,20 @@ def test_bad_jmespath_fails_before_any_request(kube):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/metrics"
-        result, out = run_module("analysis", {"url": url, "success_condition": "error_rate < `0.01",
-                                              "failure_condition": "error_rate > `0.05`"})
+        result, out = run_module(
+            "analysis",
+            {"url": url, "success_condition": "error_rate < `0.01", "failure_condition": "error_rate > `0.05`"},
+        )
         assert "FAILED!" in out
-        assert result["msg"] == ("success_condition 'error_rate < `0.01' is not valid JMESPath: unclosed ` delimiter "
-                                 "at position 13 (after 'error_rate < ')")
+        assert result["msg"] == (
+            "success_condition 'error_rate < `0.01' is not valid JMESPath: unclosed ` delimiter "
+            "at position 13 (after 'error_rate < ')"
+        )
         assert "phase" not in result
         result, out = run_module("analysis", {"url": url, "failure_condition": "to_numbr(rate) > `1`"})
-        assert result["msg"].startswith("failure_condition 'to_numbr(rate) > `1`' is not valid JMESPath: "
-                                        "unknown function to_numbr() at position 0"), out
+        assert result["msg"].startswith(
+            "failure_condition 'to_numbr(rate) > `1`' is not valid JMESPath: unknown function to_numbr() at position 0"
+        ), out
     finally:
         server.shutdown()
     assert hits == []

@@ -1,4 +1,5 @@
 """canary_scale on the local cluster: steps 10/25/50/100 under traffic fail no request and match actual_weight."""
+
 import time
 
 import pytest
@@ -15,28 +16,41 @@ SHARE_TOLERANCE = 10.0
 
 def _pair(kube, namespace, stable_replicas, canary_image_version="2", canary_env=None):
     """web (stable, :1) with stable_replicas pods and web-canary with 0, both behind Service web."""
-    for name, track, version, replicas, env in (("web", "stable", "1", stable_replicas, None),
-                                                ("web-canary", "canary", canary_image_version, 0, canary_env)):
+    for name, track, version, replicas, env in (
+        ("web", "stable", "1", stable_replicas, None),
+        ("web-canary", "canary", canary_image_version, 0, canary_env),
+    ):
         # The preStop sleep outlasts the proxy's sync delay, so a pod scaled away drains first.
         container = workloads.demo_container(version, env=env, pre_stop_seconds=3)
         if version == "bad":
             container["image"] = "registry.invalid/web:2"
         manifest = workloads.deployment(name, container, replicas=replicas, labels={"app": "web", "track": track})
         kube.apps.create_namespaced_deployment(namespace, manifest)
-        workloads.wait_for(kube.apps.list_namespaced_deployment, name, workloads.deployment_complete, 60,
-                           f"{name} to roll out", namespace=namespace)
+        workloads.wait_for(
+            kube.apps.list_namespaced_deployment,
+            name,
+            workloads.deployment_complete,
+            60,
+            f"{name} to roll out",
+            namespace=namespace,
+        )
     svc = kube.core.create_namespaced_service(namespace, workloads.node_port_service("web", {"app": "web"}))
     return f"http://127.0.0.1:{svc.spec.ports[0].node_port}/"
 
 
 def _replicas(kube, namespace):
-    return {name: kube.apps.read_namespaced_deployment(name, namespace).spec.replicas
-            for name in ("web", "web-canary")}
+    return {name: kube.apps.read_namespaced_deployment(name, namespace).spec.replicas for name in ("web", "web-canary")}
 
 
 def _step(namespace, weight, **extra):
-    return {"namespace": namespace, "stable": "web", "canary": "web-canary", "weight": weight,
-            "wait_timeout": 90, **extra}
+    return {
+        "namespace": namespace,
+        "stable": "web",
+        "canary": "web-canary",
+        "weight": weight,
+        "wait_timeout": 90,
+        **extra,
+    }
 
 
 @pytest.mark.timeout(400)

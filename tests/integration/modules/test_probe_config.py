@@ -1,4 +1,5 @@
 """probe_config on the local cluster: check mode, --diff, idempotence, validation before any change."""
+
 import pytest
 from ansible_run import run_module
 
@@ -45,14 +46,22 @@ def test_bad_input_fails_before_anything_changes(kube, namespace, deploy):
     deploy(workloads.deployment("web", workloads.demo_container("1"), replicas=1), service=False)
     before = _version(kube, namespace)
     cases = [
-        ({"liveness": {"httpGet": {"port": 8080}, "successThreshold": 2}},
-         "livenessProbe.successThreshold: Invalid value: 2: must be 1"),
+        (
+            {"liveness": {"httpGet": {"port": 8080}, "successThreshold": 2}},
+            "livenessProbe.successThreshold: Invalid value: 2: must be 1",
+        ),
         ({"readiness": {"httpGet": {"port": "metrics"}}}, "has no port named 'metrics' (named ports: http)"),
-        ({"readiness": {"httpGet": {"port": 8080}, "tcpSocket": {"port": 8080}}}, "may not specify more than 1 handler"),
+        (
+            {"readiness": {"httpGet": {"port": 8080}, "tcpSocket": {"port": 8080}}},
+            "may not specify more than 1 handler",
+        ),
         ({"startup": {"exec": {"command": ["true"]}, "failureThreshold": 0}}, "failureThreshold: Invalid value: 0"),
         ({"readiness": {"tcpSocket": {"port": 70000}}}, "must be between 1 and 65535"),
         ({"pre_stop": 40}, "less than terminationGracePeriodSeconds (30)"),
-        ({"container": "db", "readiness": READINESS}, "no container 'db' in the pod template; its containers are 'app'"),
+        (
+            {"container": "db", "readiness": READINESS},
+            "no container 'db' in the pod template; its containers are 'app'",
+        ),
     ]
     for args, message in cases:
         result, out = run_module("probe_config", dict(args, name="web", namespace=namespace))
@@ -65,14 +74,25 @@ def test_bad_input_fails_before_anything_changes(kube, namespace, deploy):
 @pytest.mark.timeout(180)
 def test_several_containers_and_risky_settings(kube, namespace, deploy):
     manifest = workloads.deployment("web", workloads.demo_container("1"), replicas=1)
-    manifest["spec"]["template"]["spec"]["containers"].append({"name": "sidecar", "image": "registry.k8s.io/pause:3.10"})
+    manifest["spec"]["template"]["spec"]["containers"].append(
+        {"name": "sidecar", "image": "registry.k8s.io/pause:3.10"}
+    )
     deploy(manifest, service=False)
     result, out = run_module("probe_config", {"name": "web", "namespace": namespace, "readiness": READINESS})
     assert "Task failed" in out and "2 containers ('app', 'sidecar'); set container" in result["msg"], out
 
     same = dict(READINESS)
-    result, out = run_module("probe_config", {"name": "web", "namespace": namespace, "container": "app",
-                                              "liveness": same, "readiness": same, "wait_timeout": 90})
+    result, out = run_module(
+        "probe_config",
+        {
+            "name": "web",
+            "namespace": namespace,
+            "container": "app",
+            "liveness": same,
+            "readiness": same,
+            "wait_timeout": 90,
+        },
+    )
     assert result["changed"] is True, out
     assert "livenessProbe is identical to readinessProbe" in out, out
 

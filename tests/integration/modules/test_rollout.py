@@ -1,5 +1,6 @@
 """rollout on the local cluster: the guide's recipe with no failed request, rollback by itself,
 fail-fast, to_revision across a gap, check mode and idempotence."""
+
 import json
 import textwrap
 import time
@@ -10,8 +11,14 @@ from ansible_run import run_module, run_playbook
 from localcluster import workloads
 from localcluster.meter import Meter
 
-GUIDE_LIVENESS = {"failureThreshold": 1, "httpGet": {"path": "/health", "port": 8080, "scheme": "HTTP"},
-                  "initialDelaySeconds": 120, "periodSeconds": 10, "successThreshold": 1, "timeoutSeconds": 2}
+GUIDE_LIVENESS = {
+    "failureThreshold": 1,
+    "httpGet": {"path": "/health", "port": 8080, "scheme": "HTTP"},
+    "initialDelaySeconds": 120,
+    "periodSeconds": 10,
+    "successThreshold": 1,
+    "timeoutSeconds": 2,
+}
 GUIDE_READINESS = dict(GUIDE_LIVENESS, initialDelaySeconds=15)
 
 
@@ -21,11 +28,14 @@ def _image(kube, namespace, name="web"):
 
 def _playbook(tmp_path, tasks):
     path = tmp_path / f"play{len(list(tmp_path.iterdir()))}.yml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         - hosts: localhost
           gather_facts: false
           tasks:
-        """) + textwrap.indent(tasks, "    "))
+        """)
+        + textwrap.indent(tasks, "    ")
+    )
     return str(path)
 
 
@@ -39,7 +49,9 @@ def test_the_guides_settings_roll_out_a_new_image_with_no_failed_request(kube, n
     url = deploy(workloads.deployment("web", workloads.demo_container("1", readiness=False), replicas=2))
     # The guide's strategy and probes, verbatim. The preStop sleep is ours: the guide has none, and
     # without it old pods stop while the proxy still sends them traffic.
-    probes = _playbook(tmp_path, f"""\
+    probes = _playbook(
+        tmp_path,
+        f"""\
         - name: The guide's probes
           nodowntime.k8s.probe_config:
             name: web
@@ -48,13 +60,16 @@ def test_the_guides_settings_roll_out_a_new_image_with_no_failed_request(kube, n
             readiness: {json.dumps(GUIDE_READINESS)}
             pre_stop: 3
             wait_timeout: 180
-        """)
+        """,
+    )
     proc = run_playbook(probes)
     assert proc.returncode == 0, proc.stdout
     assert "livenessProbe.failureThreshold is 1" in proc.stdout  # the guide's risky setting is called out
     # The first pods had no preStop hook: the proxy forgets them one sync delay after they are gone.
     time.sleep(_settle(kube))
-    release = _playbook(tmp_path, f"""\
+    release = _playbook(
+        tmp_path,
+        f"""\
         - name: The guide's strategy, then the new image
           nodowntime.k8s.rollout:
             name: web
@@ -71,7 +86,8 @@ def test_the_guides_settings_roll_out_a_new_image_with_no_failed_request(kube, n
               - release.revision == release.previous_revision + 1
               - release.replicas.available == 2 and release.replicas.updated == 2
               - release.timeline | length >= 2
-        """)
+        """,
+    )
     with Meter(url, rps=50, max_duration=300) as m:
         proc = run_playbook(release)
         done = m.elapsed()
@@ -87,7 +103,9 @@ def test_the_guides_settings_roll_out_a_new_image_with_no_failed_request(kube, n
 @pytest.mark.timeout(300)
 def test_a_release_that_never_becomes_ready_is_rolled_back_with_no_failed_request(kube, namespace, deploy, tmp_path):
     url = deploy(workloads.deployment("web", workloads.demo_container("1", pre_stop_seconds=3), replicas=3))
-    play = _playbook(tmp_path, f"""\
+    play = _playbook(
+        tmp_path,
+        f"""\
         - block:
             - nodowntime.k8s.rollout:
                 name: web
@@ -111,7 +129,8 @@ def test_a_release_that_never_becomes_ready_is_rolled_back_with_no_failed_reques
                   - ansible_failed_result.previous_revision == 1
                   - "'rolled back: revision 1 serves again as revision 3' in ansible_failed_result.msg"
                   - "'exceeded its progress deadline' in ansible_failed_result.msg"
-        """)
+        """,
+    )
     with Meter(url, rps=50, max_duration=250) as m:
         proc = run_playbook(play)
         done = m.elapsed()
@@ -124,18 +143,29 @@ def test_a_release_that_never_becomes_ready_is_rolled_back_with_no_failed_reques
 
 
 @pytest.mark.timeout(240)
-@pytest.mark.parametrize("change, reasons", [
-    ({"template_patch": {"spec": {"containers": [{"name": "app", "env": [{"name": "CRASH_AFTER_SECONDS",
-                                                                           "value": "0"}]}]}}},
-     {"CrashLoopBackOff", "TooManyRestarts"}),
-    ({"images": {"app": "registry.invalid/web:2"}}, {"ErrImagePull", "ImagePullBackOff"}),
-], ids=["crash-loop", "bad-image"])
+@pytest.mark.parametrize(
+    "change, reasons",
+    [
+        (
+            {
+                "template_patch": {
+                    "spec": {"containers": [{"name": "app", "env": [{"name": "CRASH_AFTER_SECONDS", "value": "0"}]}]}
+                }
+            },
+            {"CrashLoopBackOff", "TooManyRestarts"},
+        ),
+        ({"images": {"app": "registry.invalid/web:2"}}, {"ErrImagePull", "ImagePullBackOff"}),
+    ],
+    ids=["crash-loop", "bad-image"],
+)
 def test_a_broken_release_fails_fast_and_names_the_pod(kube, namespace, deploy, change, reasons):
     deploy(workloads.deployment("web", workloads.demo_container("1"), replicas=2), service=False)
     deadline = 120
     started = time.monotonic()
-    result, out = run_module("rollout", dict(change, name="web", namespace=namespace,
-                                             progress_deadline_seconds=deadline, wait_timeout=deadline + 60))
+    result, out = run_module(
+        "rollout",
+        dict(change, name="web", namespace=namespace, progress_deadline_seconds=deadline, wait_timeout=deadline + 60),
+    )
     took = time.monotonic() - started
     assert "Task failed" in out and result.get("outcome") == "rolled_back", out
     assert result["reason"] in reasons, out
@@ -176,8 +206,14 @@ def test_to_revision_works_after_an_undo_left_a_gap(kube, namespace, deploy):
 @pytest.mark.timeout(240)
 def test_check_mode_changes_nothing_and_a_second_run_is_unchanged(kube, namespace, deploy):
     deploy(workloads.deployment("web", workloads.demo_container("1"), replicas=1), service=False)
-    args = {"name": "web", "namespace": namespace, "images": {"app": "nodowntime/demo-app:2"},
-            "max_surge": "50%", "max_unavailable": 0, "wait_timeout": 90}
+    args = {
+        "name": "web",
+        "namespace": namespace,
+        "images": {"app": "nodowntime/demo-app:2"},
+        "max_surge": "50%",
+        "max_unavailable": 0,
+        "wait_timeout": 90,
+    }
     before = kube.apps.read_namespaced_deployment("web", namespace).metadata.resource_version
 
     result, out = run_module("rollout", args, check=True, diff=True)
@@ -195,9 +231,11 @@ def test_check_mode_changes_nothing_and_a_second_run_is_unchanged(kube, namespac
 def test_bad_input_is_refused_before_anything_changes(kube, namespace, deploy):
     deploy(workloads.deployment("web", workloads.demo_container("1"), replicas=1), service=False)
     before = kube.apps.read_namespaced_deployment("web", namespace).metadata.resource_version
-    for args, message in (({"max_surge": 0, "max_unavailable": "0%"}, "may not be 0 when `maxSurge` is 0"),
-                          ({"max_unavailable": "150%"}, "must not be greater than 100%"),
-                          ({"images": {"sidecar": "x:1"}}, "no container 'sidecar'")):
+    for args, message in (
+        ({"max_surge": 0, "max_unavailable": "0%"}, "may not be 0 when `maxSurge` is 0"),
+        ({"max_unavailable": "150%"}, "must not be greater than 100%"),
+        ({"images": {"sidecar": "x:1"}}, "no container 'sidecar'"),
+    ):
         result, out = run_module("rollout", dict(args, name="web", namespace=namespace))
         assert "Task failed" in out and message in result["msg"] and result["changed"] is False, out
     result, out = run_module("rollout", {"name": "nope", "namespace": namespace, "state": "status"})
@@ -211,7 +249,7 @@ def test_status_pause_resume_restart(kube, namespace, deploy):
     common = {"name": "web", "namespace": namespace, "wait_timeout": 90}
     result, out = run_module("rollout", dict(common, state="status"))
     assert (result["outcome"], result["message"]) == ("unchanged", 'deployment "web" successfully rolled out'), out
-    result, _ = run_module("rollout", dict(common, state="paused"))
+    result, _output = run_module("rollout", dict(common, state="paused"))
     assert result["changed"] and kube.apps.read_namespaced_deployment("web", namespace).spec.paused
     result, out = run_module("rollout", dict(common, images={"app": "nodowntime/demo-app:2"}))
     assert "Task failed" in out and result["reason"] == "Refused" and "is paused" in result["msg"], out

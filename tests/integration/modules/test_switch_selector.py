@@ -1,4 +1,5 @@
 """switch_selector on the local cluster: refusals change nothing; blue to green under traffic fails no request."""
+
 import re
 import time
 
@@ -71,7 +72,9 @@ def test_blue_to_green_under_traffic_fails_no_request(kube, namespace):
     result, out = run_module("switch_selector", _args(namespace, GREEN), check=True, diff=True)
     assert result["changed"] is True and "FAILED!" not in out, out
     assert result["selector"] == GREEN and result["previous_selector"] == BLUE
-    assert re.search(r'^-\s+"slot": "blue"', out, re.M) and re.search(r'^\+\s+"slot": "green"', out, re.M), out
+    assert re.search(r'^-\s+"slot": "blue"', out, re.MULTILINE) and re.search(
+        r'^\+\s+"slot": "green"', out, re.MULTILINE
+    ), out
     assert kube.core.read_namespaced_service("web", namespace).metadata.resource_version == before
 
     settle = kube.info["settings"]["proxy_sync_delay"] + 1.0

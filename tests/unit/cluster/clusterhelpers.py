@@ -1,4 +1,6 @@
 """Helpers for the local cluster's unit tests: demo apps in subprocesses, loopback sockets."""
+
+import contextlib
 import os
 import random
 import re
@@ -32,7 +34,7 @@ def http_get(host, port, path="/", timeout=2.0):
         raw = b""
         while chunk := s.recv(65536):
             raw += chunk
-    head, _, body = raw.partition(b"\r\n\r\n")
+    head, _blank_line, body = raw.partition(b"\r\n\r\n")
     return int(head.split()[1]), body.decode()
 
 
@@ -59,7 +61,9 @@ class DemoApp:
     def wait_log(self, pattern, timeout=10.0):
         """The first log line matching pattern; fails the test if none comes in time."""
         with self._cond:
-            found = self._cond.wait_for(lambda: next((l for l in self.lines if re.search(pattern, l)), None), timeout)
+            found = self._cond.wait_for(
+                lambda: next((line for line in self.lines if re.search(pattern, line)), None), timeout
+            )
         assert found, f"no log line matching {pattern!r} within {timeout}s; log: {self.lines}"
         return found
 
@@ -73,7 +77,6 @@ class DemoApp:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(5)
-
 
 
 class TcpServer:
@@ -90,7 +93,7 @@ class TcpServer:
     def _accept(self):
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn, _address = self.sock.accept()
             except OSError:
                 return  # closed
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
@@ -101,10 +104,8 @@ class TcpServer:
 
     def close(self):
         # shutdown wakes the blocked accept(); close alone may not.
-        try:
+        with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self.sock.close()
 
 

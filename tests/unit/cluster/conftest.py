@@ -1,6 +1,6 @@
 """Fixtures for the local cluster's unit tests."""
-import pytest
 
+import pytest
 from clusterhelpers import DemoApp
 
 

@@ -1,10 +1,10 @@
 """The demo app, run as the node agent runs it: a subprocess configured by env."""
+
 import json
 import socket
 import time
 
 import pytest
-
 from clusterhelpers import eventually
 
 
@@ -22,7 +22,7 @@ def test_routes(demo_app):
 
 
 def test_empty_version_and_pod_fall_back_to_dev_and_hostname(demo_app):
-    status, body = demo_app(VERSION="", POD_NAME="").get("/")
+    _status, body = demo_app(VERSION="", POD_NAME="").get("/")
     assert json.loads(body)["version"] == "dev"
     assert json.loads(body)["pod"] == socket.gethostname()
 
@@ -69,7 +69,7 @@ def test_crash_after_seconds_exits_1(demo_app):
 
 def test_error_rate_is_exact(demo_app):
     app = demo_app(ERROR_RATE=0.3)
-    statuses = [app.get("/")[0] for _ in range(100)]
+    statuses = [app.get("/")[0] for _request in range(100)]
     assert statuses.count(500) == 30
     assert set(statuses) == {200, 500}
     assert json.loads(app.get("/metrics")[1]) == {"requests": 100, "errors": 30, "error_rate": 0.3}
@@ -93,6 +93,7 @@ def test_sigterm_drains_in_flight_and_exits_0(demo_app):
             return True
         except ConnectionResetError:
             pass  # caught in the backlog as the listener closed: poll again
+
     eventually(refused, timeout=3)
     assert app.proc.poll() is None  # the listener is closed but the request in flight holds the exit
 

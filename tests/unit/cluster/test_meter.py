@@ -1,4 +1,5 @@
 """The traffic meter against the demo app and against servers that misbehave on purpose."""
+
 import json
 import os
 import subprocess
@@ -6,8 +7,8 @@ import sys
 import time
 
 import pytest
-
 from clusterhelpers import TcpServer, free_port, random_loopback
+
 from localcluster import netguard, splice
 from localcluster.httpget import Record
 from localcluster.meter import Meter, summarize
@@ -97,11 +98,18 @@ def test_refuses_non_loopback_urls(url):
 
 def test_summary_timeline_and_versions_after():
     def rec(start, status=200, version=None, outcome=None):
-        return Record(start=start, wall=1000 + start, latency=0.01, outcome=outcome or "ok", status=status,
-                      version=version)
+        return Record(
+            start=start, wall=1000 + start, latency=0.01, outcome=outcome or "ok", status=status, version=version
+        )
 
-    records = [rec(0.1, version="1"), rec(0.5, version="1"), rec(1.2, None, outcome="refused"),
-               rec(1.7, 500, "1", "status_500"), rec(2.1, version="2"), rec(3.9, version="2")]
+    records = [
+        rec(0.1, version="1"),
+        rec(0.5, version="1"),
+        rec(1.2, None, outcome="refused"),
+        rec(1.7, 500, "1", "status_500"),
+        rec(2.1, version="2"),
+        rec(3.9, version="2"),
+    ]
     s = summarize(records)
     assert (s["sent"], s["ok"], s["failed"]) == (6, 4, 2)
     assert s["failed_by_kind"] == {"refused": 1, "status_500": 1}
@@ -121,8 +129,14 @@ def test_summary_timeline_and_versions_after():
 
 def run_cli(*args):
     env = {**os.environ, "PYTHONPATH": CLUSTER_DIR}
-    return subprocess.run([sys.executable, "-m", "localcluster.meter", *args], env=env, capture_output=True,
-                          text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "localcluster.meter", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 def test_cli_prints_summary_and_writes_records(demo_app, tmp_path):

@@ -1,4 +1,5 @@
 """Restart and image-pull back-off with client-go flowcontrol.Backoff semantics."""
+
 from localcluster.node.backoff import Backoff
 
 

@@ -1,4 +1,5 @@
 """Images, container environment and $(VAR) expansion, IP allocation."""
+
 import sys
 
 from localcluster import podnet
@@ -25,22 +26,24 @@ def test_argv():
 
 def test_env():
     pod = {"metadata": {"name": "web-1", "namespace": "ns", "labels": {"app": "web"}}, "spec": {"nodeName": "n"}}
-    container = {"name": "app", "ports": [{"containerPort": 8080}, {"containerPort": 9090}], "env": [
-        {"name": "GREETING", "value": "hi $(POD_NAME) $$(POD_NAME) $(NOPE)"},
-        {"name": "MY_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
-        {"name": "APP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
-        {"name": "HOST", "value": "0.0.0.0"},
-    ]}
-    env = containerenv.build(pod, container, twin="127.244.0.5", pod_ip="10.244.0.5", host_ip="127.0.0.1",
-                             version="2")
+    container = {
+        "name": "app",
+        "ports": [{"containerPort": 8080}, {"containerPort": 9090}],
+        "env": [
+            {"name": "GREETING", "value": "hi $(POD_NAME) $$(POD_NAME) $(NOPE)"},
+            {"name": "MY_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+            {"name": "APP", "valueFrom": {"fieldRef": {"fieldPath": "metadata.labels['app']"}}},
+            {"name": "HOST", "value": "0.0.0.0"},
+        ],
+    }
+    env = containerenv.build(pod, container, twin="127.244.0.5", pod_ip="10.244.0.5", host_ip="127.0.0.1", version="2")
     assert env["PORT"] == "8080" and env["VERSION"] == "2"
     assert env["POD_NAME"] == "web-1" and env["POD_NAMESPACE"] == "ns"
     assert env["HOST"] == "127.244.0.5"  # a process always binds its twin
     assert env["GREETING"] == "hi web-1 $(POD_NAME) $(NOPE)"
     assert env["MY_IP"] == "10.244.0.5" and env["APP"] == "web"
     container["env"].append({"name": "PORT", "value": "9999"})
-    env = containerenv.build(pod, container, twin="127.244.0.5", pod_ip="10.244.0.5", host_ip="127.0.0.1",
-                             version="2")
+    env = containerenv.build(pod, container, twin="127.244.0.5", pod_ip="10.244.0.5", host_ip="127.0.0.1", version="2")
     assert env["PORT"] == "9999"
 
 

@@ -1,4 +1,5 @@
 """The probe state machine: thresholds, initial values, hold after a liveness failure, gating."""
+
 from localcluster.node import prober
 from localcluster.node.prober import FAILURE, LIVENESS, READINESS, STARTUP, SUCCESS, ProbeSpec, ProbeState
 
@@ -11,8 +12,16 @@ def test_defaults_from_api():
     s = ProbeSpec.from_api(READINESS, {"httpGet": {"path": "/", "port": 80}})
     assert (s.initial_delay, s.period, s.timeout, s.success_threshold, s.failure_threshold) == (0, 10, 1, 1, 3)
     assert s.handler == {"httpGet": {"path": "/", "port": 80}}
-    s = ProbeSpec.from_api(LIVENESS, {"exec": {"command": ["true"]}, "periodSeconds": 2, "failureThreshold": 5,
-                                      "initialDelaySeconds": 4, "terminationGracePeriodSeconds": 7})
+    s = ProbeSpec.from_api(
+        LIVENESS,
+        {
+            "exec": {"command": ["true"]},
+            "periodSeconds": 2,
+            "failureThreshold": 5,
+            "initialDelaySeconds": 4,
+            "terminationGracePeriodSeconds": 7,
+        },
+    )
     assert (s.period, s.failure_threshold, s.initial_delay, s.termination_grace) == (2, 5, 4, 7)
     assert ProbeSpec.from_api(LIVENESS, None) is None
 

@@ -1,4 +1,5 @@
 """Container processes: identity by pid + start time, exit codes through the wrapper, kill_recorded."""
+
 import os
 import signal
 import threading

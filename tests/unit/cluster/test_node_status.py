@@ -1,4 +1,5 @@
 """Pod status building: phase, conditions and their lastTransitionTime, container statuses."""
+
 from localcluster.node import status as st
 from localcluster.node.status import ContainerView
 
@@ -6,24 +7,44 @@ T0 = 1_700_000_000
 
 
 def pod(restart_policy="Always", containers=("app",), gates=()):
-    return {"metadata": {"name": "p", "namespace": "n", "uid": "u"},
-            "spec": {"restartPolicy": restart_policy, "containers": [{"name": c} for c in containers],
-                     "readinessGates": [{"conditionType": g} for g in gates]}}
+    return {
+        "metadata": {"name": "p", "namespace": "n", "uid": "u"},
+        "spec": {
+            "restartPolicy": restart_policy,
+            "containers": [{"name": c} for c in containers],
+            "readinessGates": [{"conditionType": g} for g in gates],
+        },
+    }
 
 
 def running(name="app", ready=True, started=True):
-    return ContainerView(name=name, image="nodowntime/demo-app:1", container_id="x://1", state=st.RUNNING,
-                         reason=None, started_at=T0, ready=ready, started=started)
+    return ContainerView(
+        name=name,
+        image="nodowntime/demo-app:1",
+        container_id="x://1",
+        state=st.RUNNING,
+        reason=None,
+        started_at=T0,
+        ready=ready,
+        started=started,
+    )
 
 
 def terminated(name="app", code=0):
-    return ContainerView(name=name, image="i", container_id="x://1", state=st.TERMINATED,
-                         reason=st.exit_reason(code), started_at=T0, finished_at=T0 + 5, exit_code=code)
+    return ContainerView(
+        name=name,
+        image="i",
+        container_id="x://1",
+        state=st.TERMINATED,
+        reason=st.exit_reason(code),
+        started_at=T0,
+        finished_at=T0 + 5,
+        exit_code=code,
+    )
 
 
 def build(p, views, old=None, now=T0):
-    return st.build_status(p, views, host_ip="127.0.0.1", pod_ip="10.244.0.1", start_time=T0, now=now,
-                           old_status=old)
+    return st.build_status(p, views, host_ip="127.0.0.1", pod_ip="10.244.0.1", start_time=T0, now=now, old_status=old)
 
 
 def conds(status):
@@ -92,9 +113,16 @@ def test_phase_rules():
 
 
 def test_terminal_pod_reports_every_container_terminated():
-    s = st.build_status(pod(containers=("a", "b")), [terminated("a"), ContainerView(name="b", image="i")],
-                        host_ip="127.0.0.1", pod_ip="10.244.0.1", start_time=T0, now=T0, old_status=None,
-                        pod_is_terminal=True)
+    s = st.build_status(
+        pod(containers=("a", "b")),
+        [terminated("a"), ContainerView(name="b", image="i")],
+        host_ip="127.0.0.1",
+        pod_ip="10.244.0.1",
+        start_time=T0,
+        now=T0,
+        old_status=None,
+        pod_is_terminal=True,
+    )
     assert s["phase"] == "Failed"
     b = s["containerStatuses"][1]["state"]["terminated"]
     assert b["reason"] == "ContainerStatusUnknown" and b["exitCode"] == 137
@@ -102,8 +130,16 @@ def test_terminal_pod_reports_every_container_terminated():
 
 
 def test_waiting_and_terminated_container_statuses():
-    w = st.container_status(ContainerView(name="a", image="i", reason="CrashLoopBackOff", message="back-off 10s",
-                                          restart_count=2, last_state={"terminated": {"exitCode": 1}}))
+    w = st.container_status(
+        ContainerView(
+            name="a",
+            image="i",
+            reason="CrashLoopBackOff",
+            message="back-off 10s",
+            restart_count=2,
+            last_state={"terminated": {"exitCode": 1}},
+        )
+    )
     assert w["state"] == {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s"}}
     assert w["lastState"] == {"terminated": {"exitCode": 1}} and w["restartCount"] == 2
     assert not w["ready"] and not w["started"] and "containerID" not in w

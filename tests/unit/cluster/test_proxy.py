@@ -1,4 +1,5 @@
 """The service proxy: its rules on API objects, the sync delay, and real forwarding fed by a fake source."""
+
 import json
 import os
 import random
@@ -6,8 +7,8 @@ import socket
 import time
 
 import pytest
-
 from clusterhelpers import TcpServer, eventually, free_port
+
 from localcluster import splice
 from localcluster.proxyforward import Forwarder
 from localcluster.proxyrules import SERVICES, SLICES, ClusterState, DelayLine, RoundRobin, Route, usable
@@ -27,31 +28,60 @@ def endpoint(ip, ready=True, terminating=None):
 
 
 def eps(name, service_name, ports, endpoints, namespace="ns", address_type="IPv4"):
-    return {"metadata": {"namespace": namespace, "name": name,
-                         "labels": {"kubernetes.io/service-name": service_name}},
-            "addressType": address_type, "ports": ports, "endpoints": endpoints}
+    return {
+        "metadata": {"namespace": namespace, "name": name, "labels": {"kubernetes.io/service-name": service_name}},
+        "addressType": address_type,
+        "ports": ports,
+        "endpoints": endpoints,
+    }
 
 
 # --- rules ---------------------------------------------------------------------------------------
 
+
 def test_routes_pick_ready_endpoints_by_port_name_as_twins():
     state = ClusterState()
-    state.apply((SERVICES, "put", service("web", [
-        {"name": "http", "port": 80, "targetPort": "web", "nodePort": 30080, "protocol": "TCP"},
-        {"name": "admin", "port": 81, "targetPort": 9000, "nodePort": 30081},
-        {"name": "internal", "port": 82, "targetPort": 9001},  # no nodePort: not ours
-    ])))
+    state.apply(
+        (
+            SERVICES,
+            "put",
+            service(
+                "web",
+                [
+                    {"name": "http", "port": 80, "targetPort": "web", "nodePort": 30080, "protocol": "TCP"},
+                    {"name": "admin", "port": 81, "targetPort": 9000, "nodePort": 30081},
+                    {"name": "internal", "port": 82, "targetPort": 9001},  # no nodePort: not ours
+                ],
+            ),
+        )
+    )
     state.apply((SERVICES, "put", service("db", [{"port": 5432, "targetPort": 5432}], type_="ClusterIP")))
-    state.apply((SLICES, "put", eps("web-a", "web", [{"name": "http", "port": 8080}, {"name": "admin", "port": 9000}], [
-        endpoint("10.244.0.7"),
-        endpoint("10.244.1.2", ready=None),  # unset ready means ready
-        endpoint("10.244.0.8", ready=False),
-        endpoint("10.244.0.9", ready=False, terminating=True),
-        endpoint("192.168.0.1"),  # not a pod IP: no twin, skipped
-    ])))
+    state.apply(
+        (
+            SLICES,
+            "put",
+            eps(
+                "web-a",
+                "web",
+                [{"name": "http", "port": 8080}, {"name": "admin", "port": 9000}],
+                [
+                    endpoint("10.244.0.7"),
+                    endpoint("10.244.1.2", ready=None),  # unset ready means ready
+                    endpoint("10.244.0.8", ready=False),
+                    endpoint("10.244.0.9", ready=False, terminating=True),
+                    endpoint("192.168.0.1"),  # not a pod IP: no twin, skipped
+                ],
+            ),
+        )
+    )
     state.apply((SLICES, "put", eps("web-b", "web", [{"name": "http", "port": 8080}], [endpoint("10.244.0.3")])))
-    state.apply((SLICES, "put", eps("web-v6", "web", [{"name": "http", "port": 8080}], [endpoint("fd00::1")],
-                                    address_type="IPv6")))
+    state.apply(
+        (
+            SLICES,
+            "put",
+            eps("web-v6", "web", [{"name": "http", "port": 8080}], [endpoint("fd00::1")], address_type="IPv6"),
+        )
+    )
     state.apply((SLICES, "put", eps("other", "other", [{"name": "http", "port": 8080}], [endpoint("10.244.0.4")])))
 
     assert state.routes() == {
@@ -80,14 +110,17 @@ def test_service_without_slices_routes_nowhere_and_delete_and_replace():
     assert state.routes() == {}
 
 
-@pytest.mark.parametrize("conditions, expected", [
-    ({}, True),
-    ({"ready": True}, True),
-    ({"ready": True, "serving": True, "terminating": False}, True),
-    ({"ready": False}, False),
-    ({"ready": False, "serving": True, "terminating": True}, False),
-    ({"ready": True, "terminating": True}, False),
-])
+@pytest.mark.parametrize(
+    "conditions, expected",
+    [
+        ({}, True),
+        ({"ready": True}, True),
+        ({"ready": True, "serving": True, "terminating": False}, True),
+        ({"ready": False}, False),
+        ({"ready": False, "serving": True, "terminating": True}, False),
+        ({"ready": True, "terminating": True}, False),
+    ],
+)
 def test_usable_endpoint_conditions(conditions, expected):
     assert usable(conditions) is expected
 
@@ -107,8 +140,8 @@ def test_delay_line_keeps_order_and_delay():
 
 def test_round_robin_takes_turns_across_backend_changes():
     rr = RoundRobin()
-    assert [rr.pick("AB") for _ in range(4)] == list("ABAB")
-    assert sorted(rr.pick("ABC") for _ in range(3)) == list("ABC")  # each gets one turn per round
+    assert [rr.pick("AB") for _request in range(4)] == list("ABAB")
+    assert sorted(rr.pick("ABC") for _request in range(3)) == list("ABC")  # each gets one turn per round
 
 
 class FakeForwarder:
@@ -140,13 +173,16 @@ def test_synced_proxy_applies_changes_after_the_delay_in_order():
 
 # --- forwarding, with a fake endpoint source -------------------------------------------------------
 
+
 def reply_after_eof(name):
     """A backend that answers only once the client half-closes: name, then what it read."""
+
     def handle(conn):
         data = b""
         while chunk := conn.recv(4096):
             data += chunk
         conn.sendall(name.encode() + b":" + data)
+
     return handle
 
 
@@ -154,6 +190,7 @@ def echo_lines(name):
     def handle(conn):
         for line in conn.makefile("rb"):
             conn.sendall(name.encode() + b":" + line)
+
     return handle
 
 
@@ -216,15 +253,15 @@ def test_forwards_round_robin_and_follows_endpoint_changes_after_the_delay(proxy
     publish(synced, node_port, target_port, [endpoint(ips["A"]), endpoint(ips["B"])])
     assert refused(node_port)  # not synced yet
     eventually(lambda: not refused(node_port), timeout=2)
-    answers = [ask(node_port, b"x") for _ in range(4)]
+    answers = [ask(node_port, b"x") for _request in range(4)]
     assert sorted(answers) == ["A:x", "A:x", "B:x", "B:x"]
     assert answers[0] != answers[1]
 
     # B starts terminating: it keeps its traffic until the change syncs, then gets none.
     changed = time.monotonic()
     publish(synced, node_port, target_port, [endpoint(ips["A"]), endpoint(ips["B"], ready=False, terminating=True)])
-    assert {ask(node_port) for _ in range(4)} == {"A:hi", "B:hi"}
-    eventually(lambda: {ask(node_port) for _ in range(4)} == {"A:hi"}, timeout=2)
+    assert {ask(node_port) for _request in range(4)} == {"A:hi", "B:hi"}
+    eventually(lambda: {ask(node_port) for _request in range(4)} == {"A:hi"}, timeout=2)
     assert time.monotonic() - changed >= 0.3
 
     # No ready endpoint at all: refused, as a REJECT rule does.
@@ -297,6 +334,7 @@ def test_large_transfer_both_ways(proxy, pods):
 
 # --- the API watcher, with fake list/watch calls ---------------------------------------------------
 
+
 class FakeResponse:
     def __init__(self, data=b"", events=(), then=None):
         self.data = data
@@ -356,25 +394,39 @@ def test_watcher_lists_watches_rewatches_and_relists_on_gone():
     sink = RecordingSink()
     script = [
         FakeResponse(data=json.dumps({"metadata": {"resourceVersion": "10"}, "items": [obj("a", "9")]}).encode()),
-        FakeResponse(events=[{"type": "ADDED", "object": obj("b", "11")},
-                             {"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "15"}}}],
-                     then=ConnectionResetError("dropped")),
-        FakeResponse(events=[{"type": "MODIFIED", "object": obj("b", "16")},
-                             {"type": "DELETED", "object": obj("a", "17")},
-                             {"type": "ERROR", "object": {"code": 410, "message": "too old"}}]),
+        FakeResponse(
+            events=[
+                {"type": "ADDED", "object": obj("b", "11")},
+                {"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "15"}}},
+            ],
+            then=ConnectionResetError("dropped"),
+        ),
+        FakeResponse(
+            events=[
+                {"type": "MODIFIED", "object": obj("b", "16")},
+                {"type": "DELETED", "object": obj("a", "17")},
+                {"type": "ERROR", "object": {"code": 410, "message": "too old"}},
+            ]
+        ),
         FakeResponse(data=json.dumps({"metadata": {"resourceVersion": "30"}, "items": [obj("c", "29")]}).encode()),
         ApiException(status=410, reason="Gone"),
         FakeResponse(data=json.dumps({"metadata": {"resourceVersion": "40"}, "items": []}).encode()),
     ]
     watcher = None
-    api = FakeApi(script, done=lambda: watcher.stop())
+
+    def stop_watcher():  # the watcher is made below, with this api
+        watcher.stop()
+
+    api = FakeApi(script, done=stop_watcher)
     watcher = Watcher({SERVICES: api}, sink)
     watcher.start()
     eventually(lambda: not watcher._threads[0].is_alive(), timeout=10)
 
     assert sink.changes == [
-        ("replace", ["a"]), ("put", "b"),  # list, then watch from its version
-        ("put", "b"), ("delete", "a"),  # re-watch from the bookmark's version after the drop
+        ("replace", ["a"]),
+        ("put", "b"),  # list, then watch from its version
+        ("put", "b"),
+        ("delete", "a"),  # re-watch from the bookmark's version after the drop
         ("replace", ["c"]),  # relist after the 410 in the stream
         ("replace", []),  # and after a 410 answer to the watch call
     ]

@@ -1,5 +1,6 @@
 """The node agent's main loop: register the node, list+watch this node's pods, and keep one
 PodWorker per pod. Pods' processes outlive the agent and are adopted by the next one."""
+
 import concurrent.futures
 import logging
 import random
@@ -63,7 +64,7 @@ class Agent:
         while not self.stopping.is_set():
             try:
                 return self.kube.list_pods(self.node_name)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - the agent outlives any API trouble: retry
                 log.warning("listing pods failed: %s; retrying", e)
                 self.stopping.wait(1)
         return None, None
@@ -123,7 +124,7 @@ class Agent:
                     continue
                 log.warning("watch failed: %s %s; retrying", e.status, e.reason)
                 self.stopping.wait(1)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - the agent outlives any API trouble: retry
                 if self.stopping.is_set():
                     return
                 log.warning("watch broke: %s; retrying", e)

@@ -1,4 +1,5 @@
 """A container's environment and argv, as the kubelet builds them (with $(VAR) expansion)."""
+
 import os
 import re
 
@@ -8,11 +9,13 @@ BASE_KEYS = ("PATH", "LANG", "LC_ALL", "TZ")
 
 def expand(text, env):
     """Kubernetes $(VAR) expansion: known names are replaced, $$ escapes, unknown stay literal."""
+
     def sub(m):
         if m.group(0) == "$$":
             return "$"
         name = m.group(1)
         return env[name] if name in env else m.group(0)
+
     return _REF.sub(sub, text)
 
 
@@ -41,9 +44,16 @@ def build(pod, container, *, twin, pod_ip, host_ip, version):
     """The environment dict for a container process (and its exec probes and hooks)."""
     meta = pod.get("metadata") or {}
     env = {k: os.environ[k] for k in BASE_KEYS if k in os.environ}
-    env.update({"PYTHONUNBUFFERED": "1", "HOSTNAME": meta.get("name", ""),
-                "POD_NAME": meta.get("name", ""), "POD_NAMESPACE": meta.get("namespace", ""),
-                "POD_IP": pod_ip or "", "VERSION": version or ""})
+    env.update(
+        {
+            "PYTHONUNBUFFERED": "1",
+            "HOSTNAME": meta.get("name", ""),
+            "POD_NAME": meta.get("name", ""),
+            "POD_NAMESPACE": meta.get("namespace", ""),
+            "POD_IP": pod_ip or "",
+            "VERSION": version or "",
+        }
+    )
     ports = container.get("ports") or []
     if ports:
         env["PORT"] = str(ports[0]["containerPort"])

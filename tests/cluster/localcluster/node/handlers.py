@@ -2,6 +2,8 @@
 
 Every connect goes through netguard: only 127.0.0.0/8 is ever dialled.
 """
+
+import contextlib
 import http.client
 import os
 import signal
@@ -57,8 +59,11 @@ def http_get(action, target, timeout):
     path = action.get("path") or "/"
     if not path.startswith("/"):
         path = "/" + path
-    headers = {"User-Agent": USER_AGENT, "Accept": "*/*",
-               "Host": f"{action.get('host') or target.pod_ip or host}:{port}"}
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "*/*",
+        "Host": f"{action.get('host') or target.pod_ip or host}:{port}",
+    }
     for h in action.get("httpHeaders") or []:
         if h.get("name"):
             headers[h["name"]] = h.get("value", "")
@@ -97,17 +102,22 @@ def exec_command(action, target, timeout):
     if not command:
         return FAILURE, "exec: no command"
     try:
-        proc = subprocess.Popen(command, env=target.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True, cwd="/")
+        proc = subprocess.Popen(
+            command,
+            env=target.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd="/",
+        )
     except OSError as e:
         return FAILURE, f"exec {command[0]}: {e}"
     try:
-        out, _ = proc.communicate(timeout=timeout)
+        out, _err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # not yet reaped: the pid is still ours
-        except ProcessLookupError:
-            pass
         proc.communicate()
         return FAILURE, f"command timed out after {timeout}s"
     if proc.returncode == 0:

@@ -1,4 +1,5 @@
 """The Node object and its Lease: register, renew every 10 s, refresh Ready now and then."""
+
 import datetime
 import logging
 import platform
@@ -22,7 +23,7 @@ def _arch():
 
 
 def micro_time(ts):
-    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _read(path):
@@ -35,12 +36,22 @@ def _read(path):
 
 def node_status(resources, now, ready_since, name):
     """The Node's status: capacity, conditions (all healthy), addresses, nodeInfo."""
-    capacity = {"cpu": str(resources["cpu"]), "memory": str(resources["memory"]),
-                "pods": str(resources["pods"]), "ephemeral-storage": "1000Gi"}
+    capacity = {
+        "cpu": str(resources["cpu"]),
+        "memory": str(resources["memory"]),
+        "pods": str(resources["pods"]),
+        "ephemeral-storage": "1000Gi",
+    }
 
     def cond(ctype, status, reason, message):
-        return {"type": ctype, "status": status, "reason": reason, "message": message,
-                "lastHeartbeatTime": rfc3339(now), "lastTransitionTime": rfc3339(ready_since)}
+        return {
+            "type": ctype,
+            "status": status,
+            "reason": reason,
+            "message": message,
+            "lastHeartbeatTime": rfc3339(now),
+            "lastTransitionTime": rfc3339(ready_since),
+        }
 
     return {
         "capacity": capacity,
@@ -54,11 +65,16 @@ def node_status(resources, now, ready_since, name):
         "addresses": [{"type": "InternalIP", "address": "127.0.0.1"}, {"type": "Hostname", "address": name}],
         "daemonEndpoints": {"kubeletEndpoint": {"Port": 0}},
         "nodeInfo": {
-            "machineID": _read("/etc/machine-id"), "systemUUID": _read("/etc/machine-id"),
-            "bootID": _read("/proc/sys/kernel/random/boot_id"), "kernelVersion": platform.release(),
-            "osImage": "nodowntime local node", "containerRuntimeVersion": "nodowntime://1",
-            "kubeletVersion": KUBELET_VERSION, "kubeProxyVersion": KUBELET_VERSION,
-            "operatingSystem": "linux", "architecture": _arch(),
+            "machineID": _read("/etc/machine-id"),
+            "systemUUID": _read("/etc/machine-id"),
+            "bootID": _read("/proc/sys/kernel/random/boot_id"),
+            "kernelVersion": platform.release(),
+            "osImage": "nodowntime local node",
+            "containerRuntimeVersion": "nodowntime://1",
+            "kubeletVersion": KUBELET_VERSION,
+            "kubeProxyVersion": KUBELET_VERSION,
+            "operatingSystem": "linux",
+            "architecture": _arch(),
         },
     }
 
@@ -66,7 +82,7 @@ def node_status(resources, now, ready_since, name):
 def parse_taint(text):
     """'key=value:Effect' or 'key:Effect' -> a taint dict."""
     rest, effect = text.rsplit(":", 1)
-    key, _, value = rest.partition("=")
+    key, _equals, value = rest.partition("=")
     taint = {"key": key, "effect": effect}
     if value:
         taint["value"] = value
@@ -75,12 +91,23 @@ def parse_taint(text):
 
 def node_object(name, resources, now, taints=()):
     return {
-        "apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": name, "labels": {
-            "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": _arch(),
-            "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": _arch()}},
-        "spec": {"podCIDR": str(podnet.POD_CIDR), "podCIDRs": [str(podnet.POD_CIDR)],
-                 "taints": [parse_taint(t) for t in taints]},
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "labels": {
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": _arch(),
+                "beta.kubernetes.io/os": "linux",
+                "beta.kubernetes.io/arch": _arch(),
+            },
+        },
+        "spec": {
+            "podCIDR": str(podnet.POD_CIDR),
+            "podCIDRs": [str(podnet.POD_CIDR)],
+            "taints": [parse_taint(t) for t in taints],
+        },
         "status": node_status(resources, now, now, name),
     }
 
@@ -110,15 +137,18 @@ class Heartbeat(threading.Thread):
                     node = self.kube.create_node(node_object(self.name, self.resources, now, self.taints))
                     log.info("registered node %s", self.name)
                 self.node_uid = node["metadata"]["uid"]
-                ready = [c for c in (node.get("status") or {}).get("conditions") or []
-                         if c.get("type") == "Ready" and c.get("status") == "True"]
+                ready = [
+                    c
+                    for c in (node.get("status") or {}).get("conditions") or []
+                    if c.get("type") == "Ready" and c.get("status") == "True"
+                ]
                 self.ready_since = now
                 if ready and ready[0].get("lastTransitionTime"):
                     self.ready_since = parse_time(ready[0]["lastTransitionTime"])
                 self.update_status()
                 self.renew_lease()
                 return True
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - registration retries whatever went wrong
                 log.warning("node registration failed: %s; retrying", e)
                 self.stopping.wait(2)
         return False
@@ -134,17 +164,31 @@ class Heartbeat(threading.Thread):
             except ApiException as e:
                 if e.status != 404:
                     raise
-                lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                         "metadata": {"name": self.name, "namespace": LEASE_NAMESPACE,
-                                      "ownerReferences": [{"apiVersion": "v1", "kind": "Node",
-                                                           "name": self.name, "uid": self.node_uid}]},
-                         "spec": {"holderIdentity": self.name, "leaseDurationSeconds": LEASE_DURATION,
-                                  "renewTime": micro_time(now)}}
+                lease = {
+                    "apiVersion": "coordination.k8s.io/v1",
+                    "kind": "Lease",
+                    "metadata": {
+                        "name": self.name,
+                        "namespace": LEASE_NAMESPACE,
+                        "ownerReferences": [
+                            {"apiVersion": "v1", "kind": "Node", "name": self.name, "uid": self.node_uid}
+                        ],
+                    },
+                    "spec": {
+                        "holderIdentity": self.name,
+                        "leaseDurationSeconds": LEASE_DURATION,
+                        "renewTime": micro_time(now),
+                    },
+                }
                 self._lease = self.kube.create_lease(LEASE_NAMESPACE, lease)
                 return
         lease = dict(self._lease)
-        lease["spec"] = dict(lease.get("spec") or {}, holderIdentity=self.name,
-                             leaseDurationSeconds=LEASE_DURATION, renewTime=micro_time(now))
+        lease["spec"] = dict(
+            lease.get("spec") or {},
+            holderIdentity=self.name,
+            leaseDurationSeconds=LEASE_DURATION,
+            renewTime=micro_time(now),
+        )
         try:
             self._lease = self.kube.update_lease(LEASE_NAMESPACE, lease)
         except ApiException as e:
@@ -161,5 +205,5 @@ class Heartbeat(threading.Thread):
                 if self.clock() - last_status >= self.status_every:
                     self.update_status()
                     last_status = self.clock()
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - one failed beat must not stop the heartbeat
                 log.warning("heartbeat failed: %s", e)

@@ -1,4 +1,5 @@
 """What an image reference means on this node: the demo app, pause, or a pull that fails."""
+
 import hashlib
 import os
 import sys
@@ -48,8 +49,10 @@ def classify(ref):
 
 def pull_error(ref):
     """The message of a failed pull, shaped like containerd's."""
-    return (f'rpc error: code = NotFound desc = failed to pull and unpack image "{ref}": '
-            f"this node runs only nodowntime/demo-app:<tag> and registry.k8s.io/pause:<tag>")
+    return (
+        f'rpc error: code = NotFound desc = failed to pull and unpack image "{ref}": '
+        f"this node runs only nodowntime/demo-app:<tag> and registry.k8s.io/pause:<tag>"
+    )
 
 
 def argv(image, container, expanded_command, expanded_args):
@@ -62,4 +65,4 @@ def argv(image, container, expanded_command, expanded_args):
         return None
     if expanded_command:
         return list(expanded_command) + list(expanded_args)
-    return [sys.executable, DEMO_APP] + list(expanded_args)
+    return [sys.executable, DEMO_APP, *list(expanded_args)]

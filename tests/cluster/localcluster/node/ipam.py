@@ -1,4 +1,5 @@
 """Pod IP allocation from the pod CIDR (10.244.0.0/16); processes bind the loopback twin."""
+
 import itertools
 import threading
 

@@ -1,4 +1,5 @@
 """A thin JSON-dict client for the few API calls the node makes (no model classes)."""
+
 import json
 import threading
 
@@ -19,21 +20,22 @@ class Kube:
         # Many pod workers call at once; beyond the pool, urllib3 would open and drop connections.
         self._slots = threading.BoundedSemaphore(pool_size - 2)  # the watch keeps one for itself
 
-    def request(self, method, path, query=None, body=None, content_type="application/json",
-                timeout=30, stream=False):
+    def request(self, method, path, query=None, body=None, content_type="application/json", timeout=30, stream=False):
         """One request; returns the decoded JSON (or the raw response when stream=True)."""
         headers = {"Accept": "application/json", "Content-Type": content_type}
         query_params = [(k, v) for k, v in (query or {}).items() if v is not None]
         method, url, headers, body, post = self.api.param_serialize(
-            method, path, query_params=query_params, header_params=headers, body=body,
-            auth_settings=["BearerToken"])
+            method, path, query_params=query_params, header_params=headers, body=body, auth_settings=["BearerToken"]
+        )
         if stream:
-            resp = self.api.call_api(method, url, header_params=headers, body=body, post_params=post,
-                                     _request_timeout=timeout)
+            resp = self.api.call_api(
+                method, url, header_params=headers, body=body, post_params=post, _request_timeout=timeout
+            )
         else:
             with self._slots:
-                resp = self.api.call_api(method, url, header_params=headers, body=body, post_params=post,
-                                         _request_timeout=timeout)
+                resp = self.api.call_api(
+                    method, url, header_params=headers, body=body, post_params=post, _request_timeout=timeout
+                )
                 resp.read()
         if not 200 <= resp.status < 300:
             resp.read()
@@ -51,10 +53,19 @@ class Kube:
 
     def watch_pods(self, node, resource_version, timeout_seconds):
         """Yield (type, object) events; raises ApiException(410) when the version is too old."""
-        resp = self.request("GET", "/api/v1/pods", {
-            "fieldSelector": f"spec.nodeName={node}", "watch": "true", "allowWatchBookmarks": "true",
-            "resourceVersion": resource_version, "timeoutSeconds": str(timeout_seconds)},
-            timeout=(10, timeout_seconds + 30), stream=True)
+        resp = self.request(
+            "GET",
+            "/api/v1/pods",
+            {
+                "fieldSelector": f"spec.nodeName={node}",
+                "watch": "true",
+                "allowWatchBookmarks": "true",
+                "resourceVersion": resource_version,
+                "timeoutSeconds": str(timeout_seconds),
+            },
+            timeout=(10, timeout_seconds + 30),
+            stream=True,
+        )
         try:
             for line in iter_resp_lines(resp):
                 if not line:
@@ -68,13 +79,19 @@ class Kube:
             resp.release_conn()
 
     def patch_pod_status(self, namespace, name, uid, status):
-        return self.request("PATCH", f"/api/v1/namespaces/{namespace}/pods/{name}/status",
-                            body={"metadata": {"uid": uid}, "status": status}, content_type=SMP)
+        return self.request(
+            "PATCH",
+            f"/api/v1/namespaces/{namespace}/pods/{name}/status",
+            body={"metadata": {"uid": uid}, "status": status},
+            content_type=SMP,
+        )
 
     def delete_pod(self, namespace, name, uid):
-        return self.request("DELETE", f"/api/v1/namespaces/{namespace}/pods/{name}",
-                            body={"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0,
-                                  "preconditions": {"uid": uid}})
+        return self.request(
+            "DELETE",
+            f"/api/v1/namespaces/{namespace}/pods/{name}",
+            body={"kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0, "preconditions": {"uid": uid}},
+        )
 
     # ------------------------------------------------------------ node and lease
 
@@ -85,8 +102,7 @@ class Kube:
         return self.request("POST", "/api/v1/nodes", body=node)
 
     def patch_node_status(self, name, status):
-        return self.request("PATCH", f"/api/v1/nodes/{name}/status", body={"status": status},
-                            content_type=SMP)
+        return self.request("PATCH", f"/api/v1/nodes/{name}/status", body={"status": status}, content_type=SMP)
 
     def get_lease(self, namespace, name):
         return self.request("GET", f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}")
@@ -96,5 +112,4 @@ class Kube:
 
     def update_lease(self, namespace, lease):
         name = lease["metadata"]["name"]
-        return self.request("PUT", f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}",
-                            body=lease)
+        return self.request("PUT", f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}", body=lease)

@@ -4,6 +4,7 @@ and terminates the pod when it is deleted (the kubelet's pod worker + prober man
 All of a pod's state is touched only by its worker thread. Other threads (the reaper,
 probe runners, preStop hooks, the watch) post messages to the inbox and wake the worker.
 """
+
 import ipaddress
 import logging
 import os
@@ -100,11 +101,21 @@ class Container:
 
     def view(self):
         return podstatus.ContainerView(
-            name=self.name, image=self.image.ref, image_id=self.image.image_id if self.ever_ran else "",
-            container_id=self.container_id, state=self.state, reason=self.reason, message=self.message,
-            started_at=self.started_wall, finished_at=self.finished_wall, exit_code=self.exit_code,
-            restart_count=self.restart_count, last_state=self.last_state, ready=self.ready,
-            started=self.started)
+            name=self.name,
+            image=self.image.ref,
+            image_id=self.image.image_id if self.ever_ran else "",
+            container_id=self.container_id,
+            state=self.state,
+            reason=self.reason,
+            message=self.message,
+            started_at=self.started_wall,
+            finished_at=self.finished_wall,
+            exit_code=self.exit_code,
+            restart_count=self.restart_count,
+            last_state=self.last_state,
+            ready=self.ready,
+            started=self.started,
+        )
 
 
 class PodWorker(threading.Thread):
@@ -230,8 +241,13 @@ class PodWorker(threading.Thread):
                 proc = runtime.adopt(rec["pid"], rec.get("start_ticks"), exit_file)
                 if proc is None:
                     code = runtime.read_exit_file(exit_file)
-                    log.info("%s: container %s (pid %s) exited (%s) while the agent was away", self.key,
-                             c.name, rec["pid"], code)
+                    log.info(
+                        "%s: container %s (pid %s) exited (%s) while the agent was away",
+                        self.key,
+                        c.name,
+                        rec["pid"],
+                        code,
+                    )
                     c.state = RUNNING
                     self._exited(c, code, now)
                     return
@@ -246,9 +262,13 @@ class PodWorker(threading.Thread):
         # No live record: restore what the API knows, so finished containers stay finished.
         term = state.get("terminated") or (c.last_state.get("terminated") if "waiting" in state else None)
         if state.get("running") and not terminal:
-            term = {"exitCode": 255, "reason": "Error", "startedAt": state["running"].get("startedAt"),
-                    "finishedAt": podstatus.rfc3339(now_wall),
-                    "message": "the container's process was lost while the node agent was away"}
+            term = {
+                "exitCode": 255,
+                "reason": "Error",
+                "startedAt": state["running"].get("startedAt"),
+                "finishedAt": podstatus.rfc3339(now_wall),
+                "message": "the container's process was lost while the node agent was away",
+            }
         if term:
             c.ever_ran = True
             c.container_id = api.get("containerID") or term.get("containerID")
@@ -292,11 +312,10 @@ class PodWorker(threading.Thread):
             if c.state == RUNNING and c.proc is proc:
                 self._exited(c, proc.exit_code, now)
         elif kind == "probe":
-            _, _, _, probe_kind, outcome, text, launched = message
+            _kind, _name, _instance, probe_kind, outcome, text, launched = message
             self._probe_result(c, probe_kind, outcome, text, launched, now)
-        elif kind == "prestop_done":
-            if c.kill:
-                c.kill.prestop_pending = False
+        elif kind == "prestop_done" and c.kill:
+            c.kill.prestop_pending = False
 
     def _sync_container(self, c, pod, now, deleting, wakes):
         if c.state == RUNNING:
@@ -306,8 +325,13 @@ class PodWorker(threading.Thread):
                     grace = failed.spec.termination_grace
                     if grace is None:
                         grace = self._pod_grace(pod)
-                    log.info("%s: container %s failed %s probe, will be restarted: %s", self.key, c.name,
-                             failed.spec.kind, failed.last_message)
+                    log.info(
+                        "%s: container %s failed %s probe, will be restarted: %s",
+                        self.key,
+                        c.name,
+                        failed.spec.kind,
+                        failed.last_message,
+                    )
                     self._start_kill(c, now, grace, f"failed {failed.spec.kind} probe")
             if c.kill is not None:
                 self._advance_kill(c, now, wakes)
@@ -325,8 +349,10 @@ class PodWorker(threading.Thread):
             if backoff.in_backoff_since(key, c.finished_mono, now):
                 delay = backoff.delay(key)
                 c.state, c.reason = WAITING, "CrashLoopBackOff"
-                c.message = (f"back-off {_fmt_delay(delay)} restarting failed container={c.name} "
-                             f"pod={self.pod_name}_{self.namespace}({self.uid})")
+                c.message = (
+                    f"back-off {_fmt_delay(delay)} restarting failed container={c.name} "
+                    f"pod={self.pod_name}_{self.namespace}({self.uid})"
+                )
                 c.last_state = {"terminated": c.term} if c.term else c.last_state
                 wakes.append(c.finished_mono + delay)
                 return
@@ -336,8 +362,9 @@ class PodWorker(threading.Thread):
     # ------------------------------------------------------------ starting
 
     def _env(self, c):
-        return containerenv.build(self.pod, c.spec, twin=self.twin or HOST_IP, pod_ip=self.pod_ip,
-                                  host_ip=HOST_IP, version=c.image.tag)
+        return containerenv.build(
+            self.pod, c.spec, twin=self.twin or HOST_IP, pod_ip=self.pod_ip, host_ip=HOST_IP, version=c.image.tag
+        )
 
     def _start(self, c, pod, now, wakes):
         image = c.image
@@ -359,8 +386,12 @@ class PodWorker(threading.Thread):
             log.info("%s: container %s: image %s cannot be pulled", self.key, c.name, image.ref)
             return
         c.env = env = self._env(c)
-        argv = images.argv(image, c.spec, containerenv.expand_all(c.spec.get("command"), env),
-                           containerenv.expand_all(c.spec.get("args"), env))
+        argv = images.argv(
+            image,
+            c.spec,
+            containerenv.expand_all(c.spec.get("command"), env),
+            containerenv.expand_all(c.spec.get("args"), env),
+        )
         if c.ever_ran:
             c.restart_count += 1
             c.last_state = {"terminated": c.term} if c.term else {}
@@ -381,25 +412,47 @@ class PodWorker(threading.Thread):
                 return
         c.proc = proc
         c.state, c.reason, c.message = RUNNING, None, None
-        runtime.write_record(self.agent.state_dir, self.uid, c.name, {
-            "pid": proc.pid if proc else None, "start_ticks": proc.start_ticks if proc else None,
-            "namespace": self.namespace, "pod": self.pod_name, "uid": self.uid, "container": c.name,
-            "container_id": c.container_id, "image": image.ref, "pod_ip": self.pod_ip, "twin": self.twin,
-            "started_at": c.started_wall, "argv": argv})
+        runtime.write_record(
+            self.agent.state_dir,
+            self.uid,
+            c.name,
+            {
+                "pid": proc.pid if proc else None,
+                "start_ticks": proc.start_ticks if proc else None,
+                "namespace": self.namespace,
+                "pod": self.pod_name,
+                "uid": self.uid,
+                "container": c.name,
+                "container_id": c.container_id,
+                "image": image.ref,
+                "pod_ip": self.pod_ip,
+                "twin": self.twin,
+                "started_at": c.started_wall,
+                "argv": argv,
+            },
+        )
         if proc is not None:
             self.agent.reaper.watch(proc, self._exit_callback(c))
         self._new_probes(c, now)
-        log.info("%s: started container %s (%s, pid %s, restart %d)", self.key, c.name, image.ref,
-                 proc.pid if proc else "-", c.restart_count)
+        log.info(
+            "%s: started container %s (%s, pid %s, restart %d)",
+            self.key,
+            c.name,
+            image.ref,
+            proc.pid if proc else "-",
+            c.restart_count,
+        )
         wakes.append(now)
 
     def _exit_file(self, c):
-        return os.path.join(runtime.pod_dir(self.agent.state_dir, self.uid),
-                            f"{c.name}.{c.container_id.split('://')[-1][:12]}.exit")
+        return os.path.join(
+            runtime.pod_dir(self.agent.state_dir, self.uid), f"{c.name}.{c.container_id.split('://')[-1][:12]}.exit"
+        )
 
     def _log_path(self, c):
-        return os.path.join(self.agent.state_dir, "logs", f"{self.namespace}_{self.pod_name}_{self.uid}",
-                            c.name + ".log")
+        return os.path.join(
+            self.agent.state_dir, "logs", f"{self.namespace}_{self.pod_name}_{self.uid}", c.name + ".log"
+        )
 
     def _exit_callback(self, c):
         instance = c.instance
@@ -438,7 +491,7 @@ class PodWorker(threading.Thread):
         def job():
             try:
                 outcome, text = handlers.run_probe(spec.handler, target, spec.timeout)
-            except Exception as e:  # a prober bug must not stop probing
+            except Exception as e:  # noqa: BLE001 - a prober bug must not stop probing
                 outcome, text = prober.ERROR, f"{type(e).__name__}: {e}"
             self.post(("probe", name, instance, kind, outcome, text, now))
 
@@ -452,8 +505,14 @@ class PodWorker(threading.Thread):
         ps.next_at = max(launched + ps.spec.period, now)
         was_started = c.started
         if ps.record(outcome, text):
-            log.info("%s: container %s %s probe -> %s%s", self.key, c.name, kind, ps.result,
-                     f" ({text})" if text and ps.result != prober.SUCCESS else "")
+            log.info(
+                "%s: container %s %s probe -> %s%s",
+                self.key,
+                c.name,
+                kind,
+                ps.result,
+                f" ({text})" if text and ps.result != prober.SUCCESS else "",
+            )
         if kind == prober.STARTUP and c.started and not was_started:
             # Started: readiness runs at once (the kubelet triggers it), liveness after its delay.
             for other in (prober.READINESS, prober.LIVENESS):
@@ -469,7 +528,7 @@ class PodWorker(threading.Thread):
 
     def _start_kill(self, c, now, grace, reason):
         c.kill = kill = Kill(reason, now + max(grace, 0))
-        prestop = ((c.spec.get("lifecycle") or {}).get("preStop"))
+        prestop = (c.spec.get("lifecycle") or {}).get("preStop")
         if prestop:
             kill.prestop_pending = True
             target = handlers.Target(self.twin or HOST_IP, self.pod_ip, c.spec, c.env)
@@ -577,11 +636,21 @@ class PodWorker(threading.Thread):
         # lastTransitionTimes come from what this node wrote last; readiness gates from the
         # newest object seen (other writers own those conditions).
         old = [c for c in self.last_status.get("conditions") or [] if c.get("type") in podstatus.NODE_CONDITIONS]
-        old += [c for c in (pod.get("status") or {}).get("conditions") or []
-                if c.get("type") not in podstatus.NODE_CONDITIONS]
-        return podstatus.build_status(pod, views, host_ip=HOST_IP, pod_ip=self.pod_ip, start_time=self.start_time,
-                                      now=time.time(), old_status={"conditions": old},
-                                      pod_is_terminal=terminal or self.terminal)
+        old += [
+            c
+            for c in (pod.get("status") or {}).get("conditions") or []
+            if c.get("type") not in podstatus.NODE_CONDITIONS
+        ]
+        return podstatus.build_status(
+            pod,
+            views,
+            host_ip=HOST_IP,
+            pod_ip=self.pod_ip,
+            start_time=self.start_time,
+            now=time.time(),
+            old_status={"conditions": old},
+            pod_is_terminal=terminal or self.terminal,
+        )
 
     def _publish(self, pod, now):
         status = self._build(pod, now)

@@ -4,6 +4,7 @@ One ProbeState exists per probe kind per container *instance*: a restarted conta
 gets fresh states, as the kubelet's worker resets when it sees a new container ID.
 The caller runs the handler (see handlers.py) and feeds the outcome to record().
 """
+
 from dataclasses import dataclass
 
 STARTUP, READINESS, LIVENESS = "startup", "readiness", "liveness"
@@ -40,13 +41,16 @@ class ProbeSpec:
             # The API server fills these defaults in; a zero means 'unset' for all but the delay.
             return probe.get(key) or default
 
-        return cls(kind=kind, handler=handler,
-                   initial_delay=num("initialDelaySeconds", 0),
-                   period=num("periodSeconds", 10),
-                   timeout=num("timeoutSeconds", 1),
-                   success_threshold=num("successThreshold", 1),
-                   failure_threshold=num("failureThreshold", 3),
-                   termination_grace=probe.get("terminationGracePeriodSeconds"))
+        return cls(
+            kind=kind,
+            handler=handler,
+            initial_delay=num("initialDelaySeconds", 0),
+            period=num("periodSeconds", 10),
+            timeout=num("timeoutSeconds", 1),
+            success_threshold=num("successThreshold", 1),
+            failure_threshold=num("failureThreshold", 3),
+            termination_grace=probe.get("terminationGracePeriodSeconds"),
+        )
 
 
 class ProbeState:

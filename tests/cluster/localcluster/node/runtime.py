@@ -5,6 +5,8 @@ process group is its pid. It is known by pid *and* start time (/proc/<pid>/stat 
 22): a recycled pid is never signalled. Records live in
 <state-dir>/pods/<pod-uid>/<container>.json.
 """
+
+import contextlib
 import json
 import logging
 import os
@@ -20,6 +22,7 @@ log = logging.getLogger("runtime")
 
 
 # ---------------------------------------------------------------- /proc
+
 
 def _is_zombie(pid):
     fields = stat_fields(pid)
@@ -117,15 +120,11 @@ class Process:
             if self.exit_code is None and self.killed:
                 self.exit_code = 128 + signal.SIGKILL
         if self.exit_file:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.remove(self.exit_file)
-            except FileNotFoundError:
-                pass
         self.exited = True
-        try:
+        with contextlib.suppress(OSError):
             os.close(self.pidfd)
-        except OSError:
-            pass
         self.pidfd = None
         return True
 
@@ -143,9 +142,16 @@ def spawn(argv, env, log_path, exit_file, cwd=None):
         if os.path.exists(stale):
             os.remove(stale)
     with open(log_path, "ab") as out:
-        popen = subprocess.Popen(["/bin/sh", "-c", WRAPPER, exit_file, *argv], env=env, cwd=cwd or "/",
-                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                 start_new_session=True, close_fds=True)
+        popen = subprocess.Popen(
+            ["/bin/sh", "-c", WRAPPER, exit_file, *argv],
+            env=env,
+            cwd=cwd or "/",
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
     pidfd = os.pidfd_open(popen.pid)
     ticks = start_ticks(popen.pid)
     return Process(popen.pid, ticks, pidfd, popen, exit_file)
@@ -199,14 +205,12 @@ class Reaper(threading.Thread):
         with self._lock:
             self._watched[proc.pidfd] = (proc, callback)
             self._poll.register(proc.pidfd, select.POLLIN)
-        try:
+        with contextlib.suppress(BlockingIOError):
             os.write(self._wake_w, b"x")
-        except BlockingIOError:
-            pass
 
     def run(self):
         while True:
-            for fd, _ in self._poll.poll():
+            for fd, _events in self._poll.poll():
                 if fd == self._wake_r:
                     os.read(self._wake_r, 4096)
                     continue
@@ -225,6 +229,7 @@ class Reaper(threading.Thread):
 
 
 # ---------------------------------------------------------------- records
+
 
 def pod_dir(state_dir, uid):
     return os.path.join(state_dir, "pods", uid)
@@ -252,16 +257,15 @@ def read_record(state_dir, uid, container):
 
 
 def remove_record(state_dir, uid, container):
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.remove(record_path(state_dir, uid, container))
-    except FileNotFoundError:
-        pass
 
 
 def recorded_pod_uids(state_dir):
     try:
-        return [e for e in os.listdir(os.path.join(state_dir, "pods"))
-                if os.path.isdir(os.path.join(state_dir, "pods", e))]
+        return [
+            e for e in os.listdir(os.path.join(state_dir, "pods")) if os.path.isdir(os.path.join(state_dir, "pods", e))
+        ]
     except FileNotFoundError:
         return []
 

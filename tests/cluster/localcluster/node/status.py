@@ -3,6 +3,7 @@
 The pod worker hands in ContainerView snapshots; this module turns them into the
 `status` dict (API camelCase) that the status manager patches onto pods/status.
 """
+
 import datetime
 from dataclasses import dataclass, field
 
@@ -16,19 +17,19 @@ def rfc3339(ts):
     """Seconds since the epoch -> '2006-01-02T15:04:05Z' (the API's Time has second precision)."""
     if ts is None:
         return None
-    return datetime.datetime.fromtimestamp(int(ts), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.fromtimestamp(int(ts), datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_time(text):
     if not text:
         return None
-    return datetime.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(
-        tzinfo=datetime.timezone.utc).timestamp()
+    return datetime.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.UTC).timestamp()
 
 
 @dataclass
 class ContainerView:
     """What the status needs to know about one container, at one moment."""
+
     name: str
     image: str
     image_id: str = ""
@@ -46,8 +47,12 @@ class ContainerView:
 
 
 def terminated_state(exit_code, reason, started_at, finished_at, container_id, message=None):
-    state = {"exitCode": exit_code, "reason": reason,
-             "startedAt": rfc3339(started_at), "finishedAt": rfc3339(finished_at)}
+    state = {
+        "exitCode": exit_code,
+        "reason": reason,
+        "startedAt": rfc3339(started_at),
+        "finishedAt": rfc3339(finished_at),
+    }
     if message:
         state["message"] = message
     if container_id:
@@ -63,8 +68,11 @@ def container_status(c):
     if c.state == RUNNING:
         state = {"running": {"startedAt": rfc3339(c.started_at)}}
     elif c.state == TERMINATED:
-        state = {"terminated": terminated_state(c.exit_code, c.reason, c.started_at, c.finished_at,
-                                                c.container_id, c.message)}
+        state = {
+            "terminated": terminated_state(
+                c.exit_code, c.reason, c.started_at, c.finished_at, c.container_id, c.message
+            )
+        }
     else:
         waiting = {"reason": c.reason}
         if c.message:
@@ -90,10 +98,18 @@ def terminal_fixup(statuses):
     out = []
     for s in statuses:
         if "waiting" in s["state"]:
-            s = dict(s, state={"terminated": {
-                "exitCode": 137, "reason": "ContainerStatusUnknown",
-                "message": "The container could not be located when the pod was terminated"}},
-                ready=False, started=False)
+            s = dict(
+                s,
+                state={
+                    "terminated": {
+                        "exitCode": 137,
+                        "reason": "ContainerStatusUnknown",
+                        "message": "The container could not be located when the pod was terminated",
+                    }
+                },
+                ready=False,
+                started=False,
+            )
         out.append(s)
     return out
 
@@ -138,8 +154,13 @@ def pod_phase(restart_policy, statuses, pod_is_terminal=False):
 def _condition(ctype, ok, reason=None, message=None):
     """One condition. reason and message are always present (None when unset) so a strategic
     merge patch clears the ones a previous status had."""
-    return {"type": ctype, "status": "True" if ok else "False", "lastProbeTime": None,
-            "reason": None if ok else reason, "message": None if ok else message}
+    return {
+        "type": ctype,
+        "status": "True" if ok else "False",
+        "lastProbeTime": None,
+        "reason": None if ok else reason,
+        "message": None if ok else message,
+    }
 
 
 def pod_conditions(pod, statuses, phase, sandbox_ready, existing_conditions):
@@ -189,8 +210,9 @@ def carry_transition_times(new_conditions, old_conditions, now):
     return out
 
 
-def build_status(pod, views, *, host_ip, pod_ip, start_time, now, old_status, sandbox_ready=True,
-                 pod_is_terminal=False):
+def build_status(
+    pod, views, *, host_ip, pod_ip, start_time, now, old_status, sandbox_ready=True, pod_is_terminal=False
+):
     """The full node-owned status for a pod (dict, camelCase), from container snapshots.
 
     old_status is the previous status (last written, or read from the API); it provides
@@ -203,7 +225,8 @@ def build_status(pod, views, *, host_ip, pod_ip, start_time, now, old_status, sa
     phase = pod_phase(spec.get("restartPolicy", "Always"), statuses, pod_is_terminal)
     old_conditions = (old_status or {}).get("conditions") or []
     conditions = carry_transition_times(
-        pod_conditions(pod, statuses, phase, sandbox_ready, old_conditions), old_conditions, now)
+        pod_conditions(pod, statuses, phase, sandbox_ready, old_conditions), old_conditions, now
+    )
     status = {
         "phase": phase,
         "conditions": conditions,
@@ -222,16 +245,29 @@ def comparable(status):
     """The parts of a status this node writes, normalised for change detection."""
     if not status:
         return None
-    conds = {c.get("type"): (c.get("status"), c.get("reason"), c.get("message"), c.get("lastTransitionTime"))
-             for c in status.get("conditions") or [] if c.get("type") in NODE_CONDITIONS}
+    conds = {
+        c.get("type"): (c.get("status"), c.get("reason"), c.get("message"), c.get("lastTransitionTime"))
+        for c in status.get("conditions") or []
+        if c.get("type") in NODE_CONDITIONS
+    }
     statuses = []
     for s in status.get("containerStatuses") or []:
-        s = {k: v for k, v in s.items() if k in ("name", "state", "lastState", "ready", "restartCount",
-                                                  "image", "imageID", "containerID", "started")}
+        s = {
+            k: v
+            for k, v in s.items()
+            if k
+            in ("name", "state", "lastState", "ready", "restartCount", "image", "imageID", "containerID", "started")
+        }
         s["lastState"] = s.get("lastState") or {}
         statuses.append(s)
-    return (status.get("phase"), conds, status.get("hostIP"), status.get("podIP"),
-            status.get("startTime"), _strip_none(statuses))
+    return (
+        status.get("phase"),
+        conds,
+        status.get("hostIP"),
+        status.get("podIP"),
+        status.get("startTime"),
+        _strip_none(statuses),
+    )
 
 
 def _strip_none(value):

@@ -4,6 +4,7 @@ Pod workers call set() as often as they like; a few writer threads send the newe
 status of each dirty pod (a strategic merge patch: the node's conditions merge by type,
 other writers' conditions survive).
 """
+
 import collections
 import logging
 import threading
@@ -24,8 +25,7 @@ class StatusManager:
         self._queue = collections.deque()
         self._in_flight = set()
         self._written = {}  # uid -> last status the API has (written or read)
-        self._writers = [threading.Thread(target=self._run, name=f"status-{i}", daemon=True)
-                         for i in range(writers)]
+        self._writers = [threading.Thread(target=self._run, name=f"status-{i}", daemon=True) for i in range(writers)]
         self.writes = 0
 
     def start(self):
@@ -94,12 +94,22 @@ class StatusManager:
             return True
         except ApiException as e:
             if e.status in (404, 409, 422):
-                log.info("status of %s/%s not written (%s %s): pod gone or replaced", namespace, name,
-                         e.status, (e.body or e.reason or "")[:300])
+                log.info(
+                    "status of %s/%s not written (%s %s): pod gone or replaced",
+                    namespace,
+                    name,
+                    e.status,
+                    (e.body or e.reason or "")[:300],
+                )
                 return False
-            log.warning("status write %s/%s failed: %s %s; retrying", namespace, name, e.status,
-                        (e.body or e.reason or "")[:300])
-        except Exception as e:  # connection trouble: retry
+            log.warning(
+                "status write %s/%s failed: %s %s; retrying",
+                namespace,
+                name,
+                e.status,
+                (e.body or e.reason or "")[:300],
+            )
+        except Exception as e:  # noqa: BLE001 - connection trouble: retry
             log.warning("status write %s/%s failed: %s; retrying", namespace, name, e)
         time.sleep(1)
         return None

@@ -1,24 +1,54 @@
 """Builders for the API objects the verdict and revision tests feed in (plain camelCase dicts)."""
+
 import copy
 
-TEMPLATE = {"metadata": {"labels": {"app": "web"}},
-            "spec": {"containers": [{"name": "app", "image": "demo:1",
-                                     "ports": [{"name": "http", "containerPort": 8080}]}]}}
+TEMPLATE = {
+    "metadata": {"labels": {"app": "web"}},
+    "spec": {"containers": [{"name": "app", "image": "demo:1", "ports": [{"name": "http", "containerPort": 8080}]}]},
+}
 
 
-def deployment(replicas=3, generation=2, observed=2, updated=3, total=3, available=3, ready=None,
-               conditions=(), paused=False, template=None, revision="2", annotations=None, uid="dep-uid"):
+def deployment(
+    replicas=3,
+    generation=2,
+    observed=2,
+    updated=3,
+    total=3,
+    available=3,
+    ready=None,
+    conditions=(),
+    paused=False,
+    template=None,
+    revision="2",
+    annotations=None,
+    uid="dep-uid",
+):
     ann = {"deployment.kubernetes.io/revision": revision} if revision else {}
     ann.update(annotations or {})
     return {
         "kind": "Deployment",
-        "metadata": {"name": "web", "namespace": "shop", "uid": uid, "generation": generation,
-                     "resourceVersion": "100", "annotations": ann},
-        "spec": {"replicas": replicas, "paused": paused, "selector": {"matchLabels": {"app": "web"}},
-                 "template": copy.deepcopy(template or TEMPLATE)},
-        "status": {"observedGeneration": observed, "replicas": total, "updatedReplicas": updated,
-                   "availableReplicas": available, "readyReplicas": available if ready is None else ready,
-                   "conditions": list(conditions)},
+        "metadata": {
+            "name": "web",
+            "namespace": "shop",
+            "uid": uid,
+            "generation": generation,
+            "resourceVersion": "100",
+            "annotations": ann,
+        },
+        "spec": {
+            "replicas": replicas,
+            "paused": paused,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": copy.deepcopy(template or TEMPLATE),
+        },
+        "status": {
+            "observedGeneration": observed,
+            "replicas": total,
+            "updatedReplicas": updated,
+            "availableReplicas": available,
+            "readyReplicas": available if ready is None else ready,
+            "conditions": list(conditions),
+        },
     }
 
 
@@ -27,19 +57,31 @@ def replica_set(name, revision, template=None, owner="dep-uid", created="2026-01
     tpl["metadata"]["labels"]["pod-template-hash"] = name.rsplit("-", 1)[-1]
     ann = {"deployment.kubernetes.io/revision": str(revision)} if revision is not None else {}
     ann.update(annotations or {})
-    return {"metadata": {"name": name, "uid": f"{name}-uid", "creationTimestamp": created, "annotations": ann,
-                         "ownerReferences": [{"kind": "Deployment", "uid": owner, "controller": True}]},
-            "spec": {"replicas": 3, "template": tpl}}
+    return {
+        "metadata": {
+            "name": name,
+            "uid": f"{name}-uid",
+            "creationTimestamp": created,
+            "annotations": ann,
+            "ownerReferences": [{"kind": "Deployment", "uid": owner, "controller": True}],
+        },
+        "spec": {"replicas": 3, "template": tpl},
+    }
 
 
-def pod(name, owner_rs, waiting=None, message="", restarts=0, terminating=False, last_exit=None, labels=None,
-        owner_uid=None):
+def pod(
+    name, owner_rs, waiting=None, message="", restarts=0, terminating=False, last_exit=None, labels=None, owner_uid=None
+):
     state = {"waiting": {"reason": waiting, "message": message}} if waiting else {"running": {}}
     status = {"name": "app", "state": state, "restartCount": restarts}
     if last_exit:
         status["lastState"] = {"terminated": last_exit}
-    meta = {"name": name, "uid": f"{name}-uid", "labels": labels or {"app": "web"},
-            "ownerReferences": [{"kind": "ReplicaSet", "uid": owner_uid or f"{owner_rs}-uid", "controller": True}]}
+    meta = {
+        "name": name,
+        "uid": f"{name}-uid",
+        "labels": labels or {"app": "web"},
+        "ownerReferences": [{"kind": "ReplicaSet", "uid": owner_uid or f"{owner_rs}-uid", "controller": True}],
+    }
     if terminating:
         meta["deletionTimestamp"] = "2026-01-01T00:00:10Z"
     return {"metadata": meta, "status": {"containerStatuses": [status]}}

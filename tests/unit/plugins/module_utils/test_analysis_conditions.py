@@ -1,27 +1,54 @@
 """JMESPath condition errors: refused at compile time, naming the option, the expression and the position."""
+
 import pytest
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils.analysis import AnalysisError, Conditions
 from ansible_collections.nodowntime.k8s.plugins.module_utils.jmespath_condition import (
-    Condition, ConditionError, compile_expression)
+    Condition,
+    ConditionError,
+    compile_expression,
+)
 
 SYNTAX_ERRORS = [
-    ("success_condition", "error_rate <<",
-     "success_condition 'error_rate <<' is not valid JMESPath: unexpected '<' at position 12 "
-     "(after 'error_rate <')"),
-    ("success_condition", "error_rate < 0.01",
-     "success_condition 'error_rate < 0.01' is not valid JMESPath: unexpected 0 at position 13 "
-     "(after 'error_rate < '); write number literals in backticks, e.g. `0.01`"),
-    ("failure_condition", "error_rate > `0.05",
-     "failure_condition 'error_rate > `0.05' is not valid JMESPath: unclosed ` delimiter at position 13 "
-     "(after 'error_rate > ')"),
-    ("success_condition", "data.result[0",
-     "success_condition 'data.result[0' is not valid JMESPath: the expression is incomplete at position 13 "
-     "(after 'data.result[0')"),
-    ("success_condition", "foo bar",
-     "success_condition 'foo bar' is not valid JMESPath: unexpected 'bar' at position 4 (after 'foo ')"),
-    ("failure_condition", "'abc",
-     "failure_condition \"'abc\" is not valid JMESPath: unclosed ' delimiter at position 0 (at the start)"),
+    (
+        "success_condition",
+        "error_rate <<",
+        "success_condition 'error_rate <<' is not valid JMESPath: unexpected '<' at position 12 (after 'error_rate <')",
+    ),
+    (
+        "success_condition",
+        "error_rate < 0.01",
+        (
+            "success_condition 'error_rate < 0.01' is not valid JMESPath: unexpected 0 at position 13 "
+            "(after 'error_rate < '); write number literals in backticks, e.g. `0.01`"
+        ),
+    ),
+    (
+        "failure_condition",
+        "error_rate > `0.05",
+        (
+            "failure_condition 'error_rate > `0.05' is not valid JMESPath: unclosed ` delimiter at position 13 "
+            "(after 'error_rate > ')"
+        ),
+    ),
+    (
+        "success_condition",
+        "data.result[0",
+        (
+            "success_condition 'data.result[0' is not valid JMESPath: the expression is incomplete at position 13 "
+            "(after 'data.result[0')"
+        ),
+    ),
+    (
+        "success_condition",
+        "foo bar",
+        "success_condition 'foo bar' is not valid JMESPath: unexpected 'bar' at position 4 (after 'foo ')",
+    ),
+    (
+        "failure_condition",
+        "'abc",
+        "failure_condition \"'abc\" is not valid JMESPath: unclosed ' delimiter at position 0 (at the start)",
+    ),
 ]
 
 
@@ -35,8 +62,10 @@ def test_syntax_errors_name_field_expression_and_position(field, expression, mes
 def test_unknown_function_is_refused_at_compile_time():
     with pytest.raises(ConditionError) as e:
         compile_expression("success_condition", "length(items) > `0` && to_numbr(a) < `1`")
-    assert str(e.value).startswith("success_condition 'length(items) > `0` && to_numbr(a) < `1`' is not valid "
-                                   "JMESPath: unknown function to_numbr() at position 23; known functions: abs, ")
+    assert str(e.value).startswith(
+        "success_condition 'length(items) > `0` && to_numbr(a) < `1`' is not valid "
+        "JMESPath: unknown function to_numbr() at position 23; known functions: abs, "
+    )
 
 
 def test_unknown_function_nested_in_a_filter():

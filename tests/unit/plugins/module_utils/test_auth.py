@@ -1,4 +1,5 @@
 """kubernetes.core's option names, K8S_AUTH_* fallbacks, and secrets kept out of output."""
+
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
@@ -17,15 +18,30 @@ def validated(monkeypatch, env, params=None):
 
 
 def test_awx_credential_variables(monkeypatch):
-    p = validated(monkeypatch, {"K8S_AUTH_HOST": "https://k8s:6443", "K8S_AUTH_API_KEY": "tok",
-                                "K8S_AUTH_VERIFY_SSL": "false", "K8S_AUTH_SSL_CA_CERT": "/ca.pem"})
+    p = validated(
+        monkeypatch,
+        {
+            "K8S_AUTH_HOST": "https://k8s:6443",
+            "K8S_AUTH_API_KEY": "tok",
+            "K8S_AUTH_VERIFY_SSL": "false",
+            "K8S_AUTH_SSL_CA_CERT": "/ca.pem",
+        },
+    )
     assert (p["host"], p["api_key"], p["validate_certs"], p["ca_cert"]) == ("https://k8s:6443", "tok", False, "/ca.pem")
 
 
 def test_the_option_names_variables_too(monkeypatch):
-    p = validated(monkeypatch, {"K8S_AUTH_KUBECONFIG": "/kc", "K8S_AUTH_CONTEXT": "prod",
-                                "K8S_AUTH_IMPERSONATE_USER": "bob", "K8S_AUTH_IMPERSONATE_GROUPS": "g1,g2",
-                                "K8S_AUTH_CLIENT_KEY": "/k.pem", "K8S_AUTH_NO_PROXY": "localhost"})
+    p = validated(
+        monkeypatch,
+        {
+            "K8S_AUTH_KUBECONFIG": "/kc",
+            "K8S_AUTH_CONTEXT": "prod",
+            "K8S_AUTH_IMPERSONATE_USER": "bob",
+            "K8S_AUTH_IMPERSONATE_GROUPS": "g1,g2",
+            "K8S_AUTH_CLIENT_KEY": "/k.pem",
+            "K8S_AUTH_NO_PROXY": "localhost",
+        },
+    )
     assert p["kubeconfig"] == "/kc" and p["context"] == "prod" and p["client_key"] == "/k.pem"
     assert auth.impersonation(p) == ("bob", ["g1", "g2"]) and p["no_proxy"] == "localhost"
 
@@ -39,8 +55,11 @@ def test_secrets_are_no_log():
 
 
 def test_every_user_value_of_a_dict_kubeconfig_is_secret():
-    kc = {"apiVersion": "v1", "clusters": [{"name": "c", "cluster": {"server": "https://x"}}],
-          "users": [{"name": "u", "user": {"token": "s3cr3t", "exec": {"env": [{"name": "K", "value": "v4l"}]}}}]}
+    kc = {
+        "apiVersion": "v1",
+        "clusters": [{"name": "c", "cluster": {"server": "https://x"}}],
+        "users": [{"name": "u", "user": {"token": "s3cr3t", "exec": {"env": [{"name": "K", "value": "v4l"}]}}}],
+    }
     assert auth.secret_values(kc) == {"s3cr3t", "K", "v4l"}
     assert auth.secret_values("/path/to/kubeconfig") == set()
 
@@ -53,12 +72,20 @@ def test_host_with_token_needs_no_kubeconfig(monkeypatch):
 
 
 def test_dict_kubeconfig_and_context(tmp_path):
-    kc = {"apiVersion": "v1", "kind": "Config", "current-context": "a",
-          "clusters": [{"name": "a", "cluster": {"server": "https://127.0.0.1:1111"}},
-                       {"name": "b", "cluster": {"server": "https://127.0.0.1:2222"}}],
-          "contexts": [{"name": "a", "context": {"cluster": "a", "user": "u"}},
-                       {"name": "b", "context": {"cluster": "b", "user": "u"}}],
-          "users": [{"name": "u", "user": {"token": "t"}}]}
+    kc = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "a",
+        "clusters": [
+            {"name": "a", "cluster": {"server": "https://127.0.0.1:1111"}},
+            {"name": "b", "cluster": {"server": "https://127.0.0.1:2222"}},
+        ],
+        "contexts": [
+            {"name": "a", "context": {"cluster": "a", "user": "u"}},
+            {"name": "b", "context": {"cluster": "b", "user": "u"}},
+        ],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+    }
     assert auth.configuration({"kubeconfig": kc}).host == "https://127.0.0.1:1111"
     assert auth.configuration({"kubeconfig": kc, "context": "b"}).host == "https://127.0.0.1:2222"
 

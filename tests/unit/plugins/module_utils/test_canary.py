@@ -1,9 +1,18 @@
 """Replica math of canary_scale: the issue's cases, Argo Rollouts' published cases, and the rules as properties."""
+
 import pytest
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils.canary import (
-    KEEP_TOTAL, SURGE, TOTAL_ANNOTATION, CanaryError, actual_weight, resolve_total, round_half_up, scale_order,
-    split)
+    KEEP_TOTAL,
+    SURGE,
+    TOTAL_ANNOTATION,
+    CanaryError,
+    actual_weight,
+    resolve_total,
+    round_half_up,
+    scale_order,
+    split,
+)
 
 # (total, weight, canary, stable) in keep_total mode.  Rows marked "argo" are the maxSurge-0
 # rows of Argo Rollouts' TestApproximateWeightedCanaryStableReplicaCounts (utils/replicaset).
@@ -31,7 +40,7 @@ KEEP_TOTAL_TABLE = [
     (3, 0, 0, 3),
     (3, 1, 1, 2),
     (3, 49, 1, 2),
-    (3, 50, 2, 1),   # 1.5 rounds half up
+    (3, 50, 2, 1),  # 1.5 rounds half up
     (3, 99, 2, 1),
     (3, 100, 3, 0),
     # more argo rows
@@ -47,9 +56,9 @@ KEEP_TOTAL_TABLE = [
     (4, 25, 1, 3),
     (4, 50, 2, 2),
     (4, 100, 4, 0),
-    (4, 49, 2, 2),   # 1.96 -> 2
-    (4, 62, 2, 2),   # 2.48 -> 2
-    (4, 63, 3, 1),   # 2.52 -> 3
+    (4, 49, 2, 2),  # 1.96 -> 2
+    (4, 62, 2, 2),  # 2.48 -> 2
+    (4, 63, 3, 1),  # 2.52 -> 3
 ]
 
 
@@ -112,20 +121,24 @@ def test_round_half_up_is_exact():
     assert [round_half_up(n, 100) for n in (49, 50, 149, 150, 250)] == [0, 1, 1, 2, 3]
 
 
-@pytest.mark.parametrize("args,message", [
-    ((10, 101), "weight must be an integer from 0 to 100, got 101"),
-    ((10, -1), "weight must be an integer from 0 to 100, got -1"),
-    ((0, 50), "total_replicas must be an integer >= 1, got 0"),
-    ((10, 50, "blue"), "mode must be one of keep_total, surge, got 'blue'"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        ((10, 101), "weight must be an integer from 0 to 100, got 101"),
+        ((10, -1), "weight must be an integer from 0 to 100, got -1"),
+        ((0, 50), "total_replicas must be an integer >= 1, got 0"),
+        ((10, 50, "blue"), "mode must be one of keep_total, surge, got 'blue'"),
+    ],
+)
 def test_split_refuses_bad_input(args, message):
     with pytest.raises(CanaryError) as e:
         split(*args)
     assert str(e.value) == message
 
 
-@pytest.mark.parametrize("canary,stable,weight", [(1, 9, 10.0), (1, 2, 33.33), (0, 4, 0.0), (4, 0, 100.0),
-                                                  (0, 0, 0.0), (2, 4, 33.33)])
+@pytest.mark.parametrize(
+    "canary,stable,weight", [(1, 9, 10.0), (1, 2, 33.33), (0, 4, 0.0), (4, 0, 100.0), (0, 0, 0.0), (2, 4, 33.33)]
+)
 def test_actual_weight(canary, stable, weight):
     assert actual_weight(canary, stable) == weight
 
@@ -136,27 +149,33 @@ def test_resolve_total_prefers_option_then_annotation_then_current():
     assert resolve_total(None, None, 3, 1) == (4, "current")
 
 
-@pytest.mark.parametrize("args,fragment", [
-    ((None, "many", 3, 0), f"annotation {TOTAL_ANNOTATION} on the canary must be an integer >= 1, got 'many'"),
-    ((None, "0", 3, 0), "got '0'; set total_replicas to repair it"),
-    ((None, None, 0, 0), "total_replicas is not set and stable and canary both have 0 replicas"),
-    ((0, None, 3, 0), "total_replicas must be >= 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        ((None, "many", 3, 0), f"annotation {TOTAL_ANNOTATION} on the canary must be an integer >= 1, got 'many'"),
+        ((None, "0", 3, 0), "got '0'; set total_replicas to repair it"),
+        ((None, None, 0, 0), "total_replicas is not set and stable and canary both have 0 replicas"),
+        ((0, None, 3, 0), "total_replicas must be >= 1, got 0"),
+    ],
+)
 def test_resolve_total_refuses(args, fragment):
     with pytest.raises(CanaryError) as e:
         resolve_total(*args)
     assert fragment in str(e.value)
 
 
-@pytest.mark.parametrize("current,target,order", [
-    # weight up: canary grows first, stable shrinks after
-    ({"canary": 0, "stable": 4}, {"canary": 1, "stable": 3}, [("canary", 1), ("stable", 3)]),
-    # weight down (abort): stable grows first, canary shrinks after
-    ({"canary": 2, "stable": 2}, {"canary": 0, "stable": 4}, [("stable", 4), ("canary", 0)]),
-    # surge: stable untouched
-    ({"canary": 0, "stable": 4}, {"canary": 2, "stable": 4}, [("canary", 2)]),
-    # nothing to do
-    ({"canary": 2, "stable": 2}, {"canary": 2, "stable": 2}, []),
-])
+@pytest.mark.parametrize(
+    "current,target,order",
+    [
+        # weight up: canary grows first, stable shrinks after
+        ({"canary": 0, "stable": 4}, {"canary": 1, "stable": 3}, [("canary", 1), ("stable", 3)]),
+        # weight down (abort): stable grows first, canary shrinks after
+        ({"canary": 2, "stable": 2}, {"canary": 0, "stable": 4}, [("stable", 4), ("canary", 0)]),
+        # surge: stable untouched
+        ({"canary": 0, "stable": 4}, {"canary": 2, "stable": 4}, [("canary", 2)]),
+        # nothing to do
+        ({"canary": 2, "stable": 2}, {"canary": 2, "stable": 2}, []),
+    ],
+)
 def test_scale_order_grows_before_it_shrinks(current, target, order):
     assert scale_order(current, target) == order

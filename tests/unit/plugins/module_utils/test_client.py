@@ -1,4 +1,5 @@
 """The client's pure parts: query building and retrying a write that raced the controller."""
+
 import pytest
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import _query, retry_on_conflict
@@ -7,7 +8,11 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiEr
 
 def test_query_drops_unset_values_and_spells_dry_run_as_the_api_wants():
     assert _query(labelSelector="app=web", fieldSelector=None, dryRun=True, force=True, watch=False, limit=500) == [
-        ("labelSelector", "app=web"), ("dryRun", "All"), ("force", "true"), ("limit", 500)]
+        ("labelSelector", "app=web"),
+        ("dryRun", "All"),
+        ("force", "true"),
+        ("limit", 500),
+    ]
 
 
 def flaky(failures):
@@ -18,6 +23,7 @@ def flaky(failures):
         if len(calls) <= len(failures):
             raise failures[len(calls) - 1]
         return "patched"
+
     return attempt, calls
 
 

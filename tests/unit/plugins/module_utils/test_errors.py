@@ -1,4 +1,5 @@
 """API failures become messages that say what to do."""
+
 import json
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import Request, api_error, unreachable
@@ -11,8 +12,9 @@ def status(code, reason, message):
 
 
 def test_forbidden_names_verb_resource_and_namespace():
-    err = api_error(403, status(403, "Forbidden", 'deployments.apps "web" is forbidden: User "ci" cannot patch'),
-                    PATCH_WEB)
+    err = api_error(
+        403, status(403, "Forbidden", 'deployments.apps "web" is forbidden: User "ci" cannot patch'), PATCH_WEB
+    )
     assert err.message.startswith("forbidden: needs verb 'patch' on deployments.apps in namespace 'shop'")
     assert 'User "ci" cannot patch' in err.message and err.reason == "Forbidden"
 
@@ -28,8 +30,10 @@ def test_not_found_names_kind_namespace_and_name():
 
 
 def test_conflict_says_to_run_again():
-    assert "run the task again" in api_error(409, status(409, "Conflict", "the object has been modified"),
-                                             PATCH_WEB).message
+    assert (
+        "run the task again"
+        in api_error(409, status(409, "Conflict", "the object has been modified"), PATCH_WEB).message
+    )
 
 
 def test_invalid_carries_the_apis_reasons():
@@ -45,7 +49,8 @@ def test_gone_is_recognisable_and_non_json_bodies_survive():
 def test_unreachable():
     err = unreachable("https://127.0.0.1:6443", "Connection refused", PATCH_WEB)
     assert err.unreachable and err.message == (
-        "cannot reach the API server at https://127.0.0.1:6443 to patch deployments.apps: Connection refused")
+        "cannot reach the API server at https://127.0.0.1:6443 to patch deployments.apps: Connection refused"
+    )
 
 
 def test_forbidden_names_the_verb_the_authorizer_denied():

@@ -1,9 +1,15 @@
 """Revision history from owned ReplicaSets, and undo like kubectl rollout undo."""
+
 import pytest
 from rollout_objects import deployment, replica_set, with_image
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils.revisions import (
-    RevisionError, controlled_by, new_replica_set, rollback_target, undo_patch)
+    RevisionError,
+    controlled_by,
+    new_replica_set,
+    rollback_target,
+    undo_patch,
+)
 
 
 def history(*revisions):
@@ -17,13 +23,16 @@ def test_ownership_is_by_uid_not_by_labels():
     assert controlled_by(deployment(), [mine, theirs, not_controller]) == [mine]
 
 
-@pytest.mark.parametrize("revisions, to_revision, chosen", [
-    ((1, 2, 3), None, 2),            # the previous: second highest
-    ((1, 3, 4), None, 3),            # an undo renumbered 2 to 4: the gap is skipped
-    ((4, 1, 3), None, 3),            # order of the list does not matter
-    ((1, 3, 4), 1, 1),               # exact revision across the gap
-    ((2, 5), 5, 5),
-])
+@pytest.mark.parametrize(
+    "revisions, to_revision, chosen",
+    [
+        ((1, 2, 3), None, 2),  # the previous: second highest
+        ((1, 3, 4), None, 3),  # an undo renumbered 2 to 4: the gap is skipped
+        ((4, 1, 3), None, 3),  # order of the list does not matter
+        ((1, 3, 4), 1, 1),  # exact revision across the gap
+        ((2, 5), 5, 5),
+    ],
+)
 def test_rollback_target(revisions, to_revision, chosen):
     target = rollback_target(deployment(), history(*revisions), to_revision)
     assert target["metadata"]["name"] == f"web-r{chosen}"
@@ -41,7 +50,7 @@ def test_no_history_to_go_back_to():
 
 def test_replica_sets_without_revision_are_ignored():
     unnumbered = replica_set("web-x", None)
-    assert rollback_target(deployment(), history(1, 2) + [unnumbered], None)["metadata"]["name"] == "web-r1"
+    assert rollback_target(deployment(), [*history(1, 2), unnumbered], None)["metadata"]["name"] == "web-r1"
 
 
 def test_undo_patch_restores_template_without_hash_and_keeps_annotations():

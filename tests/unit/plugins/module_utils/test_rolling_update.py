@@ -1,36 +1,49 @@
 """maxSurge/maxUnavailable: the API's validation rules and the controller's rounding."""
+
 import pytest
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils.rolling_update import resolve, validate
 
 
-@pytest.mark.parametrize("surge, unavailable, replicas, expected", [
-    ("25%", "25%", 4, (1, 1)),
-    ("25%", "25%", 10, (3, 2)),      # 2.5 -> surge up to 3, unavailable down to 2
-    ("25%", "25%", 3, (1, 0)),       # 0.75 -> 1 and 0
-    ("1%", "1%", 2, (1, 0)),
-    ("0%", "10%", 3, (0, 1)),        # both resolve to 0: the controller allows one unavailable
-    (0, "1%", 1, (0, 1)),
-    (2, 0, 5, (2, 0)),
-    ("100%", "100%", 7, (7, 7)),
-    ("3", "1", 5, (3, 1)),           # Ansible hands numbers over as strings
-])
+@pytest.mark.parametrize(
+    "surge, unavailable, replicas, expected",
+    [
+        ("25%", "25%", 4, (1, 1)),
+        ("25%", "25%", 10, (3, 2)),  # 2.5 -> surge up to 3, unavailable down to 2
+        ("25%", "25%", 3, (1, 0)),  # 0.75 -> 1 and 0
+        ("1%", "1%", 2, (1, 0)),
+        ("0%", "10%", 3, (0, 1)),  # both resolve to 0: the controller allows one unavailable
+        (0, "1%", 1, (0, 1)),
+        (2, 0, 5, (2, 0)),
+        ("100%", "100%", 7, (7, 7)),
+        ("3", "1", 5, (3, 1)),  # Ansible hands numbers over as strings
+    ],
+)
 def test_resolve_like_the_controller(surge, unavailable, replicas, expected):
     assert resolve(surge, unavailable, replicas) == expected
 
 
-@pytest.mark.parametrize("surge, unavailable, error", [
-    (0, 0, "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0"),
-    ("0%", "0%", 'maxUnavailable: Invalid value: "0%": may not be 0 when `maxSurge` is 0'),
-    (0, "0%", "may not be 0 when `maxSurge` is 0"),
-    (1, "150%", 'maxUnavailable: Invalid value: "150%": must not be greater than 100%'),
-    ("abc", 1, "maxSurge: Invalid value: \"abc\": a valid percent string must be a numeric string followed by an "
-               "ending '%'"),
-    (1, "-1", "maxUnavailable: Invalid value: -1: must be greater than or equal to 0"),
-    (-2, 1, "maxSurge: Invalid value: -2: must be greater than or equal to 0"),
-    ("5.5%", 1, "a valid percent string"),
-    (True, 1, "must be an integer or percentage"),
-])
+@pytest.mark.parametrize(
+    "surge, unavailable, error",
+    [
+        (0, 0, "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0"),
+        ("0%", "0%", 'maxUnavailable: Invalid value: "0%": may not be 0 when `maxSurge` is 0'),
+        (0, "0%", "may not be 0 when `maxSurge` is 0"),
+        (1, "150%", 'maxUnavailable: Invalid value: "150%": must not be greater than 100%'),
+        (
+            "abc",
+            1,
+            (
+                'maxSurge: Invalid value: "abc": a valid percent string must be a numeric string followed by an '
+                "ending '%'"
+            ),
+        ),
+        (1, "-1", "maxUnavailable: Invalid value: -1: must be greater than or equal to 0"),
+        (-2, 1, "maxSurge: Invalid value: -2: must be greater than or equal to 0"),
+        ("5.5%", 1, "a valid percent string"),
+        (True, 1, "must be an integer or percentage"),
+    ],
+)
 def test_validation_uses_the_apis_words(surge, unavailable, error):
     errors = validate(surge, unavailable)
     assert any(error in e for e in errors), errors

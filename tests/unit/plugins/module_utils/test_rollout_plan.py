@@ -1,38 +1,71 @@
 """The rollout module's input checks and the patches it sends."""
+
 import pytest
 from rollout_objects import deployment
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils.rollout_plan import (
-    change_patch, check, manifest, spec_changed)
+    change_patch,
+    check,
+    manifest,
+    spec_changed,
+)
 
 
 def options(**kw):
-    base = {"name": "web", "namespace": "shop", "state": "present", "definition": None, "images": None,
-            "template_patch": None, "max_surge": None, "max_unavailable": None, "min_ready_seconds": None,
-            "progress_deadline_seconds": None, "to_revision": None}
+    base = {
+        "name": "web",
+        "namespace": "shop",
+        "state": "present",
+        "definition": None,
+        "images": None,
+        "template_patch": None,
+        "max_surge": None,
+        "max_unavailable": None,
+        "min_ready_seconds": None,
+        "progress_deadline_seconds": None,
+        "to_revision": None,
+    }
     return dict(base, **kw)
 
 
 def with_strategy(surge, unavailable):
     d = deployment()
-    d["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable}}
+    d["spec"]["strategy"] = {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable},
+    }
     return d
 
 
-@pytest.mark.parametrize("opts, current, error", [
-    (options(max_surge=0, max_unavailable=0), deployment(), "may not be 0 when `maxSurge` is 0"),
-    (options(max_surge=0), with_strategy(1, 0), "may not be 0 when `maxSurge` is 0"),   # with what is there
-    (options(max_unavailable="150%"), deployment(), "must not be greater than 100%"),
-    (options(max_surge="abc"), deployment(), "a valid percent string"),
-    (options(images={"sidecar": "x:1"}), deployment(), "no container 'sidecar' in the pod template; its containers are 'app'"),
-    (options(images={"app": ""}), deployment(), "images.app: must be a non-empty image reference"),
-    (options(min_ready_seconds=30, progress_deadline_seconds=30), deployment(), "must be greater than minReadySeconds"),
-    (options(), None, "Deployment 'web' not found in namespace 'shop'; pass definition to create it"),
-    (options(state="restarted", images={"app": "x:2"}), deployment(), "images only apply with state=present"),
-    (options(definition={"kind": "StatefulSet"}), None, "definition must be a Deployment manifest"),
-    (options(definition=dict(deployment(), metadata={"name": "other"})), None, "definition.metadata.name is 'other'"),
-    (options(state="rolled_back", to_revision=0), deployment(), "revisions start at 1"),
-])
+@pytest.mark.parametrize(
+    "opts, current, error",
+    [
+        (options(max_surge=0, max_unavailable=0), deployment(), "may not be 0 when `maxSurge` is 0"),
+        (options(max_surge=0), with_strategy(1, 0), "may not be 0 when `maxSurge` is 0"),  # with what is there
+        (options(max_unavailable="150%"), deployment(), "must not be greater than 100%"),
+        (options(max_surge="abc"), deployment(), "a valid percent string"),
+        (
+            options(images={"sidecar": "x:1"}),
+            deployment(),
+            "no container 'sidecar' in the pod template; its containers are 'app'",
+        ),
+        (options(images={"app": ""}), deployment(), "images.app: must be a non-empty image reference"),
+        (
+            options(min_ready_seconds=30, progress_deadline_seconds=30),
+            deployment(),
+            "must be greater than minReadySeconds",
+        ),
+        (options(), None, "Deployment 'web' not found in namespace 'shop'; pass definition to create it"),
+        (options(state="restarted", images={"app": "x:2"}), deployment(), "images only apply with state=present"),
+        (options(definition={"kind": "StatefulSet"}), None, "definition must be a Deployment manifest"),
+        (
+            options(definition=dict(deployment(), metadata={"name": "other"})),
+            None,
+            "definition.metadata.name is 'other'",
+        ),
+        (options(state="rolled_back", to_revision=0), deployment(), "revisions start at 1"),
+    ],
+)
 def test_refused_before_anything_is_sent(opts, current, error):
     errors = check(opts, current)
     assert any(error in e for e in errors), errors
@@ -44,13 +77,25 @@ def test_good_options_pass():
 
 
 def test_change_patch_merges_images_strategy_and_template_patch():
-    patch = change_patch(options(images={"app": "demo:2"}, max_surge="25%", max_unavailable="25%", min_ready_seconds=5,
-                                 template_patch={"metadata": {"annotations": {"release": "7"}},
-                                                 "spec": {"containers": [{"name": "app", "image": "demo:ignored",
-                                                                          "env": [{"name": "A", "value": "1"}]}]}}),
-                         deployment())
-    assert patch["spec"]["strategy"] == {"type": "RollingUpdate",
-                                         "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}}
+    patch = change_patch(
+        options(
+            images={"app": "demo:2"},
+            max_surge="25%",
+            max_unavailable="25%",
+            min_ready_seconds=5,
+            template_patch={
+                "metadata": {"annotations": {"release": "7"}},
+                "spec": {
+                    "containers": [{"name": "app", "image": "demo:ignored", "env": [{"name": "A", "value": "1"}]}]
+                },
+            },
+        ),
+        deployment(),
+    )
+    assert patch["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"},
+    }
     assert patch["spec"]["minReadySeconds"] == 5
     template = patch["spec"]["template"]
     assert template["metadata"] == {"annotations": {"release": "7"}}
@@ -62,8 +107,14 @@ def test_nothing_asked_means_no_patch():
 
 
 def test_manifest_folds_in_images_and_strategy():
-    body = manifest(options(definition={"kind": "Deployment", "spec": deployment()["spec"]}, images={"app": "demo:9"},
-                            max_surge=2, max_unavailable="0"))
+    body = manifest(
+        options(
+            definition={"kind": "Deployment", "spec": deployment()["spec"]},
+            images={"app": "demo:9"},
+            max_surge=2,
+            max_unavailable="0",
+        )
+    )
     assert body["metadata"] == {"name": "web", "namespace": "shop"} and body["apiVersion"] == "apps/v1"
     assert body["spec"]["template"]["spec"]["containers"][0]["image"] == "demo:9"
     assert body["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 2, "maxUnavailable": 0}

@@ -1,10 +1,14 @@
 """The rollout verdict: kubectl rollout status's messages, word for word, and the fail-fast reasons."""
+
 import pytest
 from rollout_objects import deployment, pod, replica_set, with_image
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict as v
 from ansible_collections.nodowntime.k8s.plugins.module_utils.rollout_status import (
-    daemonset_status, deployment_status, statefulset_status)
+    daemonset_status,
+    deployment_status,
+    statefulset_status,
+)
 
 OLD = replica_set("web-old", 1, template=with_image("demo:0"))
 NEW = replica_set("web-new", 2)
@@ -12,18 +16,29 @@ TIMED_OUT = {"type": "Progressing", "status": "False", "reason": "ProgressDeadli
 PROGRESSING = {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"}
 
 
-@pytest.mark.parametrize("dep, state, message", [
-    (deployment(generation=3, observed=2), v.WAITING,
-     "Waiting for deployment spec update to be observed..."),
-    (deployment(updated=1, total=4, available=3, conditions=[PROGRESSING]), v.WAITING,
-     'Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have been updated...'),
-    (deployment(updated=3, total=4, available=3), v.WAITING,
-     'Waiting for deployment "web" rollout to finish: 1 old replicas are pending termination...'),
-    (deployment(updated=3, total=3, available=2), v.WAITING,
-     'Waiting for deployment "web" rollout to finish: 2 of 3 updated replicas are available...'),
-    (deployment(), v.DONE, 'deployment "web" successfully rolled out'),
-    (deployment(updated=1, conditions=[TIMED_OUT]), v.FAILED, 'deployment "web" exceeded its progress deadline'),
-])
+@pytest.mark.parametrize(
+    "dep, state, message",
+    [
+        (deployment(generation=3, observed=2), v.WAITING, "Waiting for deployment spec update to be observed..."),
+        (
+            deployment(updated=1, total=4, available=3, conditions=[PROGRESSING]),
+            v.WAITING,
+            'Waiting for deployment "web" rollout to finish: 1 out of 3 new replicas have been updated...',
+        ),
+        (
+            deployment(updated=3, total=4, available=3),
+            v.WAITING,
+            'Waiting for deployment "web" rollout to finish: 1 old replicas are pending termination...',
+        ),
+        (
+            deployment(updated=3, total=3, available=2),
+            v.WAITING,
+            'Waiting for deployment "web" rollout to finish: 2 of 3 updated replicas are available...',
+        ),
+        (deployment(), v.DONE, 'deployment "web" successfully rolled out'),
+        (deployment(updated=1, conditions=[TIMED_OUT]), v.FAILED, 'deployment "web" exceeded its progress deadline'),
+    ],
+)
 def test_kubectl_messages(dep, state, message):
     verdict = deployment_status(dep, [OLD, NEW], [])
     assert (verdict.state, verdict.message) == (state, message)
@@ -46,16 +61,28 @@ def test_paused_but_complete_is_done():
     assert deployment_status(deployment(paused=True), [OLD, NEW], []).state == v.DONE
 
 
-@pytest.mark.parametrize("reason", ["CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff",
-                                    "CreateContainerConfigError"])
+@pytest.mark.parametrize(
+    "reason", ["CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError"]
+)
 def test_fail_fast_names_pod_container_reason_and_message(reason):
-    sick = pod("web-new-a", "web-new", waiting=reason, message="it hurts", restarts=1,
-               last_exit={"exitCode": 1, "reason": "Error"})
+    sick = pod(
+        "web-new-a",
+        "web-new",
+        waiting=reason,
+        message="it hurts",
+        restarts=1,
+        last_exit={"exitCode": 1, "reason": "Error"},
+    )
     verdict = deployment_status(deployment(updated=1, available=1), [OLD, NEW], [sick])
     assert verdict.state == v.FAILED and verdict.reason == reason
     assert f"pod web-new-a, container app: {reason}: it hurts; last exit code 1 (Error)" in verdict.message
-    assert verdict.failing_pods[0] == {"pod": "web-new-a", "container": "app", "reason": reason,
-                                       "message": "it hurts; last exit code 1 (Error)", "restarts": 1}
+    assert verdict.failing_pods[0] == {
+        "pod": "web-new-a",
+        "container": "app",
+        "reason": reason,
+        "message": "it hurts; last exit code 1 (Error)",
+        "restarts": 1,
+    }
 
 
 def test_fail_fast_on_restarts_at_the_threshold_only():
@@ -63,8 +90,10 @@ def test_fail_fast_on_restarts_at_the_threshold_only():
     assert deployment_status(dep, [OLD, NEW], [pod("web-new-a", "web-new", restarts=2)]).state == v.WAITING
     verdict = deployment_status(dep, [OLD, NEW], [pod("web-new-a", "web-new", restarts=3)])
     assert verdict.reason == "TooManyRestarts" and "restarted 3 times" in verdict.message
-    assert deployment_status(dep, [OLD, NEW], [pod("web-new-a", "web-new", restarts=5)],
-                             restart_threshold=6).state == v.WAITING
+    assert (
+        deployment_status(dep, [OLD, NEW], [pod("web-new-a", "web-new", restarts=5)], restart_threshold=6).state
+        == v.WAITING
+    )
 
 
 def test_fail_fast_ignores_old_pods_terminating_pods_and_can_be_off():
@@ -83,8 +112,11 @@ def test_pods_of_another_deployment_do_not_count():
 
 
 def test_done_waits_for_terminating_old_pods_unless_told_not_to():
-    pods = [pod("web-new-a", "web-new"), pod("web-old-a", "web-old", terminating=True),
-            pod("web-old-b", "web-old", terminating=True)]
+    pods = [
+        pod("web-new-a", "web-new"),
+        pod("web-old-a", "web-old", terminating=True),
+        pod("web-old-b", "web-old", terminating=True),
+    ]
     verdict = deployment_status(deployment(), [OLD, NEW], pods)
     assert verdict.state == v.WAITING
     assert verdict.message == 'Waiting for deployment "web" rollout to finish: 2 old pods are still terminating...'
@@ -92,19 +124,34 @@ def test_done_waits_for_terminating_old_pods_unless_told_not_to():
 
 
 def _sts(**status):
-    base = {"observedGeneration": 2, "readyReplicas": 3, "updatedReplicas": 3, "currentReplicas": 3,
-            "updateRevision": "db-2", "currentRevision": "db-2"}
-    return {"metadata": {"name": "db", "uid": "sts", "generation": 2},
-            "spec": {"replicas": 3, "updateStrategy": {"type": "RollingUpdate"}}, "status": dict(base, **status)}
+    base = {
+        "observedGeneration": 2,
+        "readyReplicas": 3,
+        "updatedReplicas": 3,
+        "currentReplicas": 3,
+        "updateRevision": "db-2",
+        "currentRevision": "db-2",
+    }
+    return {
+        "metadata": {"name": "db", "uid": "sts", "generation": 2},
+        "spec": {"replicas": 3, "updateStrategy": {"type": "RollingUpdate"}},
+        "status": dict(base, **status),
+    }
 
 
-@pytest.mark.parametrize("status, state, message", [
-    ({"observedGeneration": 1}, v.WAITING, "Waiting for statefulset spec update to be observed..."),
-    ({"readyReplicas": 1}, v.WAITING, "Waiting for 2 pods to be ready..."),
-    ({"updatedReplicas": 1, "currentRevision": "db-1"}, v.WAITING,
-     "waiting for statefulset rolling update to complete 1 pods at revision db-2..."),
-    ({}, v.DONE, "statefulset rolling update complete 3 pods at revision db-2..."),
-])
+@pytest.mark.parametrize(
+    "status, state, message",
+    [
+        ({"observedGeneration": 1}, v.WAITING, "Waiting for statefulset spec update to be observed..."),
+        ({"readyReplicas": 1}, v.WAITING, "Waiting for 2 pods to be ready..."),
+        (
+            {"updatedReplicas": 1, "currentRevision": "db-1"},
+            v.WAITING,
+            "waiting for statefulset rolling update to complete 1 pods at revision db-2...",
+        ),
+        ({}, v.DONE, "statefulset rolling update complete 3 pods at revision db-2..."),
+    ],
+)
 def test_statefulset_messages(status, state, message):
     verdict = statefulset_status(_sts(**status), [])
     assert (verdict.state, verdict.message) == (state, message)
@@ -113,33 +160,51 @@ def test_statefulset_messages(status, state, message):
 def test_statefulset_partition_messages():
     sts = _sts(updatedReplicas=1)
     sts["spec"]["updateStrategy"]["rollingUpdate"] = {"partition": 1}
-    assert statefulset_status(sts, []).message == \
-        "Waiting for partitioned roll out to finish: 1 out of 2 new pods have been updated..."
+    assert (
+        statefulset_status(sts, []).message
+        == "Waiting for partitioned roll out to finish: 1 out of 2 new pods have been updated..."
+    )
     sts["status"]["updatedReplicas"] = 2
     assert statefulset_status(sts, []).message == "partitioned roll out complete: 2 new pods have been updated..."
 
 
 def test_statefulset_fail_fast_only_on_the_update_revision():
-    sick_new = pod("db-0", None, waiting="CrashLoopBackOff", labels={"controller-revision-hash": "db-2"}, owner_uid="sts")
-    sick_old = pod("db-1", None, waiting="CrashLoopBackOff", labels={"controller-revision-hash": "db-1"}, owner_uid="sts")
+    sick_new = pod(
+        "db-0", None, waiting="CrashLoopBackOff", labels={"controller-revision-hash": "db-2"}, owner_uid="sts"
+    )
+    sick_old = pod(
+        "db-1", None, waiting="CrashLoopBackOff", labels={"controller-revision-hash": "db-1"}, owner_uid="sts"
+    )
     assert statefulset_status(_sts(readyReplicas=1), [sick_old]).state == v.WAITING
     assert statefulset_status(_sts(readyReplicas=1), [sick_new]).reason == "CrashLoopBackOff"
 
 
 def _ds(**status):
     base = {"observedGeneration": 4, "desiredNumberScheduled": 2, "updatedNumberScheduled": 2, "numberAvailable": 2}
-    return {"metadata": {"name": "agent", "uid": "ds", "generation": 4},
-            "spec": {"updateStrategy": {"type": "RollingUpdate"}}, "status": dict(base, **status)}
+    return {
+        "metadata": {"name": "agent", "uid": "ds", "generation": 4},
+        "spec": {"updateStrategy": {"type": "RollingUpdate"}},
+        "status": dict(base, **status),
+    }
 
 
-@pytest.mark.parametrize("status, state, message", [
-    ({"observedGeneration": 3}, v.WAITING, "Waiting for daemon set spec update to be observed..."),
-    ({"updatedNumberScheduled": 1}, v.WAITING,
-     'Waiting for daemon set "agent" rollout to finish: 1 out of 2 new pods have been updated...'),
-    ({"numberAvailable": 1}, v.WAITING,
-     'Waiting for daemon set "agent" rollout to finish: 1 of 2 updated pods are available...'),
-    ({}, v.DONE, 'daemon set "agent" successfully rolled out'),
-])
+@pytest.mark.parametrize(
+    "status, state, message",
+    [
+        ({"observedGeneration": 3}, v.WAITING, "Waiting for daemon set spec update to be observed..."),
+        (
+            {"updatedNumberScheduled": 1},
+            v.WAITING,
+            'Waiting for daemon set "agent" rollout to finish: 1 out of 2 new pods have been updated...',
+        ),
+        (
+            {"numberAvailable": 1},
+            v.WAITING,
+            'Waiting for daemon set "agent" rollout to finish: 1 of 2 updated pods are available...',
+        ),
+        ({}, v.DONE, 'daemon set "agent" successfully rolled out'),
+    ],
+)
 def test_daemonset_messages(status, state, message):
     verdict = daemonset_status(_ds(**status), [])
     assert (verdict.state, verdict.message) == (state, message)

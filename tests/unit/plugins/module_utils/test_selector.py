@@ -1,8 +1,15 @@
 """Selector switch checks: refusals before the patch, and the endpoint condition after it."""
+
 import pytest
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils.selector import (
-    SwitchRefused, check_ready, endpoint_pods, show, traffic_moved, validate)
+    SwitchRefused,
+    check_ready,
+    endpoint_pods,
+    show,
+    traffic_moved,
+    validate,
+)
 
 GREEN = {"app": "web", "slot": "green"}
 
@@ -11,8 +18,7 @@ def pod(name, labels, ready=True, deleting=False):
     metadata = {"name": name, "labels": labels}
     if deleting:
         metadata["deletionTimestamp"] = "2025-01-01T00:00:00Z"
-    return {"metadata": metadata,
-            "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+    return {"metadata": metadata, "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
 
 
 def endpoint(name, ready=True, kind="Pod"):
@@ -35,8 +41,9 @@ def test_min_ready_lowers_the_bar_and_is_named_when_missed():
     assert check_ready("web", GREEN, pods, min_ready=2) == ["g1", "g2"]
     with pytest.raises(SwitchRefused) as e:
         check_ready("web", GREEN, pods, min_ready=3)
-    assert str(e.value) == ("refusing to switch web: 2 of 3 pods matching {app: web, slot: green} are ready "
-                            "(min_ready is 3)")
+    assert str(e.value) == (
+        "refusing to switch web: 2 of 3 pods matching {app: web, slot: green} are ready (min_ready is 3)"
+    )
 
 
 def test_a_terminating_pod_is_not_ready():
@@ -54,15 +61,18 @@ def test_all_ready_gives_the_ready_names():
     assert check_ready("web", GREEN, [pod("g2", GREEN), pod("g1", dict(GREEN, extra="x"))]) == ["g1", "g2"]
 
 
-@pytest.mark.parametrize("selector,min_ready,fragment", [
-    ({}, None, "refusing to switch web: the selector is empty"),
-    (None, None, "refusing to switch web: the selector is empty"),
-    ({"app": "web", "slot": "gr een"}, None, "selector value 'gr een' for slot is not a valid label value"),
-    ({"-app": "web"}, None, "selector key '-app' is not a valid label name"),
-    ({"Example.com/app": "web"}, None, "selector key 'Example.com/app' is not a valid label name"),
-    ({"app": "x" * 64}, None, "is not a valid label value: up to 63"),
-    (GREEN, 0, "min_ready must be >= 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "selector,min_ready,fragment",
+    [
+        ({}, None, "refusing to switch web: the selector is empty"),
+        (None, None, "refusing to switch web: the selector is empty"),
+        ({"app": "web", "slot": "gr een"}, None, "selector value 'gr een' for slot is not a valid label value"),
+        ({"-app": "web"}, None, "selector key '-app' is not a valid label name"),
+        ({"Example.com/app": "web"}, None, "selector key 'Example.com/app' is not a valid label name"),
+        ({"app": "x" * 64}, None, "is not a valid label value: up to 63"),
+        (GREEN, 0, "min_ready must be >= 1, got 0"),
+    ],
+)
 def test_validate_refuses_bad_input(selector, min_ready, fragment):
     with pytest.raises(SwitchRefused) as e:
         validate("web", selector, min_ready)
@@ -70,28 +80,39 @@ def test_validate_refuses_bad_input(selector, min_ready, fragment):
 
 
 def test_validate_turns_values_into_label_strings():
-    assert validate("web", {"app": "web", "version": 2, "example.com/tier": "front"}, None) == \
-        {"app": "web", "version": "2", "example.com/tier": "front"}
+    assert validate("web", {"app": "web", "version": 2, "example.com/tier": "front"}, None) == {
+        "app": "web",
+        "version": "2",
+        "example.com/tier": "front",
+    }
 
 
 def test_endpoint_pods_reads_every_slice():
-    slices = [{"endpoints": [endpoint("g1"), endpoint("b1", ready=False)]},
-              {"endpoints": [endpoint("g2"), endpoint("node", kind="Node")]},
-              {"endpoints": None}]
+    slices = [
+        {"endpoints": [endpoint("g1"), endpoint("b1", ready=False)]},
+        {"endpoints": [endpoint("g2"), endpoint("node", kind="Node")]},
+        {"endpoints": None},
+    ]
     assert endpoint_pods(slices) == ({"g1", "g2", "b1"}, {"g1", "g2"})
 
 
-@pytest.mark.parametrize("endpoints,done,message", [
-    ([endpoint("g1"), endpoint("g2")], True, "endpoints list the 2 new pods as ready and none of the old ones"),
-    ([endpoint("g1"), endpoint("g2"), endpoint("b1")], False, "old pods still in the endpoints: b1"),
-    # an old pod that is no longer ready still has its endpoint: not done
-    ([endpoint("g1"), endpoint("g2"), endpoint("b1", ready=False)], False, "old pods still in the endpoints: b1"),
-    ([endpoint("g1"), endpoint("b1")], False,
-     "new pods not yet ready in the endpoints: g2; old pods still in the endpoints: b1"),
-    ([endpoint("g1"), endpoint("g2", ready=False)], False, "new pods not yet ready in the endpoints: g2"),
-    # a pod that came up after the check is neither new nor old: fine
-    ([endpoint("g1"), endpoint("g2"), endpoint("g3")], True, "endpoints list the 2 new pods"),
-])
+@pytest.mark.parametrize(
+    "endpoints,done,message",
+    [
+        ([endpoint("g1"), endpoint("g2")], True, "endpoints list the 2 new pods as ready and none of the old ones"),
+        ([endpoint("g1"), endpoint("g2"), endpoint("b1")], False, "old pods still in the endpoints: b1"),
+        # an old pod that is no longer ready still has its endpoint: not done
+        ([endpoint("g1"), endpoint("g2"), endpoint("b1", ready=False)], False, "old pods still in the endpoints: b1"),
+        (
+            [endpoint("g1"), endpoint("b1")],
+            False,
+            "new pods not yet ready in the endpoints: g2; old pods still in the endpoints: b1",
+        ),
+        ([endpoint("g1"), endpoint("g2", ready=False)], False, "new pods not yet ready in the endpoints: g2"),
+        # a pod that came up after the check is neither new nor old: fine
+        ([endpoint("g1"), endpoint("g2"), endpoint("g3")], True, "endpoints list the 2 new pods"),
+    ],
+)
 def test_traffic_moved(endpoints, done, message):
     got_done, got_message = traffic_moved([{"endpoints": endpoints}], ["g1", "g2"], ["b1", "b2"])
     assert got_done == done and got_message.startswith(message)

@@ -1,4 +1,6 @@
 """The watch loop: list then watch, re-list on 410 Gone, re-watch on a drop, bounded by a deadline."""
+
+import itertools
 import threading
 import time
 
@@ -44,6 +46,7 @@ def until_step(n):
     def evaluate(state):
         step = state["web"][0]["step"] if state["web"] else None
         return v.done(f"step {step}") if step == n else v.waiting(f"step {step}")
+
     return evaluate
 
 
@@ -51,8 +54,9 @@ SOURCES = {"web": Source("Deployment", "shop", field_selector="metadata.name=web
 
 
 def test_watches_from_the_lists_version_and_records_each_change():
-    client = FakeClient([([obj(0, 10)], "10")], [[("MODIFIED", obj(1, 11)), ("MODIFIED", obj(1, 12)),
-                                                  ("MODIFIED", obj(2, 13))]])
+    client = FakeClient(
+        [([obj(0, 10)], "10")], [[("MODIFIED", obj(1, 11)), ("MODIFIED", obj(1, 12)), ("MODIFIED", obj(2, 13))]]
+    )
     timeline = Timeline()
     verdict, state = wait_until(client, SOURCES, until_step(2), 5, timeline)
     assert verdict.state == v.DONE and state["web"][0]["step"] == 2
@@ -61,28 +65,30 @@ def test_watches_from_the_lists_version_and_records_each_change():
     # Events that arrive together are judged together, so the first entry may already be the last.
     assert messages[-1] == "step 2" and set(messages) <= {"step 0", "step 1", "step 2"}
     assert len(messages) == len(set(messages))  # only changes are recorded
-    assert all(a["elapsed"] <= b["elapsed"] for a, b in zip(timeline.entries, timeline.entries[1:]))
+    assert all(a["elapsed"] <= b["elapsed"] for a, b in itertools.pairwise(timeline.entries))
     assert client.closed.is_set()
 
 
 def test_gone_lists_again():
     gone = ApiError(410, "Expired", "too old resource version")
     client = FakeClient([([obj(0, 10)], "10"), ([obj(2, 50)], "50")], [gone])
-    verdict, _ = wait_until(client, SOURCES, until_step(2), 5, Timeline())
+    verdict, _state = wait_until(client, SOURCES, until_step(2), 5, Timeline())
     assert verdict.state == v.DONE and client.listed == 2
 
 
 def test_a_dropped_stream_is_watched_again_from_the_last_version():
-    client = FakeClient([([obj(0, 10)], "10")], [[("MODIFIED", obj(1, 11)), ("BOOKMARK", obj(1, 15))],
-                                                 [("MODIFIED", obj(2, 16))]])
-    verdict, _ = wait_until(client, SOURCES, until_step(2), 5, Timeline())
+    client = FakeClient(
+        [([obj(0, 10)], "10")], [[("MODIFIED", obj(1, 11)), ("BOOKMARK", obj(1, 15))], [("MODIFIED", obj(2, 16))]]
+    )
+    verdict, _state = wait_until(client, SOURCES, until_step(2), 5, Timeline())
     assert verdict.state == v.DONE and client.watched[:2] == ["10", "15"] and client.listed == 1
 
 
 def test_deleted_objects_leave_the_state():
     client = FakeClient([([obj(0, 10)], "10")], [[("DELETED", obj(0, 11))]])
-    verdict, _ = wait_until(client, SOURCES, lambda s: v.failed("NotFound", "gone") if not s["web"] else v.waiting("x"),
-                            5, Timeline())
+    verdict, _state = wait_until(
+        client, SOURCES, lambda s: v.failed("NotFound", "gone") if not s["web"] else v.waiting("x"), 5, Timeline()
+    )
     assert verdict.reason == "NotFound"
 
 
@@ -90,7 +96,7 @@ def test_the_deadline_ends_the_wait_with_the_last_status():
     client = FakeClient([([obj(0, 10)], "10")], [])
     timeline = Timeline()
     started = time.monotonic()
-    verdict, _ = wait_until(client, SOURCES, until_step(2), 0.3, timeline)
+    verdict, _state = wait_until(client, SOURCES, until_step(2), 0.3, timeline)
     assert 0.3 <= time.monotonic() - started < 2
     assert verdict.reason == "WaitTimeout" and "last status: step 0" in verdict.message
     assert timeline.entries[-1]["message"] == verdict.message
@@ -100,9 +106,9 @@ def test_an_unreachable_server_is_retried_and_reported():
     down = ApiError(None, "Unreachable", "cannot reach the API server")
     client = FakeClient([([obj(0, 10)], "10")], [down, [("MODIFIED", obj(2, 11))]])
     timeline = Timeline()
-    verdict, _ = wait_until(client, SOURCES, until_step(2), 5, timeline)
+    verdict, _state = wait_until(client, SOURCES, until_step(2), 5, timeline)
     assert verdict.state == v.DONE
-    assert any("cannot reach the API server; retrying" == e["message"] for e in timeline.entries)
+    assert any(e["message"] == "cannot reach the API server; retrying" for e in timeline.entries)
 
 
 def test_forbidden_is_raised_not_retried():
