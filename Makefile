@@ -8,13 +8,15 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # Pytest workers for the cluster tests: they mostly wait on Kubernetes, so more than the cores.
 WORKERS ?= 4
 
-.PHONY: help venv controlplane collection cluster-up cluster-down test test-unit test-integration demo clean
+.PHONY: help venv controlplane collection cluster-up cluster-down test test-unit test-integration demo clean \
+	lint lint-python lint-yaml lint-ansible sanity sanity-tree changelog
 
 help:
 	@echo "make demo          start the local cluster and show each release strategy under live traffic"
 	@echo "make test          unit and integration tests (starts and stops the local cluster)"
 	@echo "make cluster-up    start the local cluster (state and kubeconfig under .cluster/)"
 	@echo "make cluster-down  stop it"
+	@echo "make lint          ruff, yamllint, ansible-lint (production) and ansible-test sanity"
 
 $(VENV_STAMP): requirements-dev.txt constraints.txt
 	python3 -m venv .venv
@@ -44,7 +46,52 @@ test-unit: venv collection
 test-integration: venv collection controlplane
 	$(PY) -m localcluster with -- $(PY) -m pytest tests/integration -q -n $(WORKERS) --dist loadgroup
 
-test: test-unit test-integration
+# Lint first: it is fast, and it runs on the working tree (committed or not) as CI will on a clone.
+lint: lint-python lint-yaml lint-ansible sanity
+
+lint-python: venv
+	.venv/bin/ruff format --check --output-format concise .
+	.venv/bin/ruff check --output-format concise .
+
+lint-yaml: venv
+	.venv/bin/yamllint --strict .
+
+lint-ansible: venv collection
+	PATH="$(CURDIR)/.venv/bin:$$PATH" .venv/bin/ansible-lint -q --nocolor
+
+# ansible-test must run from inside ansible_collections/<namespace>/<name>, and it lists files with
+# git (skipping what .gitignore hides, and build/ is hidden), so it gets a real copy of the working
+# tree that is a git work tree of its own. Each sanity test with requirements gets a virtualenv
+# under ~/.ansible/test/venv, filled from PyPI once; tests/sanity/get_pip.py stands in for the pip
+# bootstrap script ansible-test would download from a host outside PyPI.
+SANITY_TREE := $(CURDIR)/build/sanity/ansible_collections/nodowntime/k8s
+ANSIBLE_TEST_PIP := $(shell $(PY) -c "import types; from ansible_test._internal.python_requirements import get_venv_packages as g; print(g(types.SimpleNamespace(version='3.11'))['pip'].replace('.', '_'))" 2>/dev/null)
+GET_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_$(ANSIBLE_TEST_PIP).py
+
+sanity-tree: venv
+	rm -rf $(SANITY_TREE)
+	mkdir -p $(SANITY_TREE)
+	tar -C $(CURDIR) -cf - --exclude=./.git --exclude=./.venv --exclude=./.cluster --exclude=./build \
+		--exclude=./tests/output --exclude=__pycache__ --exclude=.pytest_cache --exclude='*.tar.gz' . \
+		| tar -C $(SANITY_TREE) -xf -
+	git -C $(SANITY_TREE) init -q
+
+sanity: venv sanity-tree
+	@mkdir -p $(dir $(GET_PIP_CACHE))
+	@if ! [ -f $(GET_PIP_CACHE) ] || grep -q nodowntime $(GET_PIP_CACHE); then \
+		cp tests/sanity/get_pip.py $(GET_PIP_CACHE); fi
+	cd $(SANITY_TREE) && $(CURDIR)/.venv/bin/ansible-test sanity --python 3.11 --color no 2>&1 \
+		| grep -v -e '^WARNING: Using locale' -e docker -e '^>>> Standard' -e '"ClientInfo"'; \
+		exit $${PIPESTATUS[0]}
+
+test: lint test-unit test-integration
+
+# CHANGELOG.rst and changelogs/changelog.yaml from changelogs/fragments/ (kept) and the plugins'
+# version_added, for the version in galaxy.yml; run again before tagging to pick up later fragments.
+VERSION = $(shell sed -n 's/^version: *//p' galaxy.yml)
+changelog: venv collection
+	PATH=$(CURDIR)/.venv/bin:$$PATH .venv/bin/antsibull-changelog release --version $(VERSION) --update-existing --reload-plugins
+	rm -f changelogs/.plugin-cache.yaml
 
 demo: venv collection controlplane
 	$(PY) -m localcluster with -- $(PY) -m localcluster.demo
