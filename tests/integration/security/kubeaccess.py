@@ -1,0 +1,143 @@
+"""Credentials for the security tests: docs/rbac.yml bound in a test namespace, ServiceAccount tokens
+from the TokenRequest API, and kubeconfigs (files and dicts) that carry exactly one credential."""
+
+import copy
+import json
+import os
+import time
+
+import yaml
+from kubernetes import client
+
+from localcluster import paths
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+RBAC_DOC = os.path.join(REPO, "docs", "rbac.yml")
+CA_CERT = os.path.join(paths.PKI_DIR, "ca.crt")
+ACCOUNT = "nodowntime-deployer"
+
+
+def rbac_objects(namespace, name=ACCOUNT, drop=None):
+    """docs/rbac.yml for namespace as (ServiceAccount, Role, RoleBinding), all called name.
+
+    drop=(rule index, resource, verb) leaves that one verb of that resource out of the Role.
+    """
+    with open(RBAC_DOC) as f:
+        docs = {d["kind"]: d for d in yaml.safe_load_all(f)}
+    sa, role, binding = (copy.deepcopy(docs[k]) for k in ("ServiceAccount", "Role", "RoleBinding"))
+    for obj in (sa, role, binding):
+        obj["metadata"].update(name=name, namespace=namespace)
+    binding["roleRef"]["name"] = name
+    binding["subjects"] = [dict(binding["subjects"][0], name=name, namespace=namespace)]
+    if drop is not None:
+        index, resource, verb = drop
+        rule = role["rules"].pop(index)
+        others = [r for r in rule["resources"] if r != resource]
+        if others:  # the same verbs stay for the rule's other resources
+            role["rules"].insert(index, dict(rule, resources=others))
+        verbs = [v for v in rule["verbs"] if v != verb]
+        if verbs:
+            role["rules"].insert(index, dict(rule, resources=[resource], verbs=verbs))
+    return sa, role, binding
+
+
+def role_verbs():
+    """[(rule index, api group, resource, verb)] for every verb docs/rbac.yml grants."""
+    _, role, _ = rbac_objects("x")
+    return [
+        (i, group, resource, verb)
+        for i, rule in enumerate(role["rules"])
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    ]
+
+
+def bind(kube, namespace, name=ACCOUNT, drop=None):
+    """Create the ServiceAccount, Role and RoleBinding; returns a token of the ServiceAccount."""
+    sa, role, binding = rbac_objects(namespace, name, drop)
+    rbac = client.RbacAuthorizationV1Api(kube.api)
+    kube.core.create_namespaced_service_account(namespace, sa)
+    rbac.create_namespaced_role(namespace, role)
+    rbac.create_namespaced_role_binding(namespace, binding)
+    return token(kube, namespace, name)
+
+
+def token(kube, namespace, account, seconds=3600):
+    request = {"spec": {"audiences": [], "expirationSeconds": seconds}}
+    return kube.core.create_namespaced_service_account_token(account, namespace, request).status.token
+
+
+def kubeconfig_dict(server, token_value=None, ca_file=CA_CERT, cert_data=None, key_data=None, user="deployer"):
+    """A kubeconfig with one cluster, one user and one context (named "test")."""
+    user_entry = {}
+    if token_value:
+        user_entry["token"] = token_value
+    if cert_data:
+        user_entry["client-certificate-data"] = cert_data
+    if key_data:
+        user_entry["client-key-data"] = key_data
+    with open(ca_file, "rb") as f:
+        import base64
+
+        ca_data = base64.b64encode(f.read()).decode()
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "local", "cluster": {"server": server, "certificate-authority-data": ca_data}}],
+        "users": [{"name": user, "user": user_entry}],
+        "contexts": [{"name": "test", "context": {"cluster": "local", "user": user}}],
+        "current-context": "test",
+    }
+
+
+def write_kubeconfig(path, config):
+    with open(path, "w") as f:
+        yaml.safe_dump(config, f)
+    os.chmod(path, 0o600)
+    return str(path)
+
+
+def wait_allowed(kube, server, token_value, namespace, verb, resource, group="", timeout=10):
+    """Until the authorizer's cache has the new binding: RBAC informers lag the write a little."""
+    cfg = client.Configuration()
+    cfg.host, cfg.ssl_ca_cert = server, CA_CERT
+    cfg.api_key = {"authorization": f"Bearer {token_value}"}
+    api = client.AuthorizationV1Api(client.ApiClient(cfg))
+    review = {
+        "spec": {"resourceAttributes": {"namespace": namespace, "verb": verb, "resource": resource, "group": group}}
+    }
+    deadline = time.monotonic() + timeout
+    while True:
+        if api.create_self_subject_access_review(review).status.allowed:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{verb} {resource} still not allowed after {timeout}s: {json.dumps(review)}")
+        time.sleep(0.1)
+
+
+def snapshot(kube, namespace):
+    """{"kind/name": resourceVersion} of every object in the namespace that the collection could touch."""
+    apps, core = kube.apps, kube.core
+    lists = {
+        "deployments": apps.list_namespaced_deployment,
+        "replicasets": apps.list_namespaced_replica_set,
+        "statefulsets": apps.list_namespaced_stateful_set,
+        "daemonsets": apps.list_namespaced_daemon_set,
+        "pods": core.list_namespaced_pod,
+        "services": core.list_namespaced_service,
+        "configmaps": core.list_namespaced_config_map,
+        "serviceaccounts": core.list_namespaced_service_account,
+        "endpointslices": kube.discovery.list_namespaced_endpoint_slice,
+        "leases": kube.coordination.list_namespaced_lease,
+    }
+    return {
+        f"{plural}/{item.metadata.name}": item.metadata.resource_version
+        for plural, list_fn in lists.items()
+        for item in list_fn(namespace).items
+    }
+
+
+def changed(before, after):
+    """The objects that appeared, went away or got a new resourceVersion."""
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
