@@ -9,7 +9,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 WORKERS ?= 4
 
 .PHONY: help venv controlplane collection cluster-up cluster-down test test-unit test-integration demo clean \
-	lint lint-python lint-yaml lint-ansible sanity sanity-tree changelog
+	lint lint-python lint-yaml lint-ansible sanity sanity-tree changelog ee-context
 
 help:
 	@echo "make demo          start the local cluster and show each release strategy under live traffic"
@@ -89,6 +89,14 @@ test: lint test-unit test-integration
 # CHANGELOG.rst and changelogs/changelog.yaml from changelogs/fragments/ (kept) and the plugins'
 # version_added, for the version in galaxy.yml; run again before tagging to pick up later fragments.
 VERSION = $(shell sed -n 's/^version: *//p' galaxy.yml)
+# The build context of the execution environment (execution-environment.yml); no container
+# engine needed. Build the image from build/ee/context with podman or docker.
+ee-context: venv
+	rm -rf build/ee && mkdir -p build/ee
+	.venv/bin/ansible-galaxy collection build . --output-path build/ee
+	mv build/ee/nodowntime-k8s-*.tar.gz build/ee/nodowntime-k8s.tar.gz
+	.venv/bin/ansible-builder create -f execution-environment.yml -c build/ee/context --output-filename Containerfile
+
 changelog: venv collection
 	PATH=$(CURDIR)/.venv/bin:$$PATH .venv/bin/antsibull-changelog release --version $(VERSION) --update-existing --reload-plugins
 	rm -f changelogs/.plugin-cache.yaml
