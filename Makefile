@@ -86,9 +86,6 @@ sanity: venv sanity-tree
 
 test: lint test-unit test-integration
 
-# CHANGELOG.rst and changelogs/changelog.yaml from changelogs/fragments/ (kept) and the plugins'
-# version_added, for the version in galaxy.yml; run again before tagging to pick up later fragments.
-VERSION = $(shell sed -n 's/^version: *//p' galaxy.yml)
 # The build context of the execution environment (execution-environment.yml); no container
 # engine needed. Build the image from build/ee/context with podman or docker.
 ee-context: venv
@@ -97,6 +94,9 @@ ee-context: venv
 	mv build/ee/nodowntime-k8s-*.tar.gz build/ee/nodowntime-k8s.tar.gz
 	.venv/bin/ansible-builder create -f execution-environment.yml -c build/ee/context --output-filename Containerfile
 
+# CHANGELOG.rst and changelogs/changelog.yaml from changelogs/fragments/ (kept) and the plugins'
+# version_added, for the version in galaxy.yml; run again before tagging to pick up later fragments.
+VERSION = $(shell sed -n 's/^version: *//p' galaxy.yml)
 changelog: venv collection
 	PATH=$(CURDIR)/.venv/bin:$$PATH .venv/bin/antsibull-changelog release --version $(VERSION) --update-existing --reload-plugins
 	rm -f changelogs/.plugin-cache.yaml
