@@ -1,0 +1,113 @@
+"""What the strategy role tests share: the demo app as each test starts it, a run under the meter."""
+
+import json
+import os
+import threading
+import time
+
+from ansible_run import run_playbook
+
+from localcluster import workloads
+from localcluster.meter import Meter
+
+PLAYBOOKS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "playbooks")
+PRE_STOP = 3  # outlasts the proxy's 1 s sync delay, so a terminating pod drains before it stops
+# Quick failure for tests: a release that never becomes ready gives up after this long.
+PROGRESS_DEADLINE = 12
+
+
+def playbook(name):
+    return os.path.abspath(os.path.join(PLAYBOOKS, f"{name}.yml"))
+
+
+def image(version):
+    return f"{workloads.DEMO_IMAGE}:{version}"
+
+
+def container(version, safeguards=True, env=None):
+    """The demo app with (or, for a negative control, without) readiness probe and preStop sleep."""
+    return workloads.demo_container(
+        version, env=env, readiness=safeguards, pre_stop_seconds=PRE_STOP if safeguards else 0
+    )
+
+
+def settle(kube):
+    """Seconds after a change until the proxy has certainly applied it."""
+    return kube.info["settings"]["proxy_sync_delay"] + 1.0
+
+
+def run(name, extra_vars, tmp_path, env=None, timeout=600):
+    """ansible-playbook playbooks/<name>.yml writing its report to tmp_path; returns (process, report)."""
+    report = tmp_path / f"report-{name}-{time.monotonic_ns()}"
+    proc = run_playbook(playbook(name), dict(extra_vars, nodowntime_report_path=str(report)), env=env, timeout=timeout)
+    report.with_name(report.name + ".log").write_text(proc.stdout)  # kept for a failing test's reader
+    path = report.with_name(report.name + ".json")
+    return proc, (json.loads(path.read_text()) if path.exists() else None)
+
+
+def run_metered(kube, url, name, extra_vars, tmp_path, env=None, after=0.0):
+    """The playbook under 50 rps; returns (process, report, meter, seconds at which the run had settled)."""
+    with Meter(url, rps=50, max_duration=300) as meter:
+        proc, report = run(name, extra_vars, tmp_path, env=env)
+        settled = meter.elapsed() + settle(kube) + after
+        time.sleep(settle(kube) + after + 2)
+    return proc, report, meter, settled
+
+
+def image_of(kube, namespace, name):
+    return kube.apps.read_namespaced_deployment(name, namespace).spec.template.spec.containers[0].image
+
+
+def in_background(fn, *args, **kwargs):
+    """Run fn in a thread; .join() returns its result."""
+    box = {}
+    thread = threading.Thread(target=lambda: box.update(result=fn(*args, **kwargs)), daemon=True)
+    thread.start()
+
+    class Handle:
+        def join(self, timeout=None):
+            thread.join(timeout)
+            return box.get("result")
+
+    return Handle()
+
+
+class MetricsStub:
+    """A metrics endpoint on 127.0.0.1 answering a fixed JSON body: the analysis gate's provider.
+
+    The gate judges this, not the app's own answers, so a failing gate costs no failed request."""
+
+    def __init__(self, body):
+        import http.server
+
+        payload = json.dumps(body).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/metrics"
+
+    def __enter__(self):
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def gate(url):
+    return {"url": url, "success_condition": "error_rate < `0.01`", "count": 2, "interval": 0.5}
+
+
+NEVER_READY_IMAGE = "registry.k8s.io/pause:3.10"  # runs no process: the readiness probe never passes
+BAD_IMAGE = "registry.invalid/web:2"

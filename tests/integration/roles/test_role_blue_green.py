@@ -1,0 +1,135 @@
+"""The blue_green playbook under 50 rps: the switch, the failure paths and the negative control.
+
+The too-little-capacity case is not here: it needs a node with small allocatable, and the local
+cluster's one node is shared by the tests running in parallel.
+"""
+
+import pytest
+from strategy_helpers import (
+    BAD_IMAGE,
+    NEVER_READY_IMAGE,
+    PROGRESS_DEADLINE,
+    MetricsStub,
+    container,
+    gate,
+    image,
+    image_of,
+    run_metered,
+)
+
+from localcluster import workloads
+
+
+def _blue(deploy, safeguards=True):
+    labels = {"app": "web", "slot": "blue"}
+    # Green inherits the 8 s start (longer than the steps before the switch take): only a readiness
+    # probe keeps the switch from sending traffic to pods that do not listen yet.
+    app = container("1", safeguards, env={"STARTUP_SECONDS": 8})
+    return deploy(workloads.deployment("web-blue", app, replicas=3, labels=labels))
+
+
+def _vars(namespace, new_image, **more):
+    return dict(
+        {
+            "blue_green_progress_deadline_seconds": PROGRESS_DEADLINE,
+            "blue_green_wait_timeout": 120,
+            "blue_green_scale_down_delay_seconds": 2,
+        },
+        name="web",
+        namespace=namespace,
+        service="web-blue",
+        images={"app": new_image},
+        **more,
+    )
+
+
+def _selector(kube, namespace):
+    return kube.core.read_namespaced_service("web-blue", namespace).spec.selector
+
+
+def _replicas(kube, namespace, name):
+    return kube.apps.read_namespaced_deployment(name, namespace).spec.replicas
+
+
+@pytest.mark.timeout(300)
+def test_blue_green_switches_to_green_and_retires_blue_with_no_failed_request(kube, namespace, deploy, tmp_path):
+    url = _blue(deploy)
+    with MetricsStub({"error_rate": 0.0}) as stub:
+        extra = _vars(
+            namespace,
+            image("2"),
+            blue_green_pre_switch_analysis=gate(stub.url),
+            blue_green_post_switch_analysis=gate(stub.url),
+            blue_green_preview_service="web-preview",
+        )
+        proc, report, meter, settled = run_metered(kube, url, "blue_green", extra, tmp_path)
+
+    assert proc.returncode == 0, proc.stdout
+    s = meter.summary
+    assert s["sent"] > 100 and s["failed"] == 0, s["failed_by_kind"]
+    assert set(meter.versions_after(settled)) == {"2"}
+    assert _selector(kube, namespace) == {"app": "web", "slot": "green"}
+    assert image_of(kube, namespace, "web-green") == image("2")
+    assert (_replicas(kube, namespace, "web-green"), _replicas(kube, namespace, "web-blue")) == (3, 0)
+    assert kube.core.read_namespaced_service("web-preview", namespace).spec.selector == {"app": "web", "slot": "green"}
+    assert report["outcome"] == "complete"
+    assert (report["from_version"], report["to_version"]) == (image("1"), image("2"))
+    steps = [step["step"] for step in report["steps"]]
+    assert steps == [
+        "deploy green",
+        "pre-switch analysis",
+        "switch to green",
+        "post-switch analysis",
+        "scale blue to 0",
+    ], steps
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("new_image", [NEVER_READY_IMAGE, BAD_IMAGE], ids=["never-ready", "bad-image"])
+def test_a_new_colour_that_never_gets_ready_is_removed_and_blue_keeps_serving(
+    kube, namespace, deploy, tmp_path, new_image
+):
+    url = _blue(deploy)
+
+    proc, report, meter, settled = run_metered(kube, url, "blue_green", _vars(namespace, new_image), tmp_path)
+
+    assert proc.returncode != 0
+    assert meter.summary["failed"] == 0, meter.summary["failed_by_kind"]
+    assert set(meter.versions_after(settled)) == {"1"}
+    assert _selector(kube, namespace) == {"app": "web", "slot": "blue"}
+    assert (_replicas(kube, namespace, "web-green"), _replicas(kube, namespace, "web-blue")) == (0, 3)
+    assert report["outcome"] == "rolled_back", report
+    assert "blue/green release of" in proc.stdout and "rolled_back" in proc.stdout
+
+
+@pytest.mark.timeout(300)
+def test_a_failing_post_switch_analysis_switches_back_at_once(kube, namespace, deploy, tmp_path):
+    url = _blue(deploy)
+    with MetricsStub({"error_rate": 0.3}) as stub:
+        extra = _vars(namespace, image("2"), blue_green_post_switch_analysis=gate(stub.url))
+        proc, report, meter, settled = run_metered(kube, url, "blue_green", extra, tmp_path)
+
+    assert proc.returncode != 0
+    assert meter.summary["failed"] == 0, meter.summary["failed_by_kind"]
+    assert set(meter.versions_after(settled)) == {"1"}
+    assert _selector(kube, namespace) == {"app": "web", "slot": "blue"}
+    assert (_replicas(kube, namespace, "web-green"), _replicas(kube, namespace, "web-blue")) == (0, 3)
+    assert report["outcome"] == "switched_back"
+    assert "error_rate < `0.01`" in report["rollback_cause"], report
+    assert [s["step"] for s in report["steps"]][-3:] == [
+        "Analysis: post-switch analysis",
+        "switch back to blue",
+        "scale green to 0",
+    ]
+
+
+@pytest.mark.timeout(300)
+def test_negative_control_without_probes_and_prestop_the_meter_sees_failures(kube, namespace, deploy, tmp_path):
+    url = _blue(deploy, safeguards=False)
+    # Green counts as ready before it listens, and blue goes at once without a preStop sleep.
+    proc, _, meter, _ = run_metered(
+        kube, url, "blue_green", _vars(namespace, image("2"), blue_green_scale_down_delay_seconds=0), tmp_path
+    )
+
+    assert proc.returncode == 0, proc.stdout
+    assert meter.summary["failed"] > 0, meter.summary

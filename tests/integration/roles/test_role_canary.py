@@ -1,0 +1,136 @@
+"""The canary playbooks under 50 rps: steps to promotion, abort on a failing analysis or a canary that never
+gets ready, a manual pause carried on by promote.yml and abort.yml, and the negative control."""
+
+import pytest
+from strategy_helpers import NEVER_READY_IMAGE, MetricsStub, container, gate, image, image_of, run, run_metered
+
+from localcluster import workloads
+
+PAUSED_AT = "nodowntime.k8s/canary-paused-at-step"
+
+
+def _stable(kube, namespace, deploy, safeguards=True, env=None):
+    """web (stable, :1, 4 pods, track stable) and a NodePort Service web selecting app=web only."""
+    manifest = workloads.deployment(
+        "web", container("1", safeguards, env=env), replicas=4, labels={"app": "web", "track": "stable"}
+    )
+    deploy(manifest, service=False)
+    svc = kube.core.create_namespaced_service(namespace, workloads.node_port_service("web", {"app": "web"}))
+    url = f"http://127.0.0.1:{svc.spec.ports[0].node_port}/"
+    workloads.wait_serving(url, timeout=30)
+    return url
+
+
+def _vars(namespace, new_image, steps):
+    return {
+        "name": "web",
+        "namespace": namespace,
+        "images": {"app": new_image},
+        "canary_steps": steps,
+        "canary_wait_timeout": 60,
+    }
+
+
+def _replicas(kube, namespace):
+    read = kube.apps.read_namespaced_deployment
+    return read("web", namespace).spec.replicas, read("web-canary", namespace).spec.replicas
+
+
+@pytest.mark.timeout(300)
+def test_canary_steps_promote_to_stable_with_no_failed_request(kube, namespace, deploy, tmp_path):
+    url = _stable(kube, namespace, deploy)
+    with MetricsStub({"error_rate": 0.0}) as stub:
+        steps = [{"weight": 25}, {"analysis": gate(stub.url)}, {"weight": 50}, {"pause": 2}]
+        proc, report, meter, settled = run_metered(kube, url, "canary", _vars(namespace, image("2"), steps), tmp_path)
+
+    assert proc.returncode == 0, proc.stdout
+    s = meter.summary
+    assert s["sent"] > 100 and s["failed"] == 0, s["failed_by_kind"]
+    assert set(meter.versions_after(settled)) == {"2"}
+    assert image_of(kube, namespace, "web") == image("2")
+    assert _replicas(kube, namespace) == (4, 0)
+    assert report["outcome"] == "complete"
+    assert [st["step"] for st in report["steps"]] == [
+        "create web-canary",
+        "step 0: weight 25",
+        "step 1: analysis",
+        "step 2: weight 50",
+        "promote web",
+        "canary to 0",
+    ]
+
+
+@pytest.mark.timeout(300)
+def test_a_failing_analysis_at_step_2_aborts_to_stable_with_no_failed_request(kube, namespace, deploy, tmp_path):
+    url = _stable(kube, namespace, deploy)
+    with MetricsStub({"error_rate": 0.3}) as stub:
+        steps = [{"weight": 25}, {"analysis": gate(stub.url)}, {"weight": 50}]
+        proc, report, meter, settled = run_metered(kube, url, "canary", _vars(namespace, image("2"), steps), tmp_path)
+
+    assert proc.returncode != 0
+    assert meter.summary["failed"] == 0, meter.summary["failed_by_kind"]
+    assert set(meter.versions_after(settled)) == {"1"}
+    assert image_of(kube, namespace, "web") == image("1")
+    assert _replicas(kube, namespace) == (4, 0)
+    assert report["outcome"] == "rolled_back"
+    assert "error_rate < `0.01`" in report["rollback_cause"]
+    assert "canary release of" in proc.stdout
+
+
+@pytest.mark.timeout(300)
+def test_a_canary_that_never_gets_ready_aborts_with_no_failed_request(kube, namespace, deploy, tmp_path):
+    url = _stable(kube, namespace, deploy)
+
+    proc, report, meter, settled = run_metered(
+        kube, url, "canary", _vars(namespace, NEVER_READY_IMAGE, [{"weight": 25}]), tmp_path
+    )
+
+    assert proc.returncode != 0
+    assert meter.summary["failed"] == 0, meter.summary["failed_by_kind"]
+    assert set(meter.versions_after(settled)) == {"1"}
+    assert _replicas(kube, namespace) == (4, 0)
+    assert report["outcome"] == "rolled_back"
+
+
+@pytest.mark.timeout(420)
+def test_manual_pause_ends_the_run_and_promote_and_abort_carry_on(kube, namespace, deploy, tmp_path):
+    url = _stable(kube, namespace, deploy)
+    steps = [{"weight": 25}, {"pause": "manual"}, {"weight": 50}]
+
+    proc, report, meter, _ = run_metered(kube, url, "canary", _vars(namespace, image("2"), steps), tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    assert meter.summary["failed"] == 0
+    assert report["outcome"] == "paused"
+    assert _replicas(kube, namespace) == (3, 1)
+    annotations = kube.apps.read_namespaced_deployment("web-canary", namespace).metadata.annotations
+    assert annotations[PAUSED_AT] == "1"
+
+    # abort.yml from the pause: all back to stable; then a new run, paused again, and promote.yml.
+    proc, report, meter, settled = run_metered(kube, url, "abort", {"name": "web", "namespace": namespace}, tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    assert meter.summary["failed"] == 0
+    assert report["outcome"] == "aborted"
+    assert _replicas(kube, namespace) == (4, 0)
+    assert PAUSED_AT not in (kube.apps.read_namespaced_deployment("web-canary", namespace).metadata.annotations or {})
+
+    proc, _ = run("canary", _vars(namespace, image("2"), steps), tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    proc, report, meter, settled = run_metered(kube, url, "promote", {"name": "web", "namespace": namespace}, tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    assert meter.summary["failed"] == 0
+    assert report["outcome"] == "complete"
+    assert [st["step"] for st in report["steps"]] == ["step 2: weight 50", "promote web", "canary to 0"]
+    assert image_of(kube, namespace, "web") == image("2")
+    assert _replicas(kube, namespace) == (4, 0)
+    assert set(meter.versions_after(settled)) == {"2"}
+
+
+@pytest.mark.timeout(300)
+def test_negative_control_without_probes_and_prestop_the_meter_sees_failures(kube, namespace, deploy, tmp_path):
+    # The canary starts listening 3 s after it runs; without readiness it gets traffic at once, and
+    # stable pods scaled away stop while the proxy still sends to them.
+    url = _stable(kube, namespace, deploy, safeguards=False, env={"STARTUP_SECONDS": 3})
+    proc, _, meter, _ = run_metered(kube, url, "canary", _vars(namespace, image("2"), [{"weight": 50}]), tmp_path)
+
+    assert proc.returncode == 0, proc.stdout
+    assert meter.summary["failed"] > 0, meter.summary

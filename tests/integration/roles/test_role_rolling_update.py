@@ -1,0 +1,149 @@
+"""The rolling_update playbook under 50 rps: a good release completes, bad ones roll back, all with 0 failed.
+
+Without readiness probe and preStop (the negative control) the meter catches the outage the same
+change causes.  The release lock refuses a second concurrent run, naming the first.
+"""
+
+import time
+
+import pytest
+from strategy_helpers import PROGRESS_DEADLINE, container, image, image_of, in_background, run, run_metered
+
+from localcluster import workloads
+
+FAST = {
+    "rolling_update_max_surge": 1,
+    "rolling_update_max_unavailable": 0,
+    "rolling_update_progress_deadline_seconds": PROGRESS_DEADLINE,
+    "rolling_update_wait_timeout": 120,
+}
+
+
+def _web(deploy, safeguards=True):
+    return deploy(workloads.deployment("web", container("1", safeguards), replicas=3))
+
+
+def _vars(namespace, version="2", env=None, safeguards=True, **more):
+    extra = dict(FAST, name="web", namespace=namespace, images={"app": image(version)}, **more)
+    if env:
+        # The image goes into the same container patch: rollout drops a template_patch's fields of a
+        # container that images also names (reported to the rollout module's author).
+        extra["images"] = {}
+        extra["rolling_update_template_patch"] = {
+            "spec": {
+                "containers": [
+                    {
+                        "name": "app",
+                        "image": image(version),
+                        "env": [{"name": k, "value": str(v)} for k, v in env.items()],
+                    }
+                ]
+            }
+        }
+    return extra
+
+
+@pytest.mark.timeout(300)
+def test_rolling_update_reaches_the_new_version_with_no_failed_request(kube, namespace, deploy, tmp_path):
+    url = _web(deploy)
+
+    proc, report, meter, settled = run_metered(kube, url, "rolling_update", _vars(namespace), tmp_path)
+
+    assert proc.returncode == 0, proc.stdout
+    s = meter.summary
+    assert s["sent"] > 100 and s["failed"] == 0, s["failed_by_kind"]
+    assert set(meter.versions_after(settled)) == {"2"}
+    assert image_of(kube, namespace, "web") == image("2")
+    d = kube.apps.read_namespaced_deployment("web", namespace)
+    assert (d.status.ready_replicas, d.status.updated_replicas) == (3, 3)
+    assert report["outcome"] == "complete" and report["strategy"] == "rolling_update"
+    assert (report["from_version"], report["to_version"]) == (image("1"), image("2"))
+    assert [s["step"] for s in report["steps"]] == ["rollout"] and report["rollback_cause"] is None
+    assert (
+        (tmp_path / next(p.name for p in tmp_path.iterdir() if p.suffix == ".md"))
+        .read_text()
+        .startswith("# rolling_update of")
+    )
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ({"env": {"FAIL_READINESS": 1}}, "ProgressDeadlineExceeded"),
+        ({"env": {"CRASH_AFTER_SECONDS": 0.5}}, None),  # CrashLoopBackOff or TooManyRestarts, whichever comes first
+        ({"version": "nonexistent-tag", "image": "registry.invalid/web:2"}, None),
+    ],
+    ids=["never-ready", "crash-loop", "bad-image"],
+)
+def test_a_bad_release_rolls_back_by_itself_with_no_failed_request(kube, namespace, deploy, tmp_path, change, reason):
+    url = _web(deploy)
+    extra = _vars(namespace, env=change.get("env"))
+    if "image" in change:
+        extra["images"] = {"app": change["image"]}
+
+    proc, report, meter, settled = run_metered(kube, url, "rolling_update", extra, tmp_path)
+
+    assert proc.returncode != 0
+    assert "rolled_back" in proc.stdout, proc.stdout
+    s = meter.summary
+    assert s["failed"] == 0, s["failed_by_kind"]
+    assert set(meter.versions_after(settled)) == {"1"}
+    assert image_of(kube, namespace, "web") == image("1")
+    assert report["outcome"] == "rolled_back"
+    if reason:
+        assert report["rollback_cause"].startswith(reason), report
+    assert report["steps"][-1]["ok"] is False
+
+
+@pytest.mark.timeout(300)
+def test_negative_control_without_probes_and_prestop_the_meter_sees_failures(kube, namespace, deploy, tmp_path):
+    url = _web(deploy, safeguards=False)
+    # STARTUP_SECONDS: the new pod is "running" but not listening yet, which only readiness would notice.
+    proc, _, meter, _ = run_metered(kube, url, "rolling_update", _vars(namespace, env={"STARTUP_SECONDS": 2}), tmp_path)
+
+    assert proc.returncode == 0, proc.stdout
+    assert meter.summary["failed"] > 0, meter.summary
+
+
+@pytest.mark.timeout(300)
+def test_a_second_concurrent_run_is_refused_naming_the_holder(kube, namespace, deploy, tmp_path):
+    _web(deploy)
+    # The first run takes a while: each new pod needs 3 s before it listens.
+    first = in_background(
+        run, "rolling_update", _vars(namespace, env={"STARTUP_SECONDS": 3}), tmp_path, env={"JOB_ID": "4711"}
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        leases = kube.coordination.list_namespaced_lease(namespace, field_selector="metadata.name=nodowntime-web")
+        if any(lease.spec.holder_identity == "AWX job 4711" for lease in leases.items):
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the first run never took the lock")
+
+    second, report = run("rolling_update", _vars(namespace, version="3"), tmp_path, env={"JOB_ID": "4712"})
+    assert second.returncode != 0
+    assert "is locked: held by AWX job 4711" in second.stdout, second.stdout
+    assert report is None  # refused before anything started
+
+    first_proc, first_report = first.join(300)
+    assert first_proc.returncode == 0, first_proc.stdout
+    assert first_report["holder"] == "AWX job 4711"
+    assert image_of(kube, namespace, "web") == image("2")
+    assert kube.coordination.read_namespaced_lease("nodowntime-web", namespace).spec.holder_identity is None
+
+
+@pytest.mark.timeout(300)
+def test_rollback_playbook_goes_back_to_the_previous_version_with_no_failed_request(kube, namespace, deploy, tmp_path):
+    url = _web(deploy)
+    proc, _ = run("rolling_update", _vars(namespace), tmp_path)
+    assert proc.returncode == 0, proc.stdout
+
+    proc, report, meter, settled = run_metered(kube, url, "rollback", {"name": "web", "namespace": namespace}, tmp_path)
+
+    assert proc.returncode == 0, proc.stdout
+    assert meter.summary["failed"] == 0, meter.summary["failed_by_kind"]
+    assert set(meter.versions_after(settled)) == {"1"}
+    assert image_of(kube, namespace, "web") == image("1")
+    assert (report["strategy"], report["outcome"]) == ("rollback", "rolled_back")

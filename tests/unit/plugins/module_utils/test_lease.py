@@ -1,0 +1,127 @@
+"""The release lock's decisions: create, take over, renew, refuse and release a Lease."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ansible_collections.nodowntime.k8s.plugins.module_utils import lease
+
+NOW = datetime(2025, 1, 31, 12, 0, 0, tzinfo=UTC)
+
+
+def held(holder, renewed_ago, ttl=60, transitions=2):
+    stamp = lease.micro_time(NOW - timedelta(seconds=renewed_ago))
+    return {
+        "metadata": {"name": "nodowntime-web", "resourceVersion": "7"},
+        "spec": {
+            "holderIdentity": holder,
+            "leaseDurationSeconds": ttl,
+            "acquireTime": stamp,
+            "renewTime": stamp,
+            "leaseTransitions": transitions,
+        },
+    }
+
+
+def released(transitions=2):
+    lock = held("AWX job 1", 5, transitions=transitions)
+    del lock["spec"]["holderIdentity"]
+    return lock
+
+
+def test_no_lease_is_created_for_the_holder():
+    d = lease.acquire(None, "alice@ci pid 42", 900, NOW)
+    assert d.action == lease.CREATE
+    assert d.spec == {
+        "holderIdentity": "alice@ci pid 42",
+        "leaseDurationSeconds": 900,
+        "acquireTime": "2025-01-31T12:00:00.000000Z",
+        "renewTime": "2025-01-31T12:00:00.000000Z",
+        "leaseTransitions": 0,
+    }
+
+
+def test_a_lease_someone_else_holds_is_refused_naming_them_and_the_expiry():
+    d = lease.acquire(held("AWX job 4711", renewed_ago=20, ttl=60), "alice@ci pid 42", 900, NOW)
+    assert d.action == lease.REFUSE and d.spec is None
+    assert d.message == (
+        "held by AWX job 4711 since 2025-01-31T11:59:40.000000Z, expires in 40 s (2025-01-31T12:00:40.000000Z)"
+    )
+
+
+def test_an_expired_lease_is_taken_over_and_counts_a_transition():
+    d = lease.acquire(held("AWX job 4711", renewed_ago=61, ttl=60, transitions=2), "alice@ci pid 42", 900, NOW)
+    assert d.action == lease.TAKE
+    assert d.spec["holderIdentity"] == "alice@ci pid 42"
+    assert d.spec["leaseTransitions"] == 3
+    assert d.spec["acquireTime"] == "2025-01-31T12:00:00.000000Z"
+    assert d.message.startswith("took over from AWX job 4711") and "expires 1 s ago" in d.message
+
+
+def test_expiry_is_exclusive_a_lease_at_its_last_second_still_holds():
+    assert lease.acquire(held("other", renewed_ago=59, ttl=60), "me", 60, NOW).action == lease.REFUSE
+    assert lease.acquire(held("other", renewed_ago=60, ttl=60), "me", 60, NOW).action == lease.TAKE
+
+
+def test_a_released_lease_is_taken():
+    d = lease.acquire(released(transitions=4), "me", 60, NOW)
+    assert d.action == lease.TAKE and d.spec["leaseTransitions"] == 5
+    assert d.message == "acquired for me"
+
+
+def test_the_holder_renews_keeping_its_acquire_time():
+    lock = held("me", renewed_ago=30, ttl=60)
+    d = lease.acquire(lock, "me", 120, NOW)
+    assert d.action == lease.RENEW
+    assert d.spec["acquireTime"] == lock["spec"]["acquireTime"]
+    assert d.spec["renewTime"] == "2025-01-31T12:00:00.000000Z"
+    assert d.spec["leaseDurationSeconds"] == 120
+    assert d.spec["leaseTransitions"] == 2
+
+
+def test_the_holder_renews_even_its_own_expired_lease():
+    assert lease.acquire(held("me", renewed_ago=600, ttl=60), "me", 60, NOW).action == lease.RENEW
+
+
+def test_a_lease_without_times_has_no_expiry_and_is_free():
+    lock = {"metadata": {"resourceVersion": "1"}, "spec": {"holderIdentity": "ghost"}}
+    assert lease.expires_at(lock["spec"]) is None
+    assert lease.acquire(lock, "me", 60, NOW).action == lease.TAKE
+
+
+def test_time_without_fraction_parses_too():
+    lock = held("other", 0)
+    lock["spec"]["renewTime"] = "2025-01-31T11:59:50Z"
+    assert lease.expires_at(lock["spec"]) == NOW + timedelta(seconds=50)
+
+
+@pytest.mark.parametrize(
+    "holder, ttl, message",
+    [
+        ("", 60, "holder must not be empty"),
+        ("me", 0, "ttl_seconds must be >= 1, got 0"),
+    ],
+)
+def test_bad_arguments_are_refused(holder, ttl, message):
+    with pytest.raises(ValueError, match=message):
+        lease.acquire(None, holder, ttl, NOW)
+
+
+def test_release_clears_the_holder():
+    d = lease.release(held("me", 5), "me", NOW)
+    assert d.action == lease.RELEASE
+    assert d.spec["holderIdentity"] is None
+    assert d.spec["renewTime"] == "2025-01-31T12:00:00.000000Z"
+    assert d.spec["leaseTransitions"] == 2
+
+
+@pytest.mark.parametrize("lock", [None, released()], ids=["no lease", "released"])
+def test_release_of_a_free_lock_does_nothing(lock):
+    d = lease.release(lock, "me", NOW)
+    assert d == lease.Decision(lease.NOOP, None, "not held by anyone")
+
+
+def test_release_leaves_a_lease_taken_over_by_someone_else():
+    d = lease.release(held("AWX job 9", 5, ttl=60), "me", NOW)
+    assert d.action == lease.NOOP and d.spec is None
+    assert d.message.startswith("not released: held by AWX job 9 since ") and d.message.endswith(", not by me")
