@@ -23,7 +23,8 @@ def rbac_objects(namespace, name=ACCOUNT, drop=None):
     drop=(rule index, resource, verb) leaves that one verb of that resource out of the Role.
     """
     with open(RBAC_DOC) as f:
-        docs = {d["kind"]: d for d in yaml.safe_load_all(f)}
+        objects = [o for d in yaml.safe_load_all(f) for o in (d["items"] if d["kind"] == "List" else [d])]
+    docs = {o["kind"]: o for o in objects}
     sa, role, binding = (copy.deepcopy(docs[k]) for k in ("ServiceAccount", "Role", "RoleBinding"))
     for obj in (sa, role, binding):
         obj["metadata"].update(name=name, namespace=namespace)
@@ -43,7 +44,7 @@ def rbac_objects(namespace, name=ACCOUNT, drop=None):
 
 def role_verbs():
     """[(rule index, api group, resource, verb)] for every verb docs/rbac.yml grants."""
-    _, role, _ = rbac_objects("x")
+    _account, role, _binding = rbac_objects("x")
     return [
         (i, group, resource, verb)
         for i, rule in enumerate(role["rules"])

@@ -249,14 +249,14 @@ VERBS = kubeaccess.role_verbs()
 
 
 def test_the_role_grants_only_namespaced_reads_patches_and_one_create():
-    assert {verb for _, _, _, verb in VERBS} == {"get", "list", "watch", "patch", "create"}
-    assert [(r, v) for _, _, r, v in VERBS if v == "create"] == [("deployments", "create")]
+    assert {verb for _rule, _group, _resource, verb in VERBS} == {"get", "list", "watch", "patch", "create"}
+    assert [(r, v) for _rule, _group, r, v in VERBS if v == "create"] == [("deployments", "create")]
     assert len(VERBS) == 21
 
 
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize(
-    ("rule", "group", "resource", "verb"), VERBS, ids=[f"{r}.{g or 'core'}-{v}" for _, g, r, v in VERBS]
+    ("rule", "group", "resource", "verb"), VERBS, ids=[f"{r}.{g or 'core'}-{v}" for _rule, g, r, v in VERBS]
 )
 def test_without_each_verb_a_module_fails_naming_it(
     kube, least_privilege, stateful, tmp_path, rule, group, resource, verb
