@@ -159,11 +159,14 @@ def change_patch(options, current):
     template = copy.deepcopy(options.get("template_patch") or {})
     images = _image_containers(current["spec"]["template"], options.get("images") or {})
     if images:
-        # Images win over the same containers in template_patch: they are the more specific option.
+        # An image from `images` wins over the same container's image in template_patch (the more
+        # specific option), and the rest of that container's patch (env, probes, ...) is kept.
         template_spec = template.setdefault("spec", {})
         for field, entries in images.items():
-            others = [c for c in template_spec.get(field) or [] if c.get("name") not in options["images"]]
-            template_spec[field] = others + entries
+            patched = {c.get("name"): c for c in template_spec.get(field) or []}
+            for entry in entries:
+                patched[entry["name"]] = dict(patched.get(entry["name"]) or {}, **entry)
+            template_spec[field] = list(patched.values())
     if template:
         spec["template"] = template
     return {"spec": spec} if spec else {}

@@ -99,7 +99,8 @@ def test_change_patch_merges_images_strategy_and_template_patch():
     assert patch["spec"]["minReadySeconds"] == 5
     template = patch["spec"]["template"]
     assert template["metadata"] == {"annotations": {"release": "7"}}
-    assert template["spec"]["containers"] == [{"name": "app", "image": "demo:2"}]  # images is the more specific
+    # images is the more specific option; the rest of the container's patch is kept
+    assert template["spec"]["containers"] == [{"name": "app", "image": "demo:2", "env": [{"name": "A", "value": "1"}]}]
 
 
 def test_nothing_asked_means_no_patch():
