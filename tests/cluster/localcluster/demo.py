@@ -1,0 +1,252 @@
+"""`make demo`: the collection's playbooks release the demo app under live traffic, and say what happened.
+
+One app, `shop`, behind one NodePort Service that selects {app: shop, slot: <colour>}:
+a rolling update of shop-blue to :2, blue/green to :3 (shop-green), a canary of :4 on
+shop-green with an analysis gate, and a bad release :5 that never becomes ready and is
+rolled back by itself. The traffic meter runs through every step and the report counts
+what it saw during each. Progress is printed as it happens.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+from kubernetes import client, config
+
+from . import demoreport, paths, workloads
+from .meter import Meter
+from .podtimeline import PodTimeline
+
+NAMESPACE = "demo"
+OUT_DIR = os.path.join(paths.REPO_ROOT, "build")
+PLAYBOOKS = os.path.join(paths.REPO_ROOT, "playbooks")
+
+
+def say(msg):
+    print(f"\n=== {msg}", flush=True)
+
+
+def run_playbook(name, extra_vars, report_path):
+    """Run one playbook with its output on the console; return (rc, the role's report or None)."""
+    argv = [
+        os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={sys.executable}",
+        "-e",
+        json.dumps(dict(extra_vars, nodowntime_report_path=report_path)),
+        os.path.join(PLAYBOOKS, name),
+    ]
+    env = dict(os.environ, K8S_AUTH_KUBECONFIG=paths.ADMIN_KUBECONFIG, ANSIBLE_NOCOLOR="1")
+    rc = subprocess.run(argv, env=env, check=False).returncode
+    try:
+        with open(report_path + ".json") as f:
+            return rc, json.load(f)
+    except FileNotFoundError:
+        return rc, None
+
+
+def step(meter, label, release, playbook, extra_vars, expect):
+    say(f"{label}: release {release} ({playbook}), expecting {expect}")
+    start = meter.elapsed()
+    rc, report = run_playbook(playbook, extra_vars, os.path.join(OUT_DIR, "demo", re.sub(r"\W+", "-", label)))
+    end = meter.elapsed()
+    records = [r for r in meter.sorted_records() if start <= r.start < end]
+    failed = [r for r in records if not r.ok]
+    outcome = (report or {}).get("outcome") or ("complete" if rc == 0 else "failed")
+    result = {
+        "strategy": label,
+        "release": release,
+        "outcome": outcome,
+        "expected": expect,
+        "duration_s": round(end - start, 1),
+        "requests": len(records),
+        "failed": len(failed),
+        "failed_by_kind": _count(r.outcome for r in failed),
+        "versions": _count(r.version for r in records if r.ok),
+        "start_s": round(start, 2),
+        "end_s": round(end, 2),
+        "playbook_rc": rc,
+        "message": _message(report, rc),
+    }
+    print(
+        f"--- {label}: {outcome} in {result['duration_s']}s; meter: {len(records)} requests, "
+        f"{len(failed)} failed, versions served {result['versions']}",
+        flush=True,
+    )
+    return result
+
+
+def _report_progress(meter, timeline, stop):
+    """Every 5 s a line of live figures, so the wait inside a playbook task is never silent."""
+    while not stop.wait(5):
+        records = meter.sorted_records()
+        recent = [r for r in records if r.start > meter.elapsed() - 5]
+        ready = timeline.samples[-1][1] if timeline.samples else {}
+        print(
+            f"[meter {meter.elapsed():6.1f}s] sent {len(records)}, failed {sum(not r.ok for r in records)}; "
+            f"last 5 s served by {_count(r.version for r in recent if r.ok)}; ready pods by version {ready}",
+            flush=True,
+        )
+
+
+def _message(report, rc):
+    if not report:
+        return f"ansible-playbook exited {rc} without a report"
+    if report.get("rollback_cause"):
+        return (
+            f"rolled back: {report['rollback_cause']}"
+            if report["outcome"] == "rolled_back"
+            else report["rollback_cause"]
+        )
+    steps = report.get("steps") or []
+    return steps[-1]["message"] if steps else report["outcome"]
+
+
+def _count(values):
+    out = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
+
+
+def _failures_per_second(records):
+    buckets = {}
+    for r in records:
+        if not r.ok:
+            buckets[int(r.start)] = buckets.get(int(r.start), 0) + 1
+    return sorted(buckets.items())
+
+
+def _fresh_namespace(core):
+    """Create the demo namespace, after deleting one left by an earlier demo on a running cluster."""
+    try:
+        core.delete_namespace(NAMESPACE)
+        say(f"deleting namespace {NAMESPACE} left by an earlier demo")
+        workloads.wait_gone(core.list_namespace, NAMESPACE, 120, f"namespace {NAMESPACE} to be deleted")
+    except client.ApiException as e:
+        if e.status != 404:
+            raise
+    core.create_namespace({"metadata": {"name": NAMESPACE}})
+
+
+def main():
+    api = config.new_client_from_config(paths.ADMIN_KUBECONFIG)
+    core = client.CoreV1Api(api)
+    _fresh_namespace(core)
+    say(f"namespace {NAMESPACE}: deploying nodowntime/demo-app:1 with probes")
+    os.makedirs(os.path.join(OUT_DIR, "demo"), exist_ok=True)
+    labels = {"app": "shop", "slot": "blue"}
+    # Readiness and liveness probes, and a preStop sleep that outlasts the proxy's sync delay.
+    app = workloads.demo_container("1", liveness=True, pre_stop_seconds=2)
+    first = workloads.deployment("shop-blue", app, replicas=3, labels=labels)
+    rc, _ = run_playbook(
+        "rolling_update.yml",
+        {"name": "shop-blue", "namespace": NAMESPACE, "rolling_update_definition": first, "images": {}},
+        os.path.join(OUT_DIR, "demo", "initial"),
+    )
+    if rc:
+        sys.exit("the initial deployment failed")
+    svc = core.create_namespaced_service(NAMESPACE, workloads.node_port_service("shop", labels))
+    url = f"http://127.0.0.1:{svc.spec.ports[0].node_port}/"
+    workloads.wait_serving(url, timeout=30)
+
+    t0 = time.monotonic()
+    timeline = PodTimeline(core, NAMESPACE, t0).start()
+    steps = []
+    gate = {"url": url + "metrics", "count": 3, "interval": 1, "success_condition": "error_rate < `0.01`"}
+    with Meter(url, rps=50, max_duration=1800) as meter:
+        stop_progress = threading.Event()
+        threading.Thread(target=_report_progress, args=(meter, timeline, stop_progress), daemon=True).start()
+        steps.append(
+            step(
+                meter,
+                "rolling update",
+                ":2",
+                "rolling_update.yml",
+                {"name": "shop-blue", "namespace": NAMESPACE, "images": {"app": "nodowntime/demo-app:2"}},
+                "complete",
+            )
+        )
+        steps.append(
+            step(
+                meter,
+                "blue/green",
+                ":3",
+                "blue_green.yml",
+                {
+                    "name": "shop",
+                    "namespace": NAMESPACE,
+                    "images": {"app": "nodowntime/demo-app:3"},
+                    "blue_green_post_switch_analysis": gate,
+                    "blue_green_scale_down_delay_seconds": 5,
+                },
+                "complete",
+            )
+        )
+        steps.append(
+            step(
+                meter,
+                "canary",
+                ":4",
+                "canary.yml",
+                {
+                    "name": "shop-green",
+                    "namespace": NAMESPACE,
+                    "images": {"app": "nodowntime/demo-app:4"},
+                    "canary_steps": [{"weight": 34}, {"analysis": gate}, {"weight": 67}, {"pause": 2}],
+                },
+                "complete",
+            )
+        )
+        steps.append(
+            step(
+                meter,
+                "bad release",
+                ":5",
+                "rolling_update.yml",
+                {
+                    "name": "shop-green",
+                    "namespace": NAMESPACE,
+                    "images": {},
+                    "rolling_update_template_patch": {
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "app",
+                                    "image": "nodowntime/demo-app:5",
+                                    "env": [{"name": "FAIL_READINESS", "value": "1"}],
+                                }
+                            ]
+                        }
+                    },
+                    "rolling_update_progress_deadline_seconds": 15,
+                },
+                "rolled_back",
+            )
+        )
+        time.sleep(2)  # a little traffic after the last step, to show the old version still serving
+        stop_progress.set()
+    timeline.stop()
+    summary = meter.summary
+    demoreport.write(OUT_DIR, steps, summary, timeline.samples, _failures_per_second(meter.records))
+    say("summary")
+    print(demoreport.table(steps))
+    print(
+        f"\nmeter: {summary['sent']} requests at 50 rps, {summary['failed']} failed; "
+        f"report: {OUT_DIR}/demo-report.md and demo-report.json"
+    )
+    wrong = [s["strategy"] for s in steps if s["outcome"] != s["expected"] or s["failed"]]
+    if wrong:
+        sys.exit(f"demo: not as expected: {', '.join(wrong)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""The demo's report: a console table, JSON, and Markdown with a timeline picture (SVG)."""
+
+import json
+import os
+
+COLUMNS = ("strategy", "release", "outcome", "duration_s", "requests", "failed")
+
+
+def table(steps):
+    rows = [COLUMNS] + [tuple(str(s[c]) for c in COLUMNS) for s in steps]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
+    line = lambda r: "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True))  # noqa: E731
+    return "\n".join([line(rows[0]), line(tuple("-" * w for w in widths))] + [line(r) for r in rows[1:]])
+
+
+def write(out_dir, steps, meter_summary, pod_samples, failures):
+    """Write demo-report.json, demo-report.md and demo-timeline.svg into out_dir."""
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "demo-report.json"), "w") as f:
+        json.dump({"steps": steps, "meter": meter_summary, "ready_pods": pod_samples}, f, indent=2)
+    svg = "demo-timeline.svg"
+    _plot(os.path.join(out_dir, svg), steps, pod_samples, failures)
+    md = [
+        "# nodowntime.k8s demo",
+        "",
+        (
+            "Every request was sent by the traffic meter through the NodePort proxy; `failed` counts "
+            "what it saw (non-200 answers, refused, reset, timed out)."
+        ),
+        "",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+    ]
+    md += ["| " + " | ".join(str(s[c]) for c in COLUMNS) + " |" for s in steps]
+    md += ["", f"![ready pods per version and failed requests over time]({svg})", ""]
+    md += [f"- **{s['strategy']} to {s['release']}**: {s['message']}" for s in steps]
+    with open(os.path.join(out_dir, "demo-report.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+
+
+def _plot(path, steps, pod_samples, failures):
+    import matplotlib
+
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5.5), sharex=True, height_ratios=(3, 1))
+    versions = sorted({v for _, counts in pod_samples for v in counts})
+    times = [t for t, _ in pod_samples]
+    for version in versions:
+        top.step(times, [counts.get(version, 0) for _, counts in pod_samples], where="post", label=f"version {version}")
+    for s in steps:
+        for ax in (top, bottom):
+            ax.axvspan(s["start_s"], s["end_s"], alpha=0.08, color="grey")
+        top.annotate(s["strategy"], (s["start_s"], 0), xytext=(2, 2), textcoords="offset points", fontsize=7)
+    top.set_ylabel("ready pods")
+    top.yaxis.get_major_locator().set_params(integer=True)
+    top.legend(loc="upper left", fontsize=7, ncols=max(1, len(versions)))
+    bottom.bar([t for t, _ in failures], [n for _, n in failures], width=1.0, color="tab:red")
+    bottom.set_ylabel("failed / s")
+    bottom.set_xlabel("seconds since the meter started")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
