@@ -147,7 +147,7 @@ def main():
     # Readiness and liveness probes, and a preStop sleep that outlasts the proxy's sync delay.
     app = workloads.demo_container("1", liveness=True, pre_stop_seconds=2)
     first = workloads.deployment("shop-blue", app, replicas=3, labels=labels)
-    rc, _ = run_playbook(
+    rc, _report = run_playbook(
         "rolling_update.yml",
         {"name": "shop-blue", "namespace": NAMESPACE, "rolling_update_definition": first, "images": {}},
         os.path.join(OUT_DIR, "demo", "initial"),

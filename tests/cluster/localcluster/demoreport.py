@@ -9,8 +9,8 @@ COLUMNS = ("strategy", "release", "outcome", "duration_s", "requests", "failed")
 def table(steps):
     rows = [COLUMNS] + [tuple(str(s[c]) for c in COLUMNS) for s in steps]
     widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
-    line = lambda r: "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True))  # noqa: E731
-    return "\n".join([line(rows[0]), line(tuple("-" * w for w in widths))] + [line(r) for r in rows[1:]])
+    rows.insert(1, tuple("-" * w for w in widths))
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows)
 
 
 def write(out_dir, steps, meter_summary, pod_samples, failures):
@@ -45,10 +45,11 @@ def _plot(path, steps, pod_samples, failures):
     import matplotlib.pyplot as plt
 
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 5.5), sharex=True, height_ratios=(3, 1))
-    versions = sorted({v for _, counts in pod_samples for v in counts})
-    times = [t for t, _ in pod_samples]
+    times = [t for t, _counts in pod_samples]
+    versions = sorted({v for _t, counts in pod_samples for v in counts})
     for version in versions:
-        top.step(times, [counts.get(version, 0) for _, counts in pod_samples], where="post", label=f"version {version}")
+        ready = [counts.get(version, 0) for _t, counts in pod_samples]
+        top.step(times, ready, where="post", label=f"version {version}")
     for s in steps:
         for ax in (top, bottom):
             ax.axvspan(s["start_s"], s["end_s"], alpha=0.08, color="grey")
@@ -56,7 +57,7 @@ def _plot(path, steps, pod_samples, failures):
     top.set_ylabel("ready pods")
     top.yaxis.get_major_locator().set_params(integer=True)
     top.legend(loc="upper left", fontsize=7, ncols=max(1, len(versions)))
-    bottom.bar([t for t, _ in failures], [n for _, n in failures], width=1.0, color="tab:red")
+    bottom.bar([t for t, _n in failures], [n for _t, n in failures], width=1.0, color="tab:red")
     bottom.set_ylabel("failed / s")
     bottom.set_xlabel("seconds since the meter started")
     fig.tight_layout()

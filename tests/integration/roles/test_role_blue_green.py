@@ -1,10 +1,7 @@
-"""The blue_green playbook under 50 rps: the switch, the failure paths and the negative control.
-
-The too-little-capacity case is not here: it needs a node with small allocatable, and the local
-cluster's one node is shared by the tests running in parallel.
-"""
+"""The blue_green playbook under 50 rps: the switch, the failure paths and the negative control."""
 
 import pytest
+from kubernetes.utils import parse_quantity
 from strategy_helpers import (
     BAD_IMAGE,
     NEVER_READY_IMAGE,
@@ -127,9 +124,33 @@ def test_a_failing_post_switch_analysis_switches_back_at_once(kube, namespace, d
 def test_negative_control_without_probes_and_prestop_the_meter_sees_failures(kube, namespace, deploy, tmp_path):
     url = _blue(deploy, safeguards=False)
     # Green counts as ready before it listens, and blue goes at once without a preStop sleep.
-    proc, _, meter, _ = run_metered(
+    proc, _report, meter, _settled = run_metered(
         kube, url, "blue_green", _vars(namespace, image("2"), blue_green_scale_down_delay_seconds=0), tmp_path
     )
 
     assert proc.returncode == 0, proc.stdout
     assert meter.summary["failed"] > 0, meter.summary
+
+
+@pytest.mark.timeout(300)
+def test_too_little_capacity_for_both_colours_warns_then_aborts_cleanly(kube, namespace, deploy, tmp_path):
+    # Blue's CPU requests take 90% of the node's allocatable, so green's pods stay Pending
+    # (PodScheduled False, Unschedulable). The demo app's other tests request no CPU, so the
+    # shared node keeps scheduling them.
+    node = kube.core.read_node("local-node")
+    per_pod = str(int(parse_quantity(node.status.allocatable["cpu"]) * 3 // 10))
+    app = container("1")
+    app["resources"] = {"requests": {"cpu": per_pod}}
+    url = deploy(workloads.deployment("web-blue", app, replicas=3, labels={"app": "web", "slot": "blue"}))
+
+    proc, report, meter, settled = run_metered(kube, url, "blue_green", _vars(namespace, image("2")), tmp_path)
+
+    assert proc.returncode != 0
+    assert "[WARNING]" in proc.stdout and "only 0 of 3 more pods fit" in proc.stdout, proc.stdout
+    green_pods = kube.core.list_namespaced_pod(namespace, label_selector="app=web,slot=green").items
+    assert all(p.metadata.deletion_timestamp for p in green_pods), "green pods left running"
+    assert meter.summary["failed"] == 0, meter.summary["failed_by_kind"]
+    assert set(meter.versions_after(settled)) == {"1"}
+    assert _selector(kube, namespace) == {"app": "web", "slot": "blue"}
+    assert (_replicas(kube, namespace, "web-green"), _replicas(kube, namespace, "web-blue")) == (0, 3)
+    assert report["outcome"] == "rolled_back", report
