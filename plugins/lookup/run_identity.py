@@ -1,18 +1,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """nodowntime.k8s.run_identity: who is running this playbook, for the release lock."""
 
-import getpass
-import multiprocessing
-import os
-import socket
-
-from ansible.plugins.lookup import LookupBase
-
 DOCUMENTATION = r"""
 name: run_identity
 short_description: Who runs this playbook, as a lock holder should be named
 version_added: 0.1.0
-author: nodowntime maintainers
+author: nodowntime maintainers (@nodowntime)
 description:
   - Returns C(AWX job <id>) when the environment has E(JOB_ID) or E(AWX_JOB_ID) (AWX and Automation
     Controller set them for every job), otherwise C(<user>@<host> pid <pid>) with the pid of the
@@ -37,6 +30,13 @@ _raw:
   type: list
   elements: str
 """
+
+import getpass
+import multiprocessing
+import os
+import socket
+
+from ansible.plugins.lookup import LookupBase
 
 JOB_ID_VARIABLES = ("JOB_ID", "AWX_JOB_ID")
 

@@ -172,7 +172,7 @@ def capacity(nodes, pods, template, replicas):
     total = {key: sum(node[key] for node in free.values()) for key in ("cpu", "memory", "pods")}
     left = copy.deepcopy(free)
     placed = 0
-    for _ in range(replicas):
+    for _replica in range(replicas):
         node = next((n for n, room in left.items() if all(room[k] >= one[k] for k in one)), None)
         if node is None:
             break

@@ -6,7 +6,7 @@ DOCUMENTATION = r"""
 module: capacity
 short_description: Check that the nodes' free allocatable resources hold more pods of a pod template
 version_added: 0.1.0
-author: nodowntime maintainers
+author: nodowntime maintainers (@nodowntime)
 description:
   - Blue/green runs both colours at full size until the switch, so it needs room for a second copy of the
     application. This module reads the schedulable, Ready nodes and every pod bound to them, and places
@@ -96,9 +96,11 @@ def main():
     params = module.params
     client = Client.from_module(module)
     try:
-        nodes, _ = client.list("Node", None)
+        nodes, _resource_version = client.list("Node", None)
         # Finished pods hold nothing; the field selector keeps the list small on busy clusters.
-        pods, _ = client.list("Pod", None, field_selector="status.phase!=Succeeded,status.phase!=Failed")
+        pods, _resource_version = client.list(
+            "Pod", None, field_selector="status.phase!=Succeeded,status.phase!=Failed"
+        )
         found = capacity(nodes, pods, params["template"], params["replicas"])
     except ApiError as e:
         module.fail_json(msg=e.message)

@@ -6,7 +6,7 @@ DOCUMENTATION = r"""
 module: lock
 short_description: Hold or release a per-application lock in a coordination.k8s.io/v1 Lease
 version_added: 0.1.0
-author: nodowntime maintainers
+author: nodowntime maintainers (@nodowntime)
 description:
   - Makes sure only one release of an application runs at a time, whoever starts it (C(ansible-playbook),
     an AWX job, a runbook). The lock is a C(coordination.k8s.io/v1) Lease in the application's namespace

@@ -6,7 +6,7 @@ DOCUMENTATION = r"""
 module: resource
 short_description: Server-side apply or delete one Kubernetes object, as one field manager
 version_added: 0.1.0
-author: nodowntime maintainers
+author: nodowntime maintainers (@nodowntime)
 description:
   - With O(state=present), sends O(definition) by server-side apply as O(field_manager). Server-side apply
     sets the fields given and, of the fields this manager set before, removes those no longer given; fields

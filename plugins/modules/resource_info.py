@@ -6,7 +6,7 @@ DOCUMENTATION = r"""
 module: resource_info
 short_description: Read Kubernetes objects the collection knows, one by name or a list by selector
 version_added: 0.1.0
-author: nodowntime maintainers
+author: nodowntime maintainers (@nodowntime)
 description:
   - Reads one object by O(name), or lists objects by O(label_selector) and O(field_selector), and returns them
     as the API shows them (C(kubectl get -o json)).
@@ -97,7 +97,7 @@ def read(client, params):
             if e.status == 404:
                 return []
             raise
-    items, _ = client.list(
+    items, _resource_version = client.list(
         kind, namespace, label_selector=params["label_selector"], field_selector=params["field_selector"]
     )
     # List items come without kind and apiVersion; put them back so every object reads the same.

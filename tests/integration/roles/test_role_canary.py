@@ -97,7 +97,7 @@ def test_manual_pause_ends_the_run_and_promote_and_abort_carry_on(kube, namespac
     url = _stable(kube, namespace, deploy)
     steps = [{"weight": 25}, {"pause": "manual"}, {"weight": 50}]
 
-    proc, report, meter, _ = run_metered(kube, url, "canary", _vars(namespace, image("2"), steps), tmp_path)
+    proc, report, meter, _settled = run_metered(kube, url, "canary", _vars(namespace, image("2"), steps), tmp_path)
     assert proc.returncode == 0, proc.stdout
     assert meter.summary["failed"] == 0
     assert report["outcome"] == "paused"
@@ -113,7 +113,7 @@ def test_manual_pause_ends_the_run_and_promote_and_abort_carry_on(kube, namespac
     assert _replicas(kube, namespace) == (4, 0)
     assert PAUSED_AT not in (kube.apps.read_namespaced_deployment("web-canary", namespace).metadata.annotations or {})
 
-    proc, _ = run("canary", _vars(namespace, image("2"), steps), tmp_path)
+    proc, _report = run("canary", _vars(namespace, image("2"), steps), tmp_path)
     assert proc.returncode == 0, proc.stdout
     proc, report, meter, settled = run_metered(kube, url, "promote", {"name": "web", "namespace": namespace}, tmp_path)
     assert proc.returncode == 0, proc.stdout
@@ -130,7 +130,9 @@ def test_negative_control_without_probes_and_prestop_the_meter_sees_failures(kub
     # The canary starts listening 3 s after it runs; without readiness it gets traffic at once, and
     # stable pods scaled away stop while the proxy still sends to them.
     url = _stable(kube, namespace, deploy, safeguards=False, env={"STARTUP_SECONDS": 3})
-    proc, _, meter, _ = run_metered(kube, url, "canary", _vars(namespace, image("2"), [{"weight": 50}]), tmp_path)
+    proc, _report, meter, _settled = run_metered(
+        kube, url, "canary", _vars(namespace, image("2"), [{"weight": 50}]), tmp_path
+    )
 
     assert proc.returncode == 0, proc.stdout
     assert meter.summary["failed"] > 0, meter.summary

@@ -100,7 +100,9 @@ def test_a_bad_release_rolls_back_by_itself_with_no_failed_request(kube, namespa
 def test_negative_control_without_probes_and_prestop_the_meter_sees_failures(kube, namespace, deploy, tmp_path):
     url = _web(deploy, safeguards=False)
     # STARTUP_SECONDS: the new pod is "running" but not listening yet, which only readiness would notice.
-    proc, _, meter, _ = run_metered(kube, url, "rolling_update", _vars(namespace, env={"STARTUP_SECONDS": 2}), tmp_path)
+    proc, _report, meter, _settled = run_metered(
+        kube, url, "rolling_update", _vars(namespace, env={"STARTUP_SECONDS": 2}), tmp_path
+    )
 
     assert proc.returncode == 0, proc.stdout
     assert meter.summary["failed"] > 0, meter.summary
@@ -137,7 +139,7 @@ def test_a_second_concurrent_run_is_refused_naming_the_holder(kube, namespace, d
 @pytest.mark.timeout(300)
 def test_rollback_playbook_goes_back_to_the_previous_version_with_no_failed_request(kube, namespace, deploy, tmp_path):
     url = _web(deploy)
-    proc, _ = run("rolling_update", _vars(namespace), tmp_path)
+    proc, _report = run("rolling_update", _vars(namespace), tmp_path)
     assert proc.returncode == 0, proc.stdout
 
     proc, report, meter, settled = run_metered(kube, url, "rollback", {"name": "web", "namespace": namespace}, tmp_path)
