@@ -8,7 +8,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # Pytest workers for the cluster tests: they mostly wait on Kubernetes, so more than the cores.
 WORKERS ?= 4
 
-.PHONY: help venv controlplane collection cluster-up cluster-down test test-unit test-integration demo clean \
+.PHONY: help venv controlplane collection cluster-up cluster-down test test-unit test-integration demo clean bench \
 	lint lint-python lint-yaml lint-ansible sanity sanity-tree changelog ee-context
 
 help:
@@ -103,6 +103,10 @@ changelog: venv collection
 
 demo: venv collection controlplane
 	$(PY) -m localcluster with -- $(PY) -m localcluster.demo
+
+# Benchmarks (not part of make test): build/bench/results.json and results.md. BENCH_ARGS: see tests/bench/run.py.
+bench: venv collection controlplane
+	$(PY) -m localcluster with -- $(PY) tests/bench/run.py $(BENCH_ARGS)
 
 clean:
 	-$(PY) -m localcluster down

@@ -1,0 +1,192 @@
+"""(4) Scale: rollouts, a blue/green switch and canary steps at 10, 100 and 1000 pause pods.
+
+At each size, in one namespace:
+  rollout   - `nodowntime.k8s.rollout` rolls `blue` (N pods, maxSurge 25%, maxUnavailable 0) to a new
+              image: the module process's peak RSS and CPU time (rusage_python.py wraps the
+              interpreter Ansible runs the module with), the controller-inherent time (observer:
+              new generation seen until settled), the latency after settled, and where it goes
+              (module verdict -> module process exit -> ansible CLI exit);
+  blue/green - a second Deployment `green` of N pods; `nodowntime.k8s.switch_selector` moves the
+              Service between them, alternately: switch time from the patch until the EndpointSlices
+              list only the new side (the module's switch_seconds, and the observer's: from the patch
+              it saw on the Service until the slices it saw list exactly the N new pods as ready);
+  canary    - `green` scaled to 0 and reused as the canary; `nodowntime.k8s.canary_scale` steps of
+              weight 10, 20, 10 (keep_total): the module process's wall, RSS and CPU.
+The pods run no process; the node agent makes them ready at once.  The controller-manager's
+and scheduler's client-side throttling during each size is taken from their logs.
+"""
+
+import stats
+import tools
+from kube import PAUSE, pause_deployment
+from observer import Observer
+from throttling import Throttling
+
+BLUE, GREEN = {"app": "web", "slot": "blue"}, {"app": "web", "slot": "green"}
+
+
+def measure(
+    kube, sizes=(10, 100, 1000), reps=3, big_reps=2, big=1000, switches=3, canary_steps=(10, 20, 10), log=print
+):
+    out = {"sizes": {}, "settings": dict(kube.info.get("settings", {}))}
+    for size in sizes:
+        n = big_reps if size >= big else reps
+        with Throttling() as throttle:
+            out["sizes"][str(size)] = _size(kube, size, n, switches, canary_steps, log)
+        out["sizes"][str(size)]["throttling"] = throttle.result
+    rss = [s["rollout"]["module_rss_mb"]["max"] for s in out["sizes"].values() if s["rollout"]["module_rss_mb"]["n"]]
+    out["goal"] = {"module_rss_max_mb": 100, "met": bool(rss) and max(rss) <= 100, "bluegreen_switch_median_max_s": 2.0}
+    biggest = out["sizes"].get(str(max(sizes)), {}).get("bluegreen", {}).get("switch_seconds", {}).get("median")
+    out["goal"]["bluegreen_met_at_largest"] = biggest is not None and biggest <= 2.0
+    return out
+
+
+def _size(kube, size, reps, switches, canary_steps, log):
+    ns = kube.namespace(f"scale{size}")
+    timeout = 120 + size  # 1000 pods take about a minute to create or roll on this node
+    try:
+        kube.create_deployment(ns, pause_deployment("blue", size, tag="s0", max_surge="25%", labels=BLUE), timeout)
+        kube.core.create_namespaced_service(
+            ns, {"metadata": {"name": "web"}, "spec": {"selector": dict(BLUE), "ports": [{"port": 80}]}}
+        )
+        with Observer(kube, ns, kinds=("deployments", "pods", "endpointslices", "services")) as obs:
+            rollout = [_rollout(kube, ns, obs, size, rep, timeout, log) for rep in range(reps)]
+            kube.create_deployment(
+                ns, pause_deployment("green", size, tag="g0", max_surge="25%", labels=GREEN), timeout
+            )
+            switch = [_switch(kube, ns, obs, size, i, log) for i in range(switches)]
+            if switches % 2:  # back to blue, so stable serves while green becomes the canary
+                _switch(kube, ns, obs, size, switches, log)
+            kube.apps.patch_namespaced_deployment_scale("green", ns, {"spec": {"replicas": 0}})
+            kube.wait_complete(ns, "green", timeout)
+            canary = [_canary_step(kube, ns, size, weight, timeout, log) for weight in canary_steps]
+    finally:
+        kube.delete_namespace(ns)
+    kube_wait_gone(kube, ns, timeout * 2)
+    return {
+        "replicas": size,
+        "rollout": _figures(rollout),
+        "bluegreen": _figures(switch),
+        "canary": _figures(canary),
+        "canary_steps": list(canary_steps),
+    }
+
+
+def _figures(samples):
+    keys = sorted({k for s in samples for k in s})
+    return {k: stats.summary([s.get(k) for s in samples], unit="MB" if k.endswith("_mb") else "s") for k in keys}
+
+
+def _usage(run, module):
+    usage = [u for u in run.usage if module in (u["argv"] or [""])[0]]
+    return usage[-1] if usage else None
+
+
+def _rollout(kube, ns, obs, size, rep, timeout, log):
+    run = tools.ansible_module(
+        "nodowntime.k8s.rollout",
+        {
+            "name": "blue",
+            "namespace": ns,
+            "images": {"app": f"{PAUSE}:s{rep + 1}"},
+            "max_surge": "25%",
+            "max_unavailable": 0,
+            "wait_timeout": timeout,
+        },
+        kube,
+        measure=True,
+    )
+    run.check(f"rollout of {size}")
+    generation = kube.generation(ns, "blue")
+    changed = obs.wait(lambda: obs.changed_at("blue", generation), 60, "the change")
+    settled = obs.wait(lambda: obs.settled_at("blue", generation), timeout, "the rollout")
+    sample = {"wall": run.wall, "inherent": settled - changed, "latency": run.ended - settled}
+    usage = _usage(run, "AnsiballZ_rollout")
+    verdict = tools.timeline_time(run.result, "successfully rolled out")
+    if usage:
+        sample.update(module_rss_mb=usage["maxrss_kb"] / 1024, module_cpu=usage["cpu_s"])
+        if verdict is not None:
+            sample.update(
+                verdict_after_settled=verdict - settled,
+                module_exit_after_verdict=usage["ended"] - verdict,
+                cli_exit_after_module_exit=run.ended - usage["ended"],
+            )
+    log(
+        f"scale {size:5d} rollout {rep + 1}: wall {run.wall:.1f}s, inherent {sample['inherent']:.1f}s, "
+        f"latency {sample['latency']:.2f}s, module {sample.get('module_rss_mb', 0):.0f} MB / "
+        f"{sample.get('module_cpu', 0):.2f}s CPU"
+    )
+    return sample
+
+
+def _switch(kube, ns, obs, size, i, log):
+    to = GREEN if i % 2 == 0 else BLUE
+    prefix = f"{to['slot']}-"
+    run = tools.ansible_module(
+        "nodowntime.k8s.switch_selector",
+        {"service": "web", "namespace": ns, "selector": to, "wait_timeout": 300},
+        kube,
+        measure=True,
+    )
+    run.check(f"switch_selector at {size}")
+    sample = {"switch_seconds": run.result.get("switch_seconds"), "wall": run.wall}
+    patched = obs.wait(lambda: obs.selector_at("web", to, after=run.started), 30, "the selector patch")
+    if patched is not None:
+        seen = obs.wait(
+            lambda: obs.endpoints_at(
+                "web", lambda names: len(names) == size and all(n.startswith(prefix) for n in names), after=patched
+            ),
+            60,
+            "the EndpointSlices to switch",
+        )
+        sample["observer_switch_seconds"] = seen - patched
+    usage = _usage(run, "AnsiballZ_switch_selector")
+    if usage:
+        sample.update(module_rss_mb=usage["maxrss_kb"] / 1024, module_cpu=usage["cpu_s"])
+    log(
+        f"scale {size:5d} switch to {to['slot']}: {sample['switch_seconds']}s (observer "
+        f"{sample.get('observer_switch_seconds', float('nan')):.3f}s), wall {run.wall:.1f}s"
+    )
+    return sample
+
+
+def _canary_step(kube, ns, size, weight, timeout, log):
+    run = tools.ansible_module(
+        "nodowntime.k8s.canary_scale",
+        {
+            "namespace": ns,
+            "stable": "blue",
+            "canary": "green",
+            "weight": weight,
+            "total_replicas": size,
+            "wait_timeout": timeout,
+        },
+        kube,
+        measure=True,
+    )
+    run.check(f"canary_scale at {size}")
+    usage = _usage(run, "AnsiballZ_canary_scale")
+    sample = {"wall": run.wall}
+    if usage:
+        sample.update(module_wall=usage["wall_s"], module_rss_mb=usage["maxrss_kb"] / 1024, module_cpu=usage["cpu_s"])
+    log(
+        f"scale {size:5d} canary step to {weight}%: module {sample.get('module_wall', 0):.1f}s, "
+        f"{sample.get('module_rss_mb', 0):.0f} MB"
+    )
+    return sample
+
+
+def kube_wait_gone(kube, ns, timeout):
+    import time
+
+    from kubernetes.client.exceptions import ApiException
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            kube.core.read_namespace(ns)
+        except ApiException as e:
+            if e.status == 404:
+                return
+            raise
+        time.sleep(1)

@@ -1,0 +1,165 @@
+"""results.json -> the Markdown tables that `make bench` prints and writes to build/bench/results.md."""
+
+
+def _f(fig, digits=2):
+    """'median (min-max)' of a stats.summary, or '-'."""
+    if not fig or fig.get("median") is None:
+        return "-"
+    unit = "" if fig.get("unit") in ("requests",) else f" {fig.get('unit', '')}".rstrip()
+    fmt = f"{{:.{digits}f}}"
+    return f"{fmt.format(fig['median'])}{unit} ({fmt.format(fig['min'])}..{fmt.format(fig['max'])}, n={fig['n']})"
+
+
+def _x(value):
+    return "-" if value is None else f"{value:g}x"
+
+
+def _goal(goal, key="met"):
+    return "met" if goal.get(key) else "NOT met"
+
+
+def markdown(results):
+    meta = results["meta"]
+    lines = [
+        f"# nodowntime.k8s benchmarks ({meta['profile']})",
+        "",
+        f"{meta['started']} · {meta['duration_s']:.0f} s · {meta['cpus']} CPUs · load average "
+        f"{meta['load_start'][0]:.1f} at start, {meta['load_end'][0]:.1f} at end"
+        + (" · **machine shared with other work: figures are noisy**" if meta.get("shared") else ""),
+        (
+            f"ansible-core {meta['versions']['ansible-core']} · "
+            f"kubernetes.core {meta['versions']['kubernetes.core']} · "
+            f"Kubernetes {meta['versions']['kubernetes']} · cluster settings {meta['cluster_settings']}"
+        ),
+        "",
+        "Each figure: median (min..max, n runs). Ratios are of medians from this run.",
+        "",
+    ]
+    for key, title, fn in SECTIONS:
+        section = results.get(key)
+        if section is None:
+            continue
+        lines += [f"## {title}", ""]
+        if "error" in section:
+            lines += [f"**failed:** `{section['error']}`", ""]
+            continue
+        lines += [*fn(section), ""]
+    return "\n".join(lines)
+
+
+def _latency(s):
+    t = s["tools"]
+    rows = [
+        "| tool | returns after the rollout is complete | criterion | returned early | vs ours |",
+        "|---|---|---|---|---|",
+    ]
+    for tool, fig in t.items():
+        rows.append(
+            f"| {tool} | {_f(fig['latency'], 3)} | {s['criterion'][tool]} | {fig['returned_early']} | "
+            f"{'1x' if tool == 'ours' else _x(s['ratios'].get(f'{tool}/ours'))} |"
+        )
+    ours = t["ours"]
+    rows += [
+        "",
+        (
+            f"Goal ours ≤ 0.2 s median: **{_goal(s['goal'])}**. Ours, split: module's verdict after settled "
+            f"{_f(ours.get('module_verdict'), 3)}; ansible CLI exit after the verdict "
+            f"{_f(ours.get('cli_exit_after_verdict'), 3)}. Old pods gone after complete "
+            f"(settled - complete): {_f(ours.get('settle_gap'), 3)}. Workload: {s['workload']}."
+        ),
+    ]
+    return rows
+
+
+def _apiload(s):
+    rows = [
+        "| tool | requests it added (admin identity, exact) | all clients (apiserver_request_total) | vs ours |",
+        "|---|---|---|---|",
+    ]
+    for tool, fig in s["tool_requests"].items():
+        rows.append(
+            f"| {tool} | {_f(fig, 1)} | {_f(s['tool_requests_all_clients'][tool], 1)} | "
+            f"{'1x' if tool == 'ours' else _x(s['ratios'].get(f'{tool}/ours'))} |"
+        )
+    rows += [
+        "",
+        (
+            f"One rollout of {_f(s['rollout_seconds']['baseline'], 1)} "
+            f"in a {s['workload']['window_seconds']} s window; "
+            f"baseline (controllers etc.): {_f(s['all_requests_in_window']['baseline'], 1)} requests, "
+            f"noise floor (max - min) {s['noise_floor_all_clients']}."
+        ),
+    ]
+    return rows
+
+
+def _overhead(s):
+    return [
+        "| wall | controller-inherent | overhead | before the change | after settled |",
+        "|---|---|---|---|---|",
+        (
+            f"| {_f(s.get('wall'))} | {_f(s.get('inherent'))} | {_f(s.get('overhead'))} | {_f(s.get('before'))} | "
+            f"{_f(s.get('after'))} |"
+        ),
+        "",
+        (
+            f"Goal overhead ≤ 2 s median: **{_goal(s['goal'])}**. {s['workload']['replicas']} replicas through "
+            f"{s['workload']['playbook']}."
+        ),
+    ]
+
+
+def _scale(s):
+    rows = [
+        (
+            "| pods | rollout wall | inherent | latency | module peak RSS | module CPU | blue/green switch "
+            "(module / observer) | canary step (module) | canary RSS | throttled waits ≥1 s (cm/sched) |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for size, z in s["sizes"].items():
+        r, b, c, th = z["rollout"], z["bluegreen"], z["canary"], z.get("throttling", {})
+        rows.append(
+            f"| {size} | {_f(r.get('wall'), 1)} | {_f(r.get('inherent'), 1)} | {_f(r.get('latency'))} | "
+            f"{_f(r.get('module_rss_mb'), 0)} | {_f(r.get('module_cpu'))} | {_f(b.get('switch_seconds'), 3)} / "
+            f"{_f(b.get('observer_switch_seconds'), 3)} | {_f(c.get('module_wall'), 1)} | "
+            f"{_f(c.get('module_rss_mb'), 0)} | "
+            f"{th.get('kube-controller-manager', {}).get('waits_over_1s', '-')}/"
+            f"{th.get('kube-scheduler', {}).get('waits_over_1s', '-')} |"
+        )
+    g = s["goal"]
+    rows += [
+        "",
+        (
+            f"Goals: module RSS ≤ 100 MB: **{_goal(g)}**; blue/green switch ≤ 2 s at the largest size: "
+            f"**{_goal(g, 'bluegreen_met_at_largest')}**. Settings: {s['settings']}."
+        ),
+    ]
+    return rows
+
+
+def _rollback(s):
+    rows = [
+        (
+            "| strategy | decision → old version serves all traffic | tool's first change in the API | "
+            "endpoints only old | tool returned | failed requests | vs blue/green |"
+        ),
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, z in s["strategies"].items():
+        ratio = "1x" if name == "blue/green" else _x(s["ratios"].get(f"{name}/blue-green"))
+        rows.append(
+            f"| {name} | {_f(z['to_all_old'])} | {_f(z.get('first_change'))} | {_f(z.get('endpoints_old'))} | "
+            f"{_f(z['tool_wall'])} | {z['failed_requests']} | {ratio} |"
+        )
+    rows += ["", f"Workload: {s['workload']}."]
+    return rows
+
+
+SECTIONS = (
+    ("latency", "1. Detection latency", _latency),
+    ("apiload", "2. API load, one ~60 s rollout", _apiload),
+    ("overhead", "3. Overhead of the rolling_update role", _overhead),
+    ("scale", "4. Scale", _scale),
+    ("rollback", "5. Rollback speed", _rollback),
+)

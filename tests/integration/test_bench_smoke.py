@@ -1,0 +1,89 @@
+"""The benchmark harness (make bench) in miniature, so it cannot rot: one tiny run of each measurement.
+
+Each test runs tests/bench/run.py --smoke --only NAME on the test cluster and checks the shape of
+results.json and the table; the figures themselves are not judged here (see make bench).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from localcluster import paths
+
+RUN = os.path.join(paths.REPO_ROOT, "tests", "bench", "run.py")
+
+
+def _figure(fig):
+    assert set(fig) >= {"median", "min", "max", "n", "values", "unit"}, fig
+    assert fig["n"] >= 1 and fig["min"] <= fig["median"] <= fig["max"], fig
+
+
+def _run(kube, tmp_path, name):
+    proc = subprocess.run(
+        [sys.executable, RUN, "--smoke", "--only", name, "--out", str(tmp_path)],
+        env=dict(os.environ, KUBECONFIG=kube.kubeconfig),
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    table = (tmp_path / "results.md").read_text()
+    assert results["meta"]["profile"] == "smoke" and table in proc.stdout
+    assert "error" not in results[name], results[name]
+    return results[name], table
+
+
+@pytest.mark.timeout(300)
+def test_latency(kube, tmp_path):
+    r, table = _run(kube, tmp_path, "latency")
+    assert set(r["tools"]) == {"ours", "kubernetes.core", "kubectl"}
+    for fig in r["tools"].values():
+        _figure(fig["latency"])
+    assert set(r["ratios"]) == {"kubernetes.core/ours", "kubectl/ours"} and "met" in r["goal"]
+    assert "| kubernetes.core |" in table
+
+
+@pytest.mark.timeout(300)
+def test_apiload(kube, tmp_path):
+    r, _ = _run(kube, tmp_path, "apiload")
+    for tool in ("ours", "kubernetes.core"):
+        _figure(r["tool_requests"][tool])
+        _figure(r["tool_requests_all_clients"][tool])
+    _figure(r["all_requests_in_window"]["baseline"])
+    assert "kubernetes.core/ours" in r["ratios"]
+
+
+@pytest.mark.timeout(300)
+def test_overhead(kube, tmp_path):
+    r, _ = _run(kube, tmp_path, "overhead")
+    for key in ("wall", "inherent", "overhead", "before", "after"):
+        _figure(r[key])
+    assert r["overhead"]["median"] > 0
+
+
+@pytest.mark.timeout(300)
+def test_scale(kube, tmp_path):
+    r, _ = _run(kube, tmp_path, "scale")
+    (size,) = r["sizes"].values()
+    for key in ("wall", "inherent", "latency", "module_rss_mb", "module_cpu"):
+        _figure(size["rollout"][key])
+    assert 10 < size["rollout"]["module_rss_mb"]["median"] < 1000
+    _figure(size["bluegreen"]["switch_seconds"])
+    _figure(size["bluegreen"]["observer_switch_seconds"])
+    _figure(size["canary"]["module_wall"])
+    assert set(size["throttling"]) == {"kube-controller-manager", "kube-scheduler"}
+    assert r["settings"]["controller_qps"] > 0
+
+
+@pytest.mark.timeout(300)
+def test_rollback(kube, tmp_path):
+    r, _ = _run(kube, tmp_path, "rollback")
+    assert set(r["strategies"]) == {"blue/green", "rolling", "canary"}
+    for s in r["strategies"].values():
+        _figure(s["to_all_old"])
+        assert s["never_settled"] == 0
