@@ -21,7 +21,6 @@ import time
 
 import stats
 import tools
-from kube import Kube  # noqa: F401  (type of kube)
 from observer import Observer
 
 from localcluster import workloads
@@ -120,7 +119,7 @@ def _wait_versions(url, want, timeout=60):
     parts = urlsplit(url)
     deadline, streak = time.monotonic() + timeout, 0
     while time.monotonic() < deadline:
-        _, status, (version, _pod), _ = httpget.get(parts.hostname, parts.port, "/", 1.0)
+        _outcome, status, (version, _pod), _error = httpget.get(parts.hostname, parts.port, "/", 1.0)
         streak = streak + 1 if status == 200 and version == want else 0
         if streak >= 20:
             return

@@ -208,7 +208,7 @@ class Observer:
     def first_change(self, after):
         """When the observer first saw a Deployment's spec or a Service's selector change, at or after `after`."""
         with self._lock:
-            return next((t for t, _ in self.changes if t >= after), None)
+            return next((t for t, _change in self.changes if t >= after), None)
 
     def pod_image(self, name):
         """The first container image of the pod called name, if the observer knows it (call inside a query)."""

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`make bench`: measure, write build/bench/results.json and results.md, print the table.
 
     python tests/bench/run.py [--smoke] [--only latency,apiload,overhead,scale,rollback] [--out DIR]
@@ -52,7 +51,7 @@ def log(msg):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     ap.add_argument("--smoke", action="store_true", help="one tiny run of each measurement")
     ap.add_argument("--only", help="comma-separated measurements: " + ",".join(ORDER))
     ap.add_argument("--out", default=os.path.join(paths.REPO_ROOT, "build", "bench"))

@@ -23,7 +23,7 @@ def main():
     pid = os.fork()
     if pid == 0:
         os.execv(python, [python, *sys.argv[1:]])
-    _, status, usage = os.wait4(pid, 0)
+    _pid, status, usage = os.wait4(pid, 0)
     ended = time.monotonic()
     out = os.environ.get("BENCH_RUSAGE_FILE")
     if out:

@@ -8,7 +8,10 @@ def summary(values, unit="s", digits=3):
     vals = [v for v in values if v is not None]
     if not vals:
         return {"median": None, "min": None, "max": None, "n": 0, "values": [], "unit": unit}
-    r = lambda x: round(x, digits)  # noqa: E731
+
+    def r(x):
+        return round(x, digits)
+
     return {
         "median": r(statistics.median(vals)),
         "min": r(min(vals)),

@@ -50,7 +50,7 @@ def test_latency(kube, tmp_path):
 
 @pytest.mark.timeout(300)
 def test_apiload(kube, tmp_path):
-    r, _ = _run(kube, tmp_path, "apiload")
+    r, _table = _run(kube, tmp_path, "apiload")
     for tool in ("ours", "kubernetes.core"):
         _figure(r["tool_requests"][tool])
         _figure(r["tool_requests_all_clients"][tool])
@@ -60,7 +60,7 @@ def test_apiload(kube, tmp_path):
 
 @pytest.mark.timeout(300)
 def test_overhead(kube, tmp_path):
-    r, _ = _run(kube, tmp_path, "overhead")
+    r, _table = _run(kube, tmp_path, "overhead")
     for key in ("wall", "inherent", "overhead", "before", "after"):
         _figure(r[key])
     assert r["overhead"]["median"] > 0
@@ -68,7 +68,7 @@ def test_overhead(kube, tmp_path):
 
 @pytest.mark.timeout(300)
 def test_scale(kube, tmp_path):
-    r, _ = _run(kube, tmp_path, "scale")
+    r, _table = _run(kube, tmp_path, "scale")
     (size,) = r["sizes"].values()
     for key in ("wall", "inherent", "latency", "module_rss_mb", "module_cpu"):
         _figure(size["rollout"][key])
@@ -82,7 +82,7 @@ def test_scale(kube, tmp_path):
 
 @pytest.mark.timeout(300)
 def test_rollback(kube, tmp_path):
-    r, _ = _run(kube, tmp_path, "rollback")
+    r, _table = _run(kube, tmp_path, "rollback")
     assert set(r["strategies"]) == {"blue/green", "rolling", "canary"}
     for s in r["strategies"].values():
         _figure(s["to_all_old"])

@@ -65,7 +65,7 @@ def _key_secrets(path):
 
 
 def _token_secrets(token):
-    _, payload, signature = token.split(".")
+    _header, payload, signature = token.split(".")
     return [token, payload, signature]
 
 
@@ -143,7 +143,7 @@ def test_no_credential_in_the_vvv_output_of_any_scenario(kube, app, credentials,
 
 
 def test_turning_tls_verification_off_warns(app, credentials, tmp_path):
-    auth, env, _ = credentials["api_key"]
+    auth, env, _secrets = credentials["api_key"]
     tasks = "- nodowntime.k8s.rollout: {name: web, state: status, validate_certs: false}\n"
     proc = run_playbook(_play(tmp_path, app, auth, tasks), env=dict(env, K8S_AUTH_KUBECONFIG=""))
     assert proc.returncode == 0, proc.stdout
