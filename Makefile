@@ -99,6 +99,7 @@ ee-context: venv
 VERSION = $(shell sed -n 's/^version: *//p' galaxy.yml)
 changelog: venv collection
 	PATH=$(CURDIR)/.venv/bin:$$PATH .venv/bin/antsibull-changelog release --version $(VERSION) --update-existing --reload-plugins
+	PATH=$(CURDIR)/.venv/bin:$$PATH .venv/bin/antsibull-changelog generate --refresh-fragments
 	rm -f changelogs/.plugin-cache.yaml
 
 demo: venv collection controlplane
