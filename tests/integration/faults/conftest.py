@@ -1,0 +1,97 @@
+"""A private cluster for fault injection: restarting a component of the shared cluster would break the
+tests that run beside these ones, so the fault tests get their own, started once per session and
+stopped at its end. One at a time on this machine: a lock file serialises sessions that want one."""
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from kubernetes import client, config
+
+from localcluster import workloads
+
+LOCK = "/tmp/nodowntime-private-cluster.lock"
+
+
+class PrivateCluster:
+    def __init__(self, state_dir):
+        self.dir = state_dir
+        self.env = dict(os.environ, NODOWNTIME_CLUSTER_DIR=state_dir)
+        self.kubeconfig = os.path.join(state_dir, "kubeconfig")
+        self.faults = []  # (component, seconds the restart took)
+
+    def cli(self, *args, timeout=300):
+        proc = subprocess.run(
+            [sys.executable, "-m", "localcluster", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        assert proc.returncode == 0, f"localcluster {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+        return proc
+
+    def up(self):
+        self.cli("up")
+        with open(os.path.join(self.dir, "cluster.json")) as f:
+            self.info = json.load(f)
+        self.api = config.new_client_from_config(self.kubeconfig)
+        self.core = client.CoreV1Api(self.api)
+        self.apps = client.AppsV1Api(self.api)
+
+    def down(self):
+        return self.cli("down")
+
+    def restart(self, component):
+        """Stop the component and start it again (same ports, same data); (started, ended) monotonic."""
+        started = time.monotonic()
+        self.cli("restart", component)
+        ended = time.monotonic()
+        self.faults.append((component, round(ended - started, 2)))
+        return started, ended
+
+    @property
+    def sync_delay(self):
+        return self.info["settings"]["proxy_sync_delay"]
+
+    def namespace(self, prefix):
+        name = f"{prefix}-{uuid.uuid4().hex[:5]}"
+        self.core.create_namespace({"metadata": {"name": name}})
+        return name
+
+    def deploy(self, namespace, manifest, selector=None, timeout=120):
+        """Create the Deployment (and a NodePort Service selecting selector, if given); the Service's URL."""
+        name = manifest["metadata"]["name"]
+        self.apps.create_namespaced_deployment(namespace, manifest)
+        self.wait_deployment(namespace, name, timeout=timeout)
+        if selector is None:
+            return None
+        svc = self.core.create_namespaced_service(namespace, workloads.node_port_service("web", selector))
+        url = f"http://127.0.0.1:{svc.spec.ports[0].node_port}/"
+        workloads.wait_serving(url, timeout=30)
+        return url
+
+    def wait_deployment(self, namespace, name, predicate=workloads.deployment_complete, timeout=120):
+        return workloads.wait_for(
+            self.apps.list_namespaced_deployment, name, predicate, timeout, f"{namespace}/{name}", namespace=namespace
+        )
+
+
+@pytest.fixture(scope="session")
+def private_cluster(tmp_path_factory):
+    state_dir = str(tmp_path_factory.mktemp("private-cluster"))
+    with open(LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cluster = PrivateCluster(state_dir)
+        try:
+            cluster.up()
+            yield cluster
+        finally:
+            cluster.down()
+            print(f"\nprivate cluster faults injected: {cluster.faults}")
