@@ -3,7 +3,8 @@
 The meter sends 50 rps through the proxy while the image changes from :1 to :2.
 With a readiness probe and a preStop sleep longer than the proxy's sync delay, no
 request fails. Without them, new pods get traffic before they listen and old pods
-stop while the proxy still sends to them, and the meter must see it.
+stop while the proxy still sends to them, and the meter must see it. With the
+readiness probe alone, the second race remains, and the meter must see that too.
 """
 
 import time
@@ -62,3 +63,18 @@ def test_same_rollout_without_safeguards_shows_failed_requests(kube, namespace, 
     s = m.summary
     print("without safeguards:", {k: s[k] for k in ("sent", "ok", "failed", "failed_by_kind", "versions")})
     assert s["failed"] > 0, s
+
+
+@pytest.mark.timeout(300)
+def test_readiness_alone_without_prestop_still_fails_requests(kube, namespace, deploy):
+    # New pods get traffic only once ready, but old pods stop listening at SIGTERM while the
+    # proxy still sends them connections for one sync delay: the race a preStop sleep covers.
+    v1 = workloads.demo_container("1")
+    v2 = workloads.demo_container("2", env={"STARTUP_SECONDS": 2})
+
+    m, _ = _roll_to_v2_under_traffic(kube, namespace, deploy, v1, v2)
+
+    s = m.summary
+    print("readiness only:", {k: s[k] for k in ("sent", "ok", "failed", "failed_by_kind", "versions")})
+    assert s["failed"] > 0, s
+    assert set(s["failed_by_kind"]) <= {"refused", "reset"}, s["failed_by_kind"]
