@@ -1,0 +1,120 @@
+"""Run a strategy playbook that can be killed like a CI runner dies: SIGKILL to its whole process group
+(ansible-playbook, its forked worker and the module it is running), with no chance to clean up."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from localcluster import paths, workloads
+
+PLAYBOOKS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "playbooks")
+BIN = os.path.dirname(sys.executable)
+# Short, so a killed run's lock expires within the test, and long enough that it is still held when the
+# next run starts right after the kill (the phases are reached within 20 s of taking it).
+LOCK_TTL = 30
+
+
+def playbook(name):
+    return os.path.abspath(os.path.join(PLAYBOOKS, f"{name}.yml"))
+
+
+def image(version):
+    return f"{workloads.DEMO_IMAGE}:{version}"
+
+
+def env():
+    return dict(
+        os.environ,
+        K8S_AUTH_KUBECONFIG=paths.ADMIN_KUBECONFIG,
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_DEPRECATION_WARNINGS="0",
+        ANSIBLE_LOCALHOST_WARNING="0",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+    )
+
+
+class Run:
+    """ansible-playbook playbooks/<name>.yml in a session of its own, output to a file."""
+
+    def __init__(self, name, extra_vars, log_path):
+        argv = [
+            os.path.join(BIN, "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            f"ansible_python_interpreter={sys.executable}",
+            "-e",
+            json.dumps(dict({"nodowntime_lock_ttl_seconds": LOCK_TTL}, **extra_vars)),
+            playbook(name),
+        ]
+        self.log_path = str(log_path)
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(
+                argv, env=env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+        self.started = time.monotonic()
+
+    @property
+    def output(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait(self, timeout=600):
+        rc = self.proc.wait(timeout)
+        return rc, self.output
+
+    def kill(self):
+        """SIGKILL the whole group at once: nothing of the run gets to clean up."""
+        assert self.proc.poll() is None, f"the run ended before the kill:\n{self.output}"
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        # Every process of the group is gone, the module included.
+        deadline = time.monotonic() + 10
+        while _group_alive(self.proc.pid):
+            assert time.monotonic() < deadline, "processes of the killed run are still alive"
+            time.sleep(0.05)
+
+
+def _group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def until(predicate, timeout, what, interval=0.05):
+    """Poll predicate (cheap reads) until it returns something truthy; that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def lease(kube, namespace, application):
+    try:
+        return kube.coordination.read_namespaced_lease(f"nodowntime-{application}", namespace)
+    except Exception as e:
+        if getattr(e, "status", None) == 404:
+            return None
+        raise
+
+
+def wait_lease_expired(kube, namespace, application):
+    """Until the Lease a killed run left behind has passed its time-to-live (by the Lease's own times)."""
+    held = lease(kube, namespace, application)
+    if held is None or not held.spec.holder_identity:
+        return None
+    renewed = held.spec.renew_time or held.spec.acquire_time
+    expires = renewed.timestamp() + held.spec.lease_duration_seconds
+    time.sleep(max(0.0, expires - time.time()) + 0.5)
+    return held.spec.holder_identity
