@@ -51,6 +51,7 @@ def app(kube, request):
         wait_deployment(kube, namespace, name)
     yield namespace
     kube.core.delete_namespace(namespace)
+    kubeaccess.unbind_cluster(kube, namespace)
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,7 @@ def least_privilege(kube, app, tmp_path_factory):
     server = kube.info["server"]
     token = kubeaccess.bind(kube, app)
     kubeaccess.wait_allowed(kube, server, token, app, "patch", "deployments", "apps")
+    kubeaccess.wait_allowed(kube, server, token, "", "list", "nodes")
     path = tmp_path_factory.mktemp("lp") / "kubeconfig"
     kubeaccess.write_kubeconfig(path, kubeaccess.kubeconfig_dict(server, token))
     return {"token": token, "kubeconfig": str(path), "server": server, "namespace": app}

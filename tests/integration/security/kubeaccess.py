@@ -17,51 +17,81 @@ CA_CERT = os.path.join(paths.PKI_DIR, "ca.crt")
 ACCOUNT = "nodowntime-deployer"
 
 
-def rbac_objects(namespace, name=ACCOUNT, drop=None):
-    """docs/rbac.yml for namespace as (ServiceAccount, Role, RoleBinding), all called name.
+# Cluster-scoped objects outlive the test namespace: they carry its name, to be deleted with it.
+NAMESPACE_LABEL = "nodowntime-test-namespace"
+NAMESPACED, CLUSTER = "Role", "ClusterRole"
 
-    drop=(rule index, resource, verb) leaves that one verb of that resource out of the Role.
+
+def rbac_objects(namespace, name=ACCOUNT, drop=None):
+    """docs/rbac.yml for namespace, each object named after name: {kind: object}.
+
+    The ClusterRole and its binding are cluster-scoped, so their names also carry the namespace.
+    drop=(kind, rule index, resource, verb) leaves that one verb of that resource out of the Role
+    (kind "Role") or the ClusterRole (kind "ClusterRole").
     """
     with open(RBAC_DOC) as f:
         objects = [o for d in yaml.safe_load_all(f) for o in (d["items"] if d["kind"] == "List" else [d])]
-    docs = {o["kind"]: o for o in objects}
-    sa, role, binding = (copy.deepcopy(docs[k]) for k in ("ServiceAccount", "Role", "RoleBinding"))
-    for obj in (sa, role, binding):
-        obj["metadata"].update(name=name, namespace=namespace)
-    binding["roleRef"]["name"] = name
-    binding["subjects"] = [dict(binding["subjects"][0], name=name, namespace=namespace)]
+    found = {o["kind"]: copy.deepcopy(o) for o in objects}
+    subject = {"kind": "ServiceAccount", "name": name, "namespace": namespace}
+    for kind in ("ServiceAccount", "Role", "RoleBinding"):
+        found[kind]["metadata"].update(name=name, namespace=namespace)
+    cluster_name = f"{name}-capacity-{namespace}"
+    for kind in ("ClusterRole", "ClusterRoleBinding"):
+        found[kind]["metadata"] = {"name": cluster_name, "labels": {NAMESPACE_LABEL: namespace}}
+    found["RoleBinding"]["roleRef"]["name"] = name
+    found["ClusterRoleBinding"]["roleRef"]["name"] = cluster_name
+    for kind in ("RoleBinding", "ClusterRoleBinding"):
+        found[kind]["subjects"] = [subject]
     if drop is not None:
-        index, resource, verb = drop
-        rule = role["rules"].pop(index)
+        kind, index, resource, verb = drop
+        rules = found[kind]["rules"]
+        rule = rules.pop(index)
         others = [r for r in rule["resources"] if r != resource]
         if others:  # the same verbs stay for the rule's other resources
-            role["rules"].insert(index, dict(rule, resources=others))
+            rules.insert(index, dict(rule, resources=others))
         verbs = [v for v in rule["verbs"] if v != verb]
         if verbs:
-            role["rules"].insert(index, dict(rule, resources=[resource], verbs=verbs))
-    return sa, role, binding
+            rules.insert(index, dict(rule, resources=[resource], verbs=verbs))
+    return found
 
 
 def role_verbs():
-    """[(rule index, api group, resource, verb)] for every verb docs/rbac.yml grants."""
-    _account, role, _binding = rbac_objects("x")
+    """[(kind, rule index, api group, resource, verb)] for every verb docs/rbac.yml grants."""
+    found = rbac_objects("x")
     return [
-        (i, group, resource, verb)
-        for i, rule in enumerate(role["rules"])
+        (kind, i, group, resource, verb)
+        for kind in (NAMESPACED, CLUSTER)
+        for i, rule in enumerate(found[kind]["rules"])
         for group in rule["apiGroups"]
         for resource in rule["resources"]
         for verb in rule["verbs"]
     ]
 
 
-def bind(kube, namespace, name=ACCOUNT, drop=None):
-    """Create the ServiceAccount, Role and RoleBinding; returns a token of the ServiceAccount."""
-    sa, role, binding = rbac_objects(namespace, name, drop)
+def bind(kube, namespace, name=ACCOUNT, drop=None, cluster=True):
+    """Create what docs/rbac.yml has for namespace; returns a token of the ServiceAccount.
+
+    cluster=False leaves the ClusterRole and its binding out: the Role must do on its own for everything
+    but blue/green's capacity check."""
+    found = rbac_objects(namespace, name, drop)
     rbac = client.RbacAuthorizationV1Api(kube.api)
-    kube.core.create_namespaced_service_account(namespace, sa)
-    rbac.create_namespaced_role(namespace, role)
-    rbac.create_namespaced_role_binding(namespace, binding)
+    kube.core.create_namespaced_service_account(namespace, found["ServiceAccount"])
+    rbac.create_namespaced_role(namespace, found["Role"])
+    rbac.create_namespaced_role_binding(namespace, found["RoleBinding"])
+    if cluster:
+        rbac.create_cluster_role(found["ClusterRole"])
+        rbac.create_cluster_role_binding(found["ClusterRoleBinding"])
     return token(kube, namespace, name)
+
+
+def unbind_cluster(kube, namespace):
+    """Delete the cluster-scoped objects bind() made for namespace (deleting the namespace does not)."""
+    rbac = client.RbacAuthorizationV1Api(kube.api)
+    selector = f"{NAMESPACE_LABEL}={namespace}"
+    for obj in rbac.list_cluster_role_binding(label_selector=selector).items:
+        rbac.delete_cluster_role_binding(obj.metadata.name)
+    for obj in rbac.list_cluster_role(label_selector=selector).items:
+        rbac.delete_cluster_role(obj.metadata.name)
 
 
 def token(kube, namespace, account, seconds=3600):

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.xdist_group("security-least-privilege")
 def stateful(kube, app):
     """Beside the app: a StatefulSet db and a DaemonSet agent, for probe_config's other kinds; and, for the
     watch verbs, waits that cannot end at their first list: a Deployment stuck pulling its image and an
-    ExternalName Service (no EndpointSlices, ever) with the app's selector."""
+    ExternalName Service (no EndpointSlices, ever) with the app's selector. And a released lock."""
     container = workloads.demo_container("1")
     labels = {"app": "db"}
     kube.apps.create_namespaced_stateful_set(
@@ -73,6 +73,8 @@ def stateful(kube, app):
             },
         },
     )
+    # A released lock, for the lock module to take (a patch).
+    kube.coordination.create_namespaced_lease(app, {"metadata": {"name": "nodowntime-free"}, "spec": {}})
     ready(kube.apps.list_namespaced_stateful_set, "db", lambda s: (s.status.ready_replicas or 0) == 1)
     ready(kube.apps.list_namespaced_daemon_set, "agent", lambda d: (d.status.number_ready or 0) >= 1)
     return app
@@ -212,11 +214,26 @@ def test_switch_selector_and_canary_scale_with_only_the_role(kube, least_privile
 # -- every verb is needed -------------------------------------------------------------------------
 
 
-def _scenario(resource, verb, ns, case):
+CAPACITY = {
+    "template": {"spec": {"containers": [{"name": "app", "image": "x", "resources": {"requests": {"cpu": "10m"}}}]}},
+    "replicas": 1,
+}
+
+
+def _scenario(kind, resource, verb, ns, case):
     """A module call that needs this verb on this resource, and whether it may change something first.
 
     A wait whose first list already shows the end never watches, so each watch verb gets a wait that
     cannot end: the Deployment stuck pulling its image, the Service that never gets EndpointSlices."""
+    if kind == kubeaccess.CLUSTER:  # capacity: every node, then every pod of the cluster
+        return "capacity", dict(CAPACITY), False
+    if resource == "leases":  # get and create on a Lease nobody took yet, patch to take a released one
+        name = "nodowntime-free" if verb == "patch" else f"nodowntime-case-{case}"
+        return "lock", {"name": name, "namespace": ns, "holder": "test", "ttl_seconds": 60}, False
+    if resource == "services" and verb == "create":  # blue_green's preview Service
+        preview = workloads.node_port_service(f"preview-{case}", {"app": "web", "slot": "green"})
+        preview["spec"]["type"] = "ClusterIP"
+        return "resource", {"namespace": ns, "definition": preview}, False
     if resource in ("statefulsets", "daemonsets"):
         kind, name = ("StatefulSet", "db") if resource == "statefulsets" else ("DaemonSet", "agent")
         # A probe no earlier case set, so the patch is a real change and the wait follows it.
@@ -248,35 +265,48 @@ def _scenario(resource, verb, ns, case):
 VERBS = kubeaccess.role_verbs()
 
 
-def test_the_role_grants_only_namespaced_reads_patches_and_one_create():
-    assert {verb for _rule, _group, _resource, verb in VERBS} == {"get", "list", "watch", "patch", "create"}
-    assert [(r, v) for _rule, _group, r, v in VERBS if v == "create"] == [("deployments", "create")]
-    assert len(VERBS) == 21
+def test_the_role_reads_patches_and_creates_three_kinds_and_lists_two_cluster_wide():
+    namespaced = [(r, v) for kind, _rule, _group, r, v in VERBS if kind == kubeaccess.NAMESPACED]
+    assert {v for _r, v in namespaced} == {"get", "list", "watch", "patch", "create"}
+    assert sorted(r for r, v in namespaced if v == "create") == ["deployments", "leases", "services"]
+    cluster = [(r, v) for kind, _rule, _group, r, v in VERBS if kind == kubeaccess.CLUSTER]
+    assert sorted(cluster) == [("nodes", "list"), ("pods", "list")]
+    assert len(VERBS) == 27
 
 
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize(
-    ("rule", "group", "resource", "verb"), VERBS, ids=[f"{r}.{g or 'core'}-{v}" for _rule, g, r, v in VERBS]
+    ("kind", "rule", "group", "resource", "verb"),
+    VERBS,
+    ids=[f"{'cluster-' if k == kubeaccess.CLUSTER else ''}{r}.{g or 'core'}-{v}" for k, _rule, g, r, v in VERBS],
 )
 def test_without_each_verb_a_module_fails_naming_it(
-    kube, least_privilege, stateful, tmp_path, rule, group, resource, verb
+    kube, least_privilege, stateful, tmp_path, kind, rule, group, resource, verb
 ):
     ns, server = least_privilege["namespace"], least_privilege["server"]
-    account = f"minus-{resource}-{verb}"[:63]
-    token = kubeaccess.bind(kube, ns, name=account, drop=(rule, resource, verb))
-    # The binding has reached the authorizer once a verb that the reduced Role keeps is allowed.
-    probe = ("list", "pods", "") if resource != "pods" else ("get", "services", "")
-    kubeaccess.wait_allowed(kube, server, token, ns, *probe)
+    account = f"minus-{'cluster-' if kind == kubeaccess.CLUSTER else ''}{resource}-{verb}"[:63]
+    # Without a verb of the Role, the Role alone: the ClusterRole (listing every pod) would hide a missing
+    # namespaced pods list, and only blue/green's capacity check needs it.
+    cluster = kind == kubeaccess.CLUSTER
+    token = kubeaccess.bind(kube, ns, name=account, drop=(kind, rule, resource, verb), cluster=cluster)
+    # The bindings have reached the authorizer once a verb that each reduced role keeps is allowed.
+    dropped = (kind, resource, verb)
+    kept = ("list", "pods") if dropped != (kubeaccess.NAMESPACED, "pods", "list") else ("get", "services")
+    kubeaccess.wait_allowed(kube, server, token, ns, *kept)
+    if cluster:
+        kept = ("list", "nodes") if resource != "nodes" else ("list", "pods")
+        kubeaccess.wait_allowed(kube, server, token, "", *kept)
     kubeconfig = kubeaccess.write_kubeconfig(tmp_path / "kubeconfig", kubeaccess.kubeconfig_dict(server, token))
 
-    module, args, may_change = _scenario(resource, verb, ns, VERBS.index((rule, group, resource, verb)))
+    module, args, may_change = _scenario(kind, resource, verb, ns, VERBS.index((kind, rule, group, resource, verb)))
     before = kubeaccess.snapshot(kube, ns)
     result, out = run_module(module, args, env={"K8S_AUTH_KUBECONFIG": kubeconfig})
     after = kubeaccess.snapshot(kube, ns)
 
     full = f"{resource}.{group}" if group else resource
     assert "FAILED!" in out, out
-    assert f"forbidden: needs verb '{verb}' on {full} in namespace '{ns}'" in result["msg"], result["msg"]
+    where = "cluster-wide" if kind == kubeaccess.CLUSTER else f"in namespace '{ns}'"
+    assert f"forbidden: needs verb '{verb}' on {full} {where}" in result["msg"], result["msg"]
     if not may_change:
         # The stuck Deployment's pod changes by itself (ErrImagePull, back-off): it is the one exception.
         assert [k for k in kubeaccess.changed(before, after) if not k.startswith("pods/stuck-")] == []

@@ -17,7 +17,7 @@ from ansible_run import run_playbook
 
 from localcluster import paths
 
-pytestmark = pytest.mark.xdist_group("security-least-privilege")
+pytestmark = pytest.mark.xdist_group("security-secrets")
 
 TASKS = """\
 - name: a release and its undo
