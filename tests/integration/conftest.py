@@ -71,7 +71,37 @@ def deploy(kube, namespace):
             namespace, workloads.node_port_service(name, manifest["spec"]["selector"]["matchLabels"])
         )
         url = f"http://127.0.0.1:{svc.spec.ports[0].node_port}/"
-        workloads.wait_serving(url, timeout=30)
+        workloads.wait_serving(url, timeout=timeout)
         return url
 
     return _deploy
+
+
+# NODOWNTIME_TEST_KUBECONFIG_MODE=least-privilege: in every test that has a namespace, the collection's
+# modules and playbooks (ansible_run, faults/interrupt.py) run with a token of the ServiceAccount that
+# docs/rbac.yml binds in that namespace, instead of the admin kubeconfig. The tests' own setup and
+# checks (the kube fixture) stay admin. Tests that pass a kubeconfig of their own keep it.
+KUBECONFIG_MODE = os.environ.get("NODOWNTIME_TEST_KUBECONFIG_MODE", "admin")
+
+
+@pytest.fixture(autouse=True)
+def kubeconfig_mode(request, monkeypatch, tmp_path):
+    if KUBECONFIG_MODE != "least-privilege" or "namespace" not in request.fixturenames:
+        yield
+        return
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "security"))
+    import kubeaccess
+
+    kube, namespace = request.getfixturevalue("kube"), request.getfixturevalue("namespace")
+    server = kube.info["server"]
+    token = kubeaccess.bind(kube, namespace)
+    kubeaccess.wait_allowed(kube, server, token, namespace, "patch", "deployments", "apps")
+    kubeaccess.wait_allowed(kube, server, token, "", "list", "nodes")
+    path = kubeaccess.write_kubeconfig(
+        tmp_path / "least-privilege.kubeconfig", kubeaccess.kubeconfig_dict(server, token)
+    )
+    monkeypatch.setattr(paths, "ADMIN_KUBECONFIG", path)
+    yield
+    kubeaccess.unbind_cluster(kube, namespace)

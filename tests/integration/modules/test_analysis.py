@@ -27,7 +27,9 @@ def _metrics_url(kube, namespace, name, error_rate, requests=20):
     pod = kube.core.list_namespaced_pod(namespace, label_selector=f"app={name}").items[0]
     host = podnet.twin(pod.status.pod_ip)
     for _request in range(requests):
-        httpget.get(host, 8080, "/", timeout=2)
+        # Every request must reach the app, or the error rate it reports says nothing.
+        outcome = httpget.get(host, 8080, "/", timeout=10)[0]
+        assert outcome in ("ok", "status_500"), outcome
     return f"http://{host}:8080/metrics"
 
 

@@ -17,11 +17,11 @@ from strategy_helpers import (
 from localcluster import workloads
 
 
-def _blue(deploy, safeguards=True):
+def _blue(deploy, safeguards=True, startup_seconds=8):
     labels = {"app": "web", "slot": "blue"}
-    # Green inherits the 8 s start (longer than the steps before the switch take): only a readiness
-    # probe keeps the switch from sending traffic to pods that do not listen yet.
-    app = container("1", safeguards, env={"STARTUP_SECONDS": 8})
+    # Green inherits the start-up time (longer than the steps before the switch take): only a
+    # readiness probe keeps the switch from sending traffic to pods that do not listen yet.
+    app = container("1", safeguards, env={"STARTUP_SECONDS": startup_seconds})
     return deploy(workloads.deployment("web-blue", app, replicas=3, labels=labels))
 
 
@@ -122,8 +122,9 @@ def test_a_failing_post_switch_analysis_switches_back_at_once(kube, namespace, d
 
 @pytest.mark.timeout(300)
 def test_negative_control_without_probes_and_prestop_the_meter_sees_failures(kube, namespace, deploy, tmp_path):
-    url = _blue(deploy, safeguards=False)
-    # Green counts as ready before it listens, and blue goes at once without a preStop sleep.
+    # Green counts as ready before it listens, and blue goes at once without a preStop sleep. Green's
+    # start-up outlasts the steps up to the switch by far, even on a loaded machine.
+    url = _blue(deploy, safeguards=False, startup_seconds=30)
     proc, _report, meter, _settled = run_metered(
         kube, url, "blue_green", _vars(namespace, image("2"), blue_green_scale_down_delay_seconds=0), tmp_path
     )
