@@ -182,8 +182,10 @@ class Client:
         with self._lock:
             streams = list(self._streams)
         for response in streams:
-            # OSError: the watch thread closed it in the meantime, so it is already unblocked
-            with contextlib.suppress(OSError):
+            # The watch thread may have ended the stream in the meantime, so it is already unblocked:
+            # OSError (socket closed), RuntimeError (connection released to the pool), ValueError
+            # (response closed). urllib3 raises each, depending on how far the thread got.
+            with contextlib.suppress(OSError, RuntimeError, ValueError):
                 response.response.shutdown()
 
     # -- plumbing ------------------------------------------------------------------------

@@ -48,3 +48,30 @@ def test_other_errors_are_not_retried(error):
     with pytest.raises(ApiError):
         retry_on_conflict(attempt)
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(9, "Bad file descriptor"),
+        RuntimeError("Cannot shutdown as connection has already been released to the pool"),
+        ValueError("Cannot shutdown socket as self._sock_shutdown is not set"),
+    ],
+)
+def test_closing_a_watch_that_its_thread_just_ended_is_not_an_error(error):
+    # Seen in a rolling update's wait: close_streams() ran after the watch thread had released the
+    # connection, and urllib3's RuntimeError failed a module whose wait had succeeded.
+    from types import SimpleNamespace
+
+    from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
+
+    class Ended:
+        def shutdown(self):
+            raise error
+
+    class Stream:
+        response = Ended()
+
+    client = Client(SimpleNamespace(configuration=SimpleNamespace(host="https://127.0.0.1:6443")))
+    client._streams.add(Stream())
+    client.close_streams()  # does not raise
