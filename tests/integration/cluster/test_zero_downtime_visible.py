@@ -72,7 +72,7 @@ def test_readiness_alone_without_prestop_still_fails_requests(kube, namespace, d
     v1 = workloads.demo_container("1")
     v2 = workloads.demo_container("2", env={"STARTUP_SECONDS": 2})
 
-    m, _ = _roll_to_v2_under_traffic(kube, namespace, deploy, v1, v2)
+    m, _settled = _roll_to_v2_under_traffic(kube, namespace, deploy, v1, v2)
 
     s = m.summary
     print("readiness only:", {k: s[k] for k in ("sent", "ok", "failed", "failed_by_kind", "versions")})
