@@ -76,9 +76,8 @@ free:
   sample: {cpu: 0.9, memory: 402653184, pods: 104}
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC
+from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils.variants import capacity
@@ -92,7 +91,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = KubeModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     client = Client.from_module(module)
     try:

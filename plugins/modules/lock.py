@@ -119,10 +119,8 @@ lease:
 
 from datetime import datetime, timezone
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.nodowntime.k8s.plugins.module_utils import lease as lease_logic
-from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC
+from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
 
@@ -177,7 +175,7 @@ def lost_race(error):
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = KubeModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     client = Client.from_module(module)
     lock = f"{params['namespace']}/{params['name']}"

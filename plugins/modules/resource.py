@@ -82,9 +82,7 @@ resource:
 
 import copy
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC
+from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
 
@@ -118,7 +116,7 @@ def get(client, kind, namespace, name):
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = KubeModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     body = copy.deepcopy(params["definition"])
     meta = body.setdefault("metadata", {})

@@ -71,9 +71,8 @@ resources:
   sample: [{apiVersion: v1, kind: Service, metadata: {name: web}, spec: {selector: {app: web, slot: blue}}}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC
+from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils.resources import API_VERSION, KINDS
@@ -105,7 +104,7 @@ def read(client, params):
 
 
 def main():
-    module = AnsibleModule(
+    module = KubeModule(
         argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
         mutually_exclusive=[("name", "label_selector"), ("name", "field_selector")],
