@@ -189,12 +189,8 @@ def test_canary_killed_mid_step_promotes_on_the_next_run(kube, namespace, deploy
     assert not kube.core.list_namespaced_pod(namespace, label_selector="track=canary").items
     assert stable.spec.template.spec.containers[0].image == image("2")
     _no_lock_left(kube, namespace)
-    # The release started with 4 pods and must end with 4. It does not yet: roles/canary/tasks/run.yml
-    # takes the total from stable's replicas, which the killed step had already shrunk (4 -> 2), and
-    # passes it as total_replicas over the total canary_scale recorded on the canary; the re-run's apply
-    # of the canary definition (replicas 0) also drops the canary's pods before stable grows back.
-    if stable.spec.replicas != 4:
-        pytest.xfail(f"canary re-run after a kill loses capacity: stable ends with {stable.spec.replicas} of 4 pods")
+    # The release started with 4 pods and must end with 4, though the killed step had shrunk stable.
+    assert stable.spec.replicas == 4
 
 
 @pytest.mark.timeout(420)
