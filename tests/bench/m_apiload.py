@@ -30,7 +30,7 @@ KINDS = ("baseline", "ours", "kubernetes.core")
 REPLICAS = 3
 
 
-def measure(kube, reps, seconds=60, margin=12, warmup=10, k8s_collection=None, log=print):
+def measure(kube, reps, seconds=60, margin=8, warmup=5, k8s_collection=None, log=print):
     ns = kube.namespace("apiload")
     min_ready = max(0, round(seconds / REPLICAS))
     window = seconds + margin  # the rollout, plus tool start-up and exit

@@ -12,7 +12,9 @@ At each size, in one namespace:
               it saw on the Service until the slices it saw list exactly the N new pods as ready);
   canary    - `green` scaled to 0 and reused as the canary; `nodowntime.k8s.canary_scale` steps of
               weight 10, 20, 10 (keep_total): the module process's wall, RSS and CPU.
-The pods run no process; the node agent makes them ready at once.  The controller-manager's
+The pods run no process; the node agent makes them ready at once.  The node takes as many pods
+as its agent's --pods (default 1100, recorded as settings.node_pods): blue/green at N needs 2N
+pods and is skipped, with a note, where they do not fit; a rollout's surge beyond it waits.  The controller-manager's
 and scheduler's client-side throttling during each size is taken from their logs.
 """
 
@@ -28,22 +30,48 @@ BLUE, GREEN = {"app": "web", "slot": "blue"}, {"app": "web", "slot": "green"}
 def measure(
     kube, sizes=(10, 100, 1000), reps=3, big_reps=2, big=1000, switches=3, canary_steps=(10, 20, 10), log=print
 ):
-    out = {"sizes": {}, "settings": dict(kube.info.get("settings", {}))}
+    capacity = node_pods(kube)
+    out = {"sizes": {}, "settings": dict(kube.info.get("settings", {}), node_pods=capacity)}
     for size in sizes:
         n = big_reps if size >= big else reps
         with Throttling() as throttle:
-            out["sizes"][str(size)] = _size(kube, size, n, switches, canary_steps, log)
+            try:
+                out["sizes"][str(size)] = _size(kube, size, n, switches, canary_steps, capacity, log)
+            except Exception as e:  # noqa: BLE001  keep the smaller sizes' figures
+                log(f"scale {size} failed: {e!r}")
+                out["sizes"][str(size)] = {"replicas": size, "error": f"{type(e).__name__}: {e}"}
         out["sizes"][str(size)]["throttling"] = throttle.result
-    rss = [s["rollout"]["module_rss_mb"]["max"] for s in out["sizes"].values() if s["rollout"]["module_rss_mb"]["n"]]
+    if any("error" in s for s in out["sizes"].values()):
+        out["errors"] = "; ".join(f"{k}: {s['error']}" for k, s in out["sizes"].items() if "error" in s)
+    rss = [
+        s["rollout"]["module_rss_mb"]["max"]
+        for s in out["sizes"].values()
+        if "rollout" in s and s["rollout"].get("module_rss_mb", {}).get("n")
+    ]
     out["goal"] = {"module_rss_max_mb": 100, "met": bool(rss) and max(rss) <= 100, "bluegreen_switch_median_max_s": 2.0}
     biggest = out["sizes"].get(str(max(sizes)), {}).get("bluegreen", {}).get("switch_seconds", {}).get("median")
     out["goal"]["bluegreen_met_at_largest"] = biggest is not None and biggest <= 2.0
     return out
 
 
-def _size(kube, size, reps, switches, canary_steps, log):
+def node_pods(kube):
+    """How many pods the node takes (the node agent's --pods): blue/green at N pods needs 2N."""
+    return min(int(n.status.allocatable.get("pods", 0)) for n in kube.core.list_node().items)
+
+
+def _size(kube, size, reps, switches, canary_steps, capacity, log):
     ns = kube.namespace(f"scale{size}")
     timeout = 120 + size  # 1000 pods take about a minute to create or roll on this node
+    notes = []
+    if -(-size * 5 // 4) > capacity:
+        notes.append(f"the rollout's surge is capped by the node's {capacity} pods")
+    if 2 * size > capacity:
+        switches = 0
+        notes.append(
+            f"blue/green skipped: {2 * size} pods do not fit the node's {capacity} (start the node agent with --pods)"
+        )
+        log(f"scale {size}: {notes[-1]}")
+    switch = []
     try:
         kube.create_deployment(ns, pause_deployment("blue", size, tag="s0", max_surge="25%", labels=BLUE), timeout)
         kube.core.create_namespaced_service(
@@ -51,14 +79,14 @@ def _size(kube, size, reps, switches, canary_steps, log):
         )
         with Observer(kube, ns, kinds=("deployments", "pods", "endpointslices", "services")) as obs:
             rollout = [_rollout(kube, ns, obs, size, rep, timeout, log) for rep in range(reps)]
-            kube.create_deployment(
-                ns, pause_deployment("green", size, tag="g0", max_surge="25%", labels=GREEN), timeout
-            )
+            green = pause_deployment("green", size if switches else 0, tag="g0", max_surge="25%", labels=GREEN)
+            kube.create_deployment(ns, green, timeout)
             switch = [_switch(kube, ns, obs, size, i, log) for i in range(switches)]
             if switches % 2:  # back to blue, so stable serves while green becomes the canary
                 _switch(kube, ns, obs, size, switches, log)
-            kube.apps.patch_namespaced_deployment_scale("green", ns, {"spec": {"replicas": 0}})
-            kube.wait_complete(ns, "green", timeout)
+            if switches:
+                kube.apps.patch_namespaced_deployment_scale("green", ns, {"spec": {"replicas": 0}})
+                kube.wait_complete(ns, "green", timeout)
             canary = [_canary_step(kube, ns, size, weight, timeout, log) for weight in canary_steps]
     finally:
         kube.delete_namespace(ns)
@@ -69,6 +97,7 @@ def _size(kube, size, reps, switches, canary_steps, log):
         "bluegreen": _figures(switch),
         "canary": _figures(canary),
         "canary_steps": list(canary_steps),
+        "notes": notes,
     }
 
 

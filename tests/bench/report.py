@@ -39,7 +39,8 @@ def markdown(results):
         section = results.get(key)
         if section is None:
             continue
-        lines += [f"## {title}", ""]
+        load = section.get("load_average")
+        lines += [f"## {title}" + (f" (load average {load[0]} -> {load[1]})" if load else ""), ""]
         if "error" in section:
             lines += [f"**failed:** `{section['error']}`", ""]
             continue
@@ -117,7 +118,12 @@ def _scale(s):
         ),
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    notes = []
     for size, z in s["sizes"].items():
+        if "error" in z:
+            rows.append(f"| {size} | failed: `{z['error'][:200]}` |")
+            continue
+        notes += [f"{size} pods: {note}." for note in z.get("notes", [])]
         r, b, c, th = z["rollout"], z["bluegreen"], z["canary"], z.get("throttling", {})
         rows.append(
             f"| {size} | {_f(r.get('wall'), 1)} | {_f(r.get('inherent'), 1)} | {_f(r.get('latency'))} | "
@@ -134,6 +140,7 @@ def _scale(s):
             f"Goals: module RSS ≤ 100 MB: **{_goal(g)}**; blue/green switch ≤ 2 s at the largest size: "
             f"**{_goal(g, 'bluegreen_met_at_largest')}**. Settings: {s['settings']}."
         ),
+        *(["", " ".join(notes)] if notes else []),
     ]
     return rows
 

@@ -74,6 +74,7 @@ def main(argv=None):
             continue
         params = PROFILES[profile][name]
         log(f"{name}: {params}")
+        load = os.getloadavg()
         try:
             if name == "latency":
                 results[name] = m_latency.measure(
@@ -91,6 +92,9 @@ def main(argv=None):
             failed = True
             log(f"{name} failed: {e!r}")
             results[name] = {"error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()[-4000:]}
+        failed = failed or "errors" in results[name]
+        # The 1-minute load average before and after: on a shared machine, which figures were disturbed.
+        results[name]["load_average"] = [round(load[0], 1), round(os.getloadavg()[0], 1)]
     results["meta"] = {
         "profile": profile,
         "started": started,
