@@ -246,6 +246,7 @@ def main():
                 timeline=timeline.entries,
                 **report,
             )
+        if patched:
             timeline.add(f"patched selector of {params['service']} from {show(previous)} to {show(selector)}")
         patched_at = timeline.elapsed()
         switch_seconds = 0.0

@@ -72,6 +72,7 @@ def test_blue_to_green_under_traffic_fails_no_request(kube, namespace):
     result, out = run_module("switch_selector", _args(namespace, GREEN), check=True, diff=True)
     assert result["changed"] is True and "FAILED!" not in out, out
     assert result["selector"] == GREEN and result["previous_selector"] == BLUE
+    assert any(e["message"].startswith("patched selector of web") for e in result["timeline"]), result["timeline"]
     assert re.search(r'^-\s+"slot": "blue"', out, re.MULTILINE) and re.search(
         r'^\+\s+"slot": "green"', out, re.MULTILINE
     ), out
