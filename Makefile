@@ -43,8 +43,10 @@ cluster-down: venv
 test-unit: venv collection
 	$(PY) -m pytest tests/unit -q
 
+# --dist loadfile keeps each test file on one worker: the fault tests share one private cluster.
+# (xdist 3.8's loadgroup ignores xdist_group markers under pytest 9.)
 test-integration: venv collection controlplane
-	$(PY) -m localcluster with -- $(PY) -m pytest tests/integration -q -n $(WORKERS) --dist loadgroup
+	$(PY) -m localcluster with -- $(PY) -m pytest tests/integration -q -n $(WORKERS) --dist loadfile
 
 # Lint first: it is fast, and it runs on the working tree (committed or not) as CI will on a clone.
 lint: lint-python lint-yaml lint-ansible sanity

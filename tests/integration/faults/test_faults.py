@@ -21,8 +21,6 @@ from ansible_run import run_module, run_playbook
 from localcluster import workloads
 from localcluster.meter import Meter
 
-pytestmark = pytest.mark.xdist_group("private-cluster")
-
 RPS = 25
 COMPONENTS = ["kube-apiserver", "etcd", "node", "proxy"]
 

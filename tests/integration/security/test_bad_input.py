@@ -17,8 +17,6 @@ import pytest
 
 from localcluster import paths, workloads
 
-pytestmark = pytest.mark.xdist_group("security-bad-input")
-
 NS = "{ns}"  # replaced by the test namespace
 WEB = {"name": "web", "namespace": NS}
 SWITCH = {"service": "web", "namespace": NS}

@@ -16,8 +16,6 @@ from ansible_run import run_module, run_playbook
 
 from localcluster import workloads
 
-pytestmark = pytest.mark.xdist_group("security-least-privilege")
-
 
 @pytest.fixture(scope="module")
 def stateful(kube, app):

@@ -8,8 +8,6 @@ from ansible_run import run_playbook
 
 from localcluster import workloads
 
-pytestmark = pytest.mark.xdist_group("security-roles")
-
 PLAYBOOKS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "playbooks")
 
 

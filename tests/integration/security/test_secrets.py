@@ -17,8 +17,6 @@ from ansible_run import run_playbook
 
 from localcluster import paths
 
-pytestmark = pytest.mark.xdist_group("security-secrets")
-
 TASKS = """\
 - name: a release and its undo
   nodowntime.k8s.rollout: {name: web, images: {app: "nodowntime/demo-app:2"}, wait_timeout: 120}
