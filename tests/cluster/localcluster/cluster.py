@@ -18,6 +18,8 @@ from . import build, health, kubeconfig, paths, pki, procs
 
 ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "node", "proxy")
 NODE_PORT_SPAN = 400
+POD_IP_BLOCK = 254 * 8  # usable addresses in eight /24s: room for the bench's 1000 pods
+POD_IP_BLOCKS = 30  # 30 * 8 /24s fit in 10.244.0.0/16
 DEFAULT_SETTINGS = {
     "proxy_sync_delay": float(os.environ.get("NODOWNTIME_PROXY_SYNC_DELAY", "1.0")),
     "controller_qps": 100,
@@ -251,7 +253,9 @@ def up(node_args=(), components=ORDER):
         },
         "node_port_range": _free_node_port_range(),
         "settings": dict(DEFAULT_SETTINGS),
-        "node_args": list(node_args),
+        # Pods of two clusters on one machine must not share loopback twins (same address and
+        # port): each cluster hands out pod IPs from its own randomly placed run of /24s.
+        "node_args": ["--pod-ip-skip", str(random.randrange(0, POD_IP_BLOCKS) * POD_IP_BLOCK), *node_args],
         "processes": {},
     }
     server = f"https://127.0.0.1:{info['ports']['apiserver']}"
