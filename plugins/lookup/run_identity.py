@@ -8,8 +8,11 @@ version_added: 0.1.0
 author: nodowntime maintainers (@nodowntime)
 description:
   - Returns C(AWX job <id>) when the environment has E(JOB_ID) or E(AWX_JOB_ID) (AWX and Automation
-    Controller set them for every job), otherwise C(<user>@<host> pid <pid>) with the pid of the
-    C(ansible-playbook) process, so an operator can tell whether the holder of a lock still runs.
+    Controller set them for every job), otherwise C(<user>@<host> pid <pid> started <ticks>) with the pid
+    of the C(ansible-playbook) process and its start time in clock ticks after boot (from
+    C(/proc/<pid>/stat); left out where there is no C(/proc)), so an operator can tell whether the holder
+    of a lock still runs, and M(nodowntime.k8s.lock) on the same host can see that it died and take its
+    lock over at once. The start time tells the process apart from a later one the kernel gave the same pid.
   - The value is the same for every task of one run, which is what releasing a lock needs.
 options: {}
 seealso:
@@ -26,7 +29,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _raw:
-  description: One string, for example C(AWX job 4711) or C(alice@laptop pid 4242).
+  description: One string, for example C(AWX job 4711) or C(alice@laptop pid 4242 started 1145816).
   type: list
   elements: str
 """
@@ -37,6 +40,8 @@ import os
 import socket
 
 from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.nodowntime.k8s.plugins.module_utils.process import start_ticks
 
 JOB_ID_VARIABLES = ("JOB_ID", "AWX_JOB_ID")
 
@@ -51,7 +56,9 @@ def identity(environ):
     for variable in JOB_ID_VARIABLES:
         if environ.get(variable):
             return f"AWX job {environ[variable]}"
-    return f"{getpass.getuser()}@{socket.gethostname()} pid {playbook_pid()}"
+    pid = playbook_pid()
+    started = start_ticks(pid)
+    return f"{getpass.getuser()}@{socket.gethostname()} pid {pid}" + (f" started {started}" if started else "")
 
 
 class LookupModule(LookupBase):

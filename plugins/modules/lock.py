@@ -38,8 +38,8 @@ options:
   holder:
     description:
       - Who takes the lock, as people should read it in a refusal. Use the same value to release it.
-      - The lookup P(nodowntime.k8s.run_identity#lookup) gives the AWX job id, or user@host and the pid of
-        C(ansible-playbook).
+      - The lookup P(nodowntime.k8s.run_identity#lookup) gives the AWX job id, or user@host, the pid of
+        C(ansible-playbook) and its start time, which lets a later run on the same host see that this one died.
     type: str
     required: true
   ttl_seconds:
@@ -54,7 +54,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads the Lease and decides exactly as a real run, including refusing, but writes nothing.
+    details: Reads the Lease and decides exactly as a real run, including refusing and taking over from a dead
+      holder, but writes nothing.
   diff_mode:
     support: full
     details: Shows the Lease's spec before and after.
@@ -104,7 +105,7 @@ message:
   description: What happened, naming the previous or current holder.
   returned: always
   type: str
-  sample: "took over from alice@laptop pid 4242 since 2025-01-31T11:00:03.000000Z, expires 3 s ago (...)"
+  sample: "took over from alice@laptop pid 4242 started 1145816 since 2025-01-31T11:00:03.000000Z, expires 3 s ago"
 expires_at:
   description: When the lock expires unless renewed, UTC; null when it is free.
   returned: success
@@ -117,9 +118,11 @@ lease:
   sample: {holderIdentity: AWX job 4711, leaseDurationSeconds: 1800, leaseTransitions: 3}
 """
 
+import socket
 from datetime import datetime, timezone
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils import lease as lease_logic
+from ansible_collections.nodowntime.k8s.plugins.module_utils import process
 from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
@@ -145,9 +148,18 @@ def read(client, namespace, name):
         raise
 
 
-def decide(params, lease, now):
+def holder_gone(lease):
+    """Why the Lease's holder is certainly gone, when it names a process of this host; else None."""
+    holder = lease_logic.local_process(((lease or {}).get("spec") or {}).get("holderIdentity"), socket.gethostname())
+    if holder is None:
+        return None
+    running, started = process.observe(holder.pid)
+    return lease_logic.holder_gone(holder, running, started)
+
+
+def decide(params, lease, now, gone):
     if params["state"] == "acquired":
-        return lease_logic.acquire(lease, params["holder"], params["ttl_seconds"], now)
+        return lease_logic.acquire(lease, params["holder"], params["ttl_seconds"], now, gone=gone)
     return lease_logic.release(lease, params["holder"], now)
 
 
@@ -183,8 +195,9 @@ def main():
         for attempt in range(ATTEMPTS):
             now = datetime.now(timezone.utc)
             lease = read(client, params["namespace"], params["name"])
+            gone = holder_gone(lease) if params["state"] == "acquired" else None
             try:
-                decision = decide(params, lease, now)
+                decision = decide(params, lease, now, gone)
             except ValueError as e:
                 module.fail_json(msg=str(e), acquired=False)
             before = (lease or {}).get("spec")
@@ -217,6 +230,9 @@ def main():
         module.fail_json(msg=f"{lock}: {e.message}", acquired=False)
 
     spec = (written or {}).get("spec") or decision.spec
+    if decision.action == lease_logic.TAKE and gone:
+        # Not a routine takeover: the run that held the lock died without releasing it; say so loudly.
+        module.warn(f"{lock}: {decision.message}")
     # A renewal keeps the holder: the state the task is about did not change.
     changed = decision.action != lease_logic.RENEW
     module.exit_json(

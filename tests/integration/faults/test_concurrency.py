@@ -1,13 +1,18 @@
 """Two release runs at once: on one application exactly one proceeds and the other fails fast naming the
 holder; on two applications both proceed side by side; a lock whose holder died is taken over once it
-has expired."""
+has expired, or at once when the holder was a process of this host that no longer runs."""
 
 import datetime
+import getpass
+import os
+import socket
 import time
 
 import pytest
-from interrupt import Run, image, lease, until
+from ansible_run import run_module
+from interrupt import Run, image, lease, took_over_from, until
 
+from ansible_collections.nodowntime.k8s.plugins.module_utils import process
 from localcluster import workloads
 from localcluster.meter import Meter
 
@@ -94,3 +99,54 @@ def test_an_expired_lock_is_taken_over(kube, namespace, deploy, tmp_path):
     held = lease(kube, namespace, "web")
     assert held.spec.lease_transitions == 4 and not held.spec.holder_identity
     assert kube.apps.read_namespaced_deployment("web", namespace).spec.template.spec.containers[0].image == image("2")
+
+
+@pytest.mark.timeout(300)
+def test_a_killed_runs_lock_is_taken_over_at_once_while_a_live_holder_is_refused(kube, namespace, deploy, tmp_path):
+    deploy(_app("web"), service=False)
+    extra = {"name": "web", "namespace": namespace, "images": {"app": image("2")}}
+    first = Run("rolling_update", extra, tmp_path / "first.log")
+    until(lambda: f"pid {first.proc.pid}" in (_holder(kube, namespace, "web") or ""), 60, "the first run's lock")
+    ttl = lease(kube, namespace, "web").spec.lease_duration_seconds
+    assert ttl == 1800
+
+    # Alive, on this very host: still refused, whoever asks.
+    alive, _out = run_module("lock", {"name": "nodowntime-web", "namespace": namespace, "holder": "someone else"})
+    assert alive["action"] == "refuse" and f"is locked: held by {_holder(kube, namespace, 'web')}" in alive["msg"], (
+        alive
+    )
+
+    first.kill()
+    again = Run("rolling_update", extra, tmp_path / "again.log")
+    rc, out = again.wait(300)
+    assert rc == 0, out[-3000:]
+    assert took_over_from(first, out), out[-3000:]
+    assert time.monotonic() - again.started < ttl / 10  # nowhere near the dead run's TTL
+    held = lease(kube, namespace, "web")
+    assert not held.spec.holder_identity and held.spec.lease_transitions == 1
+    assert kube.apps.read_namespaced_deployment("web", namespace).spec.template.spec.containers[0].image == image("2")
+
+
+def _lease_held_by(kube, namespace, holder):
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    spec = {"holderIdentity": holder, "leaseDurationSeconds": 1800, "acquireTime": now, "renewTime": now}
+    kube.coordination.create_namespaced_lease(namespace, {"metadata": {"name": "nodowntime-web"}, "spec": spec})
+
+
+@pytest.mark.timeout(120)
+def test_a_reused_pid_is_not_the_holder_but_the_holder_itself_is(kube, namespace):
+    me = f"{getpass.getuser()}@{socket.gethostname()} pid {os.getpid()}"
+    started = process.start_ticks(os.getpid())
+    args = {"name": "nodowntime-web", "namespace": namespace, "holder": "tester"}
+
+    # The pid runs, but it started at another time than the holder's: another process has that pid now.
+    _lease_held_by(kube, namespace, f"{me} started {int(started) + 1}")
+    taken, _out = run_module("lock", args)
+    assert taken["action"] == "take" and "is another process now" in taken["message"], taken
+    assert lease(kube, namespace, "web").spec.holder_identity == "tester"
+
+    kube.coordination.delete_namespaced_lease("nodowntime-web", namespace)
+    _lease_held_by(kube, namespace, f"{me} started {started}")
+    refused, _out = run_module("lock", args)
+    assert refused["action"] == "refuse" and "is locked: held by" in refused["msg"], refused
+    assert lease(kube, namespace, "web").spec.holder_identity == f"{me} started {started}"

@@ -125,3 +125,67 @@ def test_release_leaves_a_lease_taken_over_by_someone_else():
     d = lease.release(held("AWX job 9", 5, ttl=60), "me", NOW)
     assert d.action == lease.NOOP and d.spec is None
     assert d.message.startswith("not released: held by AWX job 9 since ") and d.message.endswith(", not by me")
+
+
+HERE = "ci-7"
+
+
+def test_an_identity_of_this_host_names_its_process_and_start():
+    assert lease.local_process("alice@ci-7 pid 4242 started 1145816", HERE) == lease.Process("ci-7", 4242, "1145816")
+    assert lease.local_process("alice@ci-7 pid 4242", HERE) == lease.Process("ci-7", 4242, None)
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        "AWX job 4711",
+        "alice@other-host pid 4242 started 1",
+        "alice@ci-7 pid x",
+        "alice@ci-7 pid 4242 and more",
+        "",
+        None,
+    ],
+)
+def test_other_hosts_awx_jobs_and_other_forms_name_no_local_process(identity):
+    assert lease.local_process(identity, HERE) is None
+
+
+def test_a_holder_whose_pid_is_not_running_is_gone():
+    process = lease.Process("ci-7", 4242, "1145816")
+    assert lease.holder_gone(process, running=False, started=None) == "pid 4242 is not running on ci-7"
+
+
+def test_a_holder_whose_pid_runs_with_another_start_time_is_gone():
+    process = lease.Process("ci-7", 4242, "1145816")
+    assert lease.holder_gone(process, running=True, started="2000000") == (
+        "pid 4242 on ci-7 is another process now (started 2000000, not 1145816)"
+    )
+
+
+@pytest.mark.parametrize(
+    "process, started",
+    [
+        (lease.Process("ci-7", 4242, "1145816"), "1145816"),  # the holder itself, alive
+        (lease.Process("ci-7", 4242, None), "1145816"),  # no start recorded: a running pid may be it
+        (lease.Process("ci-7", 4242, "1145816"), None),  # the host cannot tell the start: may be it
+        (None, None),  # not a process of this host
+    ],
+)
+def test_a_holder_that_may_still_run_is_not_gone(process, started):
+    assert lease.holder_gone(process, running=True, started=started) is None
+
+
+def test_a_gone_holders_lease_is_taken_over_before_it_expires_naming_it_and_why():
+    lock = held("alice@ci-7 pid 4242 started 1145816", renewed_ago=20, ttl=1800, transitions=2)
+    d = lease.acquire(lock, "bob@ci-7 pid 5000 started 2", 1800, NOW, gone="pid 4242 is not running on ci-7")
+    assert d.action == lease.TAKE and d.spec["holderIdentity"] == "bob@ci-7 pid 5000 started 2"
+    assert d.spec["leaseTransitions"] == 3
+    assert d.message == (
+        "took over from alice@ci-7 pid 4242 started 1145816 since 2025-01-31T11:59:40.000000Z, expires in 1780 s "
+        "(2025-01-31T12:29:40.000000Z) before it expired: pid 4242 is not running on ci-7"
+    )
+
+
+def test_without_a_reason_the_live_holder_is_still_refused():
+    lock = held("alice@ci-7 pid 4242 started 1145816", renewed_ago=20, ttl=1800)
+    assert lease.acquire(lock, "bob@ci-7 pid 5000", 1800, NOW, gone=None).action == lease.REFUSE
