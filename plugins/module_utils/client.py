@@ -4,8 +4,11 @@ dicts in the API's own camelCase, exactly as `kubectl get -o json` shows them.
 
     client = Client.from_module(module)      # auth options -> client; fails the module cleanly
     client.get(kind, namespace, name)                                   -> dict
-    client.list(kind, namespace, label_selector=None, field_selector=None)
+    client.list(kind, namespace, label_selector=None, field_selector=None, keep=None)
                                                                         -> (items, resourceVersion)
+        keep: a function applied to each item as its page arrives; the items returned are
+        what it returns, and pages are smaller (KEPT_PAGE), so that a list of many big
+        objects is never held whole
     client.create(kind, namespace, body, dry_run=False)                 -> dict
     client.apply(kind, namespace, body, field_manager="nodowntime", force=True, dry_run=False)
                                                                         -> dict (server-side apply)
@@ -55,6 +58,8 @@ PATCH_TYPES = {
 # A request may take this long to start answering; watches add their own timeoutSeconds.
 CONNECT_TIMEOUT, READ_TIMEOUT = 10, 60
 PAGE = 500
+# A page of 100 pods is about 0.5 MB of JSON, a few MB once parsed.
+KEPT_PAGE = 100
 CONFLICT_TRIES = 5
 
 
@@ -89,7 +94,7 @@ class Client:
     def get(self, kind, namespace, name):
         return self._json("GET", "get", kind, namespace, name)
 
-    def list(self, kind, namespace, label_selector=None, field_selector=None):
+    def list(self, kind, namespace, label_selector=None, field_selector=None, keep=None):
         items, token = [], None
         while True:
             page = self._json(
@@ -98,10 +103,13 @@ class Client:
                 kind,
                 namespace,
                 query=_query(
-                    labelSelector=label_selector, fieldSelector=field_selector, limit=PAGE, **{"continue": token}
+                    labelSelector=label_selector,
+                    fieldSelector=field_selector,
+                    limit=KEPT_PAGE if keep else PAGE,
+                    **{"continue": token},
                 ),
             )
-            items += page.get("items") or []
+            items += map(keep, page.get("items") or []) if keep else page.get("items") or []
             token = page["metadata"].get("continue")
             if not token:
                 # Pages of one list share the first page's snapshot, so this version is

@@ -3,9 +3,11 @@
 
     verdict, state = wait_until(client, sources, evaluate, timeout, timeline)
 
-    sources   {key: Source(kind, namespace, label_selector=None, field_selector=None)}
-    evaluate  a pure function {key: [current objects]} -> verdict.Verdict, called after
-              every burst of changes once every source has been listed
+    sources   {key: Source(kind, namespace, label_selector=None, field_selector=None, keep=None)}
+              keep: a function of one object returning what to hold of it (default: all of
+              it), applied as each object arrives, so the objects themselves are not kept
+    evaluate  a pure function {key: [what is held of each current object]} -> verdict.Verdict,
+              called after every burst of changes once every source has been listed
     timeout   seconds; at the deadline the verdict is failed("WaitTimeout", ...)
     timeline  a timeline.Timeline; each new verdict message and each connection problem
               is added to it
@@ -28,7 +30,7 @@ from collections import namedtuple
 from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict as v
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
 
-Source = namedtuple("Source", "kind namespace label_selector field_selector", defaults=(None, None))
+Source = namedtuple("Source", "kind namespace label_selector field_selector keep", defaults=(None, None, None))
 
 # Reconnect back-off while the API server is away (restarting, say); retrying without a
 # pause would spin on "connection refused".
@@ -99,20 +101,32 @@ def _take(item, caches, timeline):
         if not timeline.entries or timeline.entries[-1]["message"] != payload:
             timeline.add(payload)
     elif kind == _SYNC:
-        caches[key] = {_uid(obj): obj for obj in payload}
+        caches[key] = dict(payload)
     elif kind == "DELETED":
-        caches[key].pop(_uid(payload), None)
+        caches[key].pop(payload[0], None)
     else:
-        caches[key][_uid(payload)] = payload
+        uid, held = payload
+        caches[key][uid] = held
+
+
+def _held(source):
+    """(uid, what the wait holds of it) for one object, worked out in the watch thread."""
+    keep = source.keep
+
+    def held(obj):
+        return _uid(obj), keep(obj) if keep else obj
+
+    return held
 
 
 def _follow(client, key, source, events, stop, deadline):
     version, delay = None, RETRY_FIRST
     selectors = {"label_selector": source.label_selector, "field_selector": source.field_selector}
+    held = _held(source)
     while not stop.is_set() and time.monotonic() < deadline:
         try:
             if version is None:
-                items, version = client.list(source.kind, source.namespace, **selectors)
+                items, version = client.list(source.kind, source.namespace, keep=held, **selectors)
                 events.put((key, _SYNC, items))
             started, got_any = time.monotonic(), False
             budget = min(WATCH_SECONDS, max(1, deadline - started + 1))
@@ -122,7 +136,7 @@ def _follow(client, key, source, events, stop, deadline):
                 got_any = True
                 version = obj["metadata"].get("resourceVersion") or version
                 if kind != "BOOKMARK":
-                    events.put((key, kind, obj))
+                    events.put((key, kind, held(obj)))
             if got_any or time.monotonic() - started > 1:
                 delay = RETRY_FIRST
                 continue

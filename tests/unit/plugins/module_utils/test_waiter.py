@@ -24,9 +24,10 @@ class FakeClient:
         self.listed, self.watched = 0, []
         self.closed = threading.Event()
 
-    def list(self, kind, namespace, label_selector=None, field_selector=None):
+    def list(self, kind, namespace, label_selector=None, field_selector=None, keep=None):
         self.listed += 1
-        return self.lists.pop(0)
+        items, version = self.lists.pop(0)
+        return [keep(item) for item in items] if keep else items, version
 
     def watch(self, kind, namespace, resource_version, label_selector=None, field_selector=None, timeout_seconds=60):
         self.watched.append(resource_version)
@@ -129,3 +130,15 @@ def test_evaluation_waits_until_every_source_is_listed():
     sources = dict(SOURCES, pods=Source("Pod", "shop", label_selector="app=web"))
     wait_until(client, sources, evaluate, 5, Timeline())
     assert seen == [{"web": 1, "pods": 0}]
+
+
+def test_only_what_keep_returns_is_held_and_deletions_still_find_it():
+    def evaluate(state):
+        return v.done("gone") if not state["web"] else v.waiting(f"holding {state['web']}")
+
+    client = FakeClient([([obj(0, 10)], "10")], [[("MODIFIED", obj(1, 11)), ("DELETED", obj(1, 12))]])
+    timeline = Timeline()
+    sources = {"web": Source("Deployment", "shop", keep=lambda o: o["step"])}
+    verdict, _state = wait_until(client, sources, evaluate, 5, timeline)
+    assert verdict.message == "gone"
+    assert {e["message"] for e in timeline.entries} <= {"holding [0]", "holding [1]", "gone"}
