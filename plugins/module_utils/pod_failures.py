@@ -1,8 +1,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Pods that will not get better by waiting: the reasons to fail a rollout fast.
 
-failing_pods(pods, restart_threshold=RESTART_THRESHOLD)
-    -> [{"pod", "container", "reason", "message", "restarts"}], one per sick container
+container_failures(pod, restart_threshold=RESTART_THRESHOLD)
+    -> ({"pod", "container", "reason", "message", "restarts"}, ...), one per sick container
 describe(failure) -> "pod web-7d4-x, container app: CrashLoopBackOff: back-off 10s ..."
 """
 
@@ -51,17 +51,10 @@ def _failure(pod, status, restart_threshold):
     }
 
 
-def failing_pods(pods, restart_threshold=RESTART_THRESHOLD):
-    found = []
-    for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
-        if pod["metadata"].get("deletionTimestamp"):
-            continue  # on its way out; its successor is the one that matters
-        status = pod.get("status") or {}
-        for container in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
-            failure = _failure(pod, container, restart_threshold)
-            if failure:
-                found.append(failure)
-    return found
+def container_failures(pod, restart_threshold=RESTART_THRESHOLD):
+    status = pod.get("status") or {}
+    containers = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+    return tuple(f for f in (_failure(pod, c, restart_threshold) for c in containers) if f)
 
 
 def describe(failure):

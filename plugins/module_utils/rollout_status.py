@@ -1,13 +1,19 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The rollout verdict: pure functions from objects to verdict.Verdict.
 
-    deployment_status(deployment, replica_sets, pods, fail_fast=True,
-                      restart_threshold=pod_failures.RESTART_THRESHOLD, old_pods_gone=True)
-    statefulset_status(statefulset, pods, fail_fast=True, restart_threshold=...)
-    daemonset_status(daemonset, pods, fail_fast=True, restart_threshold=...)
+    deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_gone=True)
+    statefulset_status(statefulset, pods, fail_fast=True)
+    daemonset_status(daemonset, pods, fail_fast=True)
 
-replica_sets and pods may be a superset (everything matching the selector): ownership is
-checked here.  The waiting and done messages are kubectl rollout status's, word for word.
+    pod_summary(pod, restart_threshold=pod_failures.RESTART_THRESHOLD) -> PodSummary
+    replica_set_summary(replica_set) -> ReplicaSetSummary
+
+The workload is the API object; replica_sets and pods are their summaries: what the
+verdict needs of each, taken once as the object arrives, so that judging again after
+each event costs little and a wait on 1000 pods holds 1000 small tuples, not 1000 API
+objects.  Both may be a superset (everything matching the selector): ownership is
+checked here.  The waiting
+and done messages are kubectl rollout status's, word for word.
 Beyond kubectl:
   - fail_fast: a new pod in CrashLoopBackOff, ErrImagePull, ImagePullBackOff,
     CreateContainerConfigError (see pod_failures) fails the verdict at once instead of
@@ -22,19 +28,60 @@ Beyond kubectl:
 from __future__ import annotations
 
 import json
+from collections import namedtuple
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils import pod_failures, revisions
 from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict as v
 
 TIMED_OUT = "ProgressDeadlineExceeded"
 
+# owner: its controller's uid; template: see template_key
+ReplicaSetSummary = namedtuple("ReplicaSetSummary", "uid name created owner template")
+# revision_hash, template_generation: its controller-revision-hash and pod-template-generation
+# labels (StatefulSet, DaemonSet); failures: pod_failures.container_failures, () while it terminates
+PodSummary = namedtuple("PodSummary", "name owner revision_hash template_generation failures")
+
+
+def _controller(meta):
+    return next((ref.get("uid") for ref in meta.get("ownerReferences") or [] if ref.get("controller")), None)
+
+
+def template_key(template):
+    """Equal for two templates exactly when revisions.same_template says they are."""
+    return json.dumps(revisions.template_without_hash(template), sort_keys=True)
+
+
+def replica_set_summary(replica_set):
+    meta = replica_set["metadata"]
+    return ReplicaSetSummary(
+        meta["uid"],
+        meta["name"],
+        meta.get("creationTimestamp") or "",
+        _controller(meta),
+        template_key(replica_set["spec"]["template"]),
+    )
+
+
+def pod_summary(pod, restart_threshold=pod_failures.RESTART_THRESHOLD):
+    meta = pod["metadata"]
+    labels = meta.get("labels") or {}
+    # A terminating pod is on its way out; its successor is the one that matters.
+    failures = () if meta.get("deletionTimestamp") else pod_failures.container_failures(pod, restart_threshold)
+    return PodSummary(
+        meta["name"],
+        _controller(meta),
+        labels.get("controller-revision-hash"),
+        labels.get("pod-template-generation"),
+        failures,
+    )
+
 
 def _q(name):
     return json.dumps(name)  # Go's %q for the names Kubernetes allows
 
 
-def _fail_fast(kind, name, pods, restart_threshold):
-    failures = pod_failures.failing_pods(pods, restart_threshold)
+def _fail_fast(kind, name, sick):
+    failures = [failure for pod in sorted(sick, key=lambda p: p.name) for failure in pod.failures]
     if not failures:
         return None
     first = failures[0]
@@ -55,9 +102,16 @@ def _observed(obj):
     return obj["metadata"].get("generation", 0) <= (obj.get("status") or {}).get("observedGeneration", 0)
 
 
-def deployment_status(
-    deployment, replica_sets, pods, fail_fast=True, restart_threshold=pod_failures.RESTART_THRESHOLD, old_pods_gone=True
-):
+def _new_and_old(deployment, replica_sets):
+    """The uid of its new ReplicaSet (or None) and the uids of its old ones."""
+    owned = [rs for rs in replica_sets if rs.owner == deployment["metadata"]["uid"]]
+    key = template_key(deployment["spec"]["template"])
+    # revisions.new_replica_set's rule: the oldest match wins (kubernetes#40415).
+    new = min((rs for rs in owned if rs.template == key), key=lambda rs: (rs.created, rs.name), default=None)
+    return new and new.uid, {rs.uid for rs in owned if rs is not new}
+
+
+def deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_gone=True):
     name, spec, status = deployment["metadata"]["name"], deployment["spec"], deployment.get("status") or {}
     if not _observed(deployment):
         return v.waiting("Waiting for deployment spec update to be observed...")
@@ -65,9 +119,6 @@ def deployment_status(
     if progressing and progressing.get("reason") == TIMED_OUT:
         return v.failed(TIMED_OUT, f"deployment {_q(name)} exceeded its progress deadline")
 
-    owned = revisions.controlled_by(deployment, replica_sets)
-    new_rs = revisions.new_replica_set(deployment, owned)
-    new_pods = revisions.controlled_by(new_rs, pods) if new_rs else []
     desired = spec.get("replicas", 1)
     updated, replicas = status.get("updatedReplicas", 0), status.get("replicas", 0)
     available = status.get("availableReplicas", 0)
@@ -81,7 +132,12 @@ def deployment_status(
     else:
         waiting = None
     if waiting:
-        failure = _fail_fast("deployment", name, new_pods, restart_threshold) if fail_fast else None
+        # Judged again after every event: the ReplicaSets are only looked at once a pod is sick.
+        sick = [p for p in pods if p.failures] if fail_fast else []
+        if sick:
+            new_uid, _old = _new_and_old(deployment, replica_sets)
+            sick = [p for p in sick if new_uid and p.owner == new_uid]
+        failure = _fail_fast("deployment", name, sick)
         if failure:
             return failure
         if spec.get("paused"):
@@ -93,8 +149,8 @@ def deployment_status(
         return v.waiting(f"Waiting for deployment {_q(name)} rollout to finish: {waiting}")
 
     if old_pods_gone:
-        old_rs = [rs for rs in owned if rs is not new_rs]
-        old = sum(len(revisions.controlled_by(rs, pods)) for rs in old_rs)
+        _new, old_uids = _new_and_old(deployment, replica_sets)
+        old = sum(1 for p in pods if p.owner in old_uids)
         if old:
             return v.waiting(
                 f"Waiting for deployment {_q(name)} rollout to finish: {old} old pods are still terminating..."
@@ -102,11 +158,12 @@ def deployment_status(
     return v.done(f"deployment {_q(name)} successfully rolled out")
 
 
-def _updated_pods(owner, pods, label, value):
-    return [p for p in revisions.controlled_by(owner, pods) if (p["metadata"].get("labels") or {}).get(label) == value]
+def _sick_updated_pods(owner, pods, field, value):
+    uid = owner["metadata"]["uid"]
+    return [p for p in pods if p.failures and p.owner == uid and getattr(p, field) == value]
 
 
-def statefulset_status(statefulset, pods, fail_fast=True, restart_threshold=pod_failures.RESTART_THRESHOLD):
+def statefulset_status(statefulset, pods, fail_fast=True):
     spec, status = statefulset["spec"], statefulset.get("status") or {}
     strategy = spec.get("updateStrategy") or {}
     if strategy.get("type", "RollingUpdate") != "RollingUpdate":
@@ -114,8 +171,8 @@ def statefulset_status(statefulset, pods, fail_fast=True, restart_threshold=pod_
     if not status.get("observedGeneration") or not _observed(statefulset):
         return v.waiting("Waiting for statefulset spec update to be observed...")
     if fail_fast:
-        new_pods = _updated_pods(statefulset, pods, "controller-revision-hash", status.get("updateRevision"))
-        failure = _fail_fast("statefulset", statefulset["metadata"]["name"], new_pods, restart_threshold)
+        new_pods = _sick_updated_pods(statefulset, pods, "revision_hash", status.get("updateRevision"))
+        failure = _fail_fast("statefulset", statefulset["metadata"]["name"], new_pods)
         if failure:
             return failure
     replicas = spec.get("replicas", 1)
@@ -141,7 +198,7 @@ def statefulset_status(statefulset, pods, fail_fast=True, restart_threshold=pod_
     )
 
 
-def daemonset_status(daemonset, pods, fail_fast=True, restart_threshold=pod_failures.RESTART_THRESHOLD):
+def daemonset_status(daemonset, pods, fail_fast=True):
     name, spec, status = daemonset["metadata"]["name"], daemonset["spec"], daemonset.get("status") or {}
     if (spec.get("updateStrategy") or {}).get("type", "RollingUpdate") != "RollingUpdate":
         return v.done("rollout status is only available for RollingUpdate strategy type")
@@ -149,8 +206,8 @@ def daemonset_status(daemonset, pods, fail_fast=True, restart_threshold=pod_fail
         return v.waiting("Waiting for daemon set spec update to be observed...")
     if fail_fast:
         # The controller stamps each pod with the generation of the template it was made from.
-        new_pods = _updated_pods(daemonset, pods, "pod-template-generation", str(daemonset["metadata"]["generation"]))
-        failure = _fail_fast("daemon set", name, new_pods, restart_threshold)
+        new_pods = _sick_updated_pods(daemonset, pods, "template_generation", str(daemonset["metadata"]["generation"]))
+        failure = _fail_fast("daemon set", name, new_pods)
         if failure:
             return failure
     desired, updated = status.get("desiredNumberScheduled", 0), status.get("updatedNumberScheduled", 0)

@@ -2,10 +2,12 @@
 """Rollout operations against the API: wait with the verdict, read history, undo.
 
 wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True)
-    -> (verdict, {"owner": [obj], "pods": [...], "replicasets": [...]})
+    -> (verdict, {"owner": [obj], "pods": [PodSummary], "replicasets": [ReplicaSetSummary]})
     kind: Deployment, StatefulSet or DaemonSet; workload: the object (for name,
-    namespace and selector).  Watches the workload, its pods and (Deployments) its
-    ReplicaSets; see rollout_status for the verdict.
+    namespace and selector).  Watches the workload and (Deployments) its ReplicaSets,
+    and its pods where the verdict asks about them: always for a Deployment (its old
+    pods must be gone), with fail_fast for the others.  Of ReplicaSets and pods only
+    rollout_status's summaries are held; see rollout_status for the verdict.
 status_now(client, kind, workload, fail_fast=True) -> the verdict right now, without waiting
 owned_replica_sets(client, deployment) -> the ReplicaSets it controls (by uid)
 undo(client, namespace, name, to_revision=None, dry_run=False)
@@ -26,15 +28,16 @@ def _selector(workload):
     return labels.selector_string(workload["spec"].get("selector"))
 
 
-def _sources(kind, workload):
+def _sources(kind, workload, fail_fast):
     meta = workload["metadata"]
     ns, selector = meta["namespace"], _selector(workload)
-    sources = {
-        "owner": waiter.Source(kind, ns, field_selector=f"metadata.name={meta['name']}"),
-        "pods": waiter.Source("Pod", ns, label_selector=selector),
-    }
+    sources = {"owner": waiter.Source(kind, ns, field_selector=f"metadata.name={meta['name']}")}
+    if kind == "Deployment" or fail_fast:
+        sources["pods"] = waiter.Source("Pod", ns, label_selector=selector, keep=rollout_status.pod_summary)
     if kind == "Deployment":
-        sources["replicasets"] = waiter.Source("ReplicaSet", ns, label_selector=selector)
+        sources["replicasets"] = waiter.Source(
+            "ReplicaSet", ns, label_selector=selector, keep=rollout_status.replica_set_summary
+        )
     return sources
 
 
@@ -46,24 +49,28 @@ def _evaluator(kind, name, fail_fast):
         if kind == "Deployment":
             return rollout_status.deployment_status(owner, state["replicasets"], state["pods"], fail_fast=fail_fast)
         if kind == "StatefulSet":
-            return rollout_status.statefulset_status(owner, state["pods"], fail_fast=fail_fast)
-        return rollout_status.daemonset_status(owner, state["pods"], fail_fast=fail_fast)
+            return rollout_status.statefulset_status(owner, state.get("pods", []), fail_fast=fail_fast)
+        return rollout_status.daemonset_status(owner, state.get("pods", []), fail_fast=fail_fast)
 
     return evaluate
 
 
 def wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True):
     return waiter.wait_until(
-        client, _sources(kind, workload), _evaluator(kind, workload["metadata"]["name"], fail_fast), timeout, timeline
+        client,
+        _sources(kind, workload, fail_fast),
+        _evaluator(kind, workload["metadata"]["name"], fail_fast),
+        timeout,
+        timeline,
     )
 
 
 def status_now(client, kind, workload, fail_fast=True):
     state = {
-        key: client.list(src.kind, src.namespace, label_selector=src.label_selector, field_selector=src.field_selector)[
-            0
-        ]
-        for key, src in _sources(kind, workload).items()
+        key: client.list(
+            src.kind, src.namespace, label_selector=src.label_selector, field_selector=src.field_selector, keep=src.keep
+        )[0]
+        for key, src in _sources(kind, workload, fail_fast).items()
     }
     return _evaluator(kind, workload["metadata"]["name"], fail_fast)(state)
 

@@ -1,14 +1,30 @@
 """The rollout verdict: kubectl rollout status's messages, word for word, and the fail-fast reasons."""
 
 import pytest
-from rollout_objects import deployment, pod, replica_set, with_image
+import rollout_objects
+from rollout_objects import deployment, with_image
 
+from ansible_collections.nodowntime.k8s.plugins.module_utils import revisions
 from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict as v
+from ansible_collections.nodowntime.k8s.plugins.module_utils.pod_failures import RESTART_THRESHOLD
 from ansible_collections.nodowntime.k8s.plugins.module_utils.rollout_status import (
     daemonset_status,
     deployment_status,
+    pod_summary,
+    replica_set_summary,
     statefulset_status,
+    template_key,
 )
+
+
+# The verdict takes what the wait holds of each pod and ReplicaSet: their summaries.
+def pod(*args, restart_threshold=RESTART_THRESHOLD, **kwargs):
+    return pod_summary(rollout_objects.pod(*args, **kwargs), restart_threshold)
+
+
+def replica_set(*args, **kwargs):
+    return replica_set_summary(rollout_objects.replica_set(*args, **kwargs))
+
 
 OLD = replica_set("web-old", 1, template=with_image("demo:0"))
 NEW = replica_set("web-new", 2)
@@ -91,7 +107,7 @@ def test_fail_fast_on_restarts_at_the_threshold_only():
     verdict = deployment_status(dep, [OLD, NEW], [pod("web-new-a", "web-new", restarts=3)])
     assert verdict.reason == "TooManyRestarts" and "restarted 3 times" in verdict.message
     assert (
-        deployment_status(dep, [OLD, NEW], [pod("web-new-a", "web-new", restarts=5)], restart_threshold=6).state
+        deployment_status(dep, [OLD, NEW], [pod("web-new-a", "web-new", restarts=5, restart_threshold=6)]).state
         == v.WAITING
     )
 
@@ -103,6 +119,38 @@ def test_fail_fast_ignores_old_pods_terminating_pods_and_can_be_off():
     assert deployment_status(dep, [OLD, NEW], [old_sick, leaving]).state == v.WAITING
     new_sick = pod("web-new-a", "web-new", waiting="ErrImagePull")
     assert deployment_status(dep, [OLD, NEW], [new_sick], fail_fast=False).state == v.WAITING
+
+
+def test_failures_of_every_sick_new_pod_are_listed_by_pod_name():
+    sick = [pod(f"web-new-{c}", "web-new", waiting="CrashLoopBackOff") for c in "cab"]
+    verdict = deployment_status(deployment(updated=1, available=1), [OLD, NEW], [*sick, pod("web-new-d", "web-new")])
+    assert [f["pod"] for f in verdict.failing_pods] == ["web-new-a", "web-new-b", "web-new-c"]
+    assert verdict.message.endswith("(and 2 more)")
+
+
+def test_a_summary_keeps_only_what_the_verdict_asks():
+    full = rollout_objects.pod("web-new-a", "web-new", waiting="ErrImagePull", labels={"app": "web", "big": "x" * 999})
+    summary = pod_summary(full)
+    assert (
+        summary.name == "web-new-a"
+        and summary.owner == "web-new-uid"
+        and summary.failures[0]["reason"] == "ErrImagePull"
+    )
+    assert "x" * 999 not in repr(summary)
+    assert (
+        pod_summary(rollout_objects.pod("web-new-b", "web-new", waiting="ErrImagePull", terminating=True)).failures
+        == ()
+    )
+
+
+def test_template_keys_match_exactly_when_the_templates_are_the_same():
+    rs = rollout_objects.replica_set("web-new", 2)
+    dep = deployment()
+    assert revisions.same_template(rs["spec"]["template"], dep["spec"]["template"])
+    assert template_key(rs["spec"]["template"]) == template_key(dep["spec"]["template"])
+    assert template_key(
+        rollout_objects.replica_set("web-old", 1, template=with_image("demo:0"))["spec"]["template"]
+    ) != (template_key(dep["spec"]["template"]))
 
 
 def test_pods_of_another_deployment_do_not_count():
