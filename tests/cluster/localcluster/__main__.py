@@ -1,4 +1,8 @@
-"""`python -m localcluster up|down|status|restart NAME|build`."""
+"""`python -m localcluster up|down|status|restart NAME|build|with -- CMD`.
+
+up and with take the cluster's settings, e.g. `up --pods 2600 --controller-qps 100 --controller-burst 200`
+(defaults: cluster.DEFAULT_SETTINGS); they are recorded in cluster.json, where the bench reads them.
+"""
 
 import argparse
 import os
@@ -13,16 +17,18 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     u = sub.add_parser("up", help="build if needed, start every component, wait until healthy")
     u.add_argument("--only", help="comma-separated components to start (development of the others)")
+    _settings_arguments(u)
     sub.add_parser("down", help="stop exactly what up started")
     sub.add_parser("status", help="say whether the cluster is up")
     sub.add_parser("build", help="build the control-plane binary into the cache")
     w = sub.add_parser("with", help="run a command against the cluster, starting and stopping it if it was down")
+    _settings_arguments(w)
     w.add_argument("argv", nargs=argparse.REMAINDER)
     r = sub.add_parser("restart", help="restart one component with the same ports and data")
     r.add_argument("name", choices=cluster.ORDER)
     args = ap.parse_args()
     if args.cmd == "up":
-        cluster.up(components=args.only.split(",") if args.only else cluster.ORDER)
+        cluster.up(components=args.only.split(",") if args.only else cluster.ORDER, settings=_settings(args))
         print(f"export KUBECONFIG={paths.ADMIN_KUBECONFIG}")
     elif args.cmd == "down":
         stopped = cluster.down()
@@ -34,15 +40,35 @@ def main():
     elif args.cmd == "build":
         print(build.build())
     elif args.cmd == "with":
-        sys.exit(run_with(args.argv[1:] if args.argv[:1] == ["--"] else args.argv))
+        sys.exit(run_with(args.argv[1:] if args.argv[:1] == ["--"] else args.argv, _settings(args)))
     elif args.cmd == "restart":
         cluster.restart(args.name)
 
 
-def run_with(argv):
+SETTINGS = (
+    # (flag, settings key, type, what it sets)
+    ("--pods", "node_pods", int, "pods the node agent takes (blue/green at N pods needs 2N)"),
+    ("--controller-qps", "controller_qps", float, "kube-controller-manager's --kube-api-qps"),
+    ("--controller-burst", "controller_burst", int, "kube-controller-manager's --kube-api-burst"),
+    ("--scheduler-qps", "scheduler_qps", float, "kube-scheduler's --kube-api-qps"),
+    ("--scheduler-burst", "scheduler_burst", int, "kube-scheduler's --kube-api-burst"),
+    ("--proxy-sync-delay", "proxy_sync_delay", float, "seconds before endpoint changes reach the proxy"),
+)
+
+
+def _settings_arguments(parser):
+    for flag, key, kind, what in SETTINGS:
+        parser.add_argument(flag, dest=key, type=kind, help=f"{what} (default {cluster.DEFAULT_SETTINGS[key]})")
+
+
+def _settings(args):
+    return {key: getattr(args, key) for _flag, key, _kind, _what in SETTINGS if getattr(args, key) is not None}
+
+
+def run_with(argv, settings=None):
     started_here = not cluster.running()
     try:
-        cluster.up()
+        cluster.up(settings=settings)
         return subprocess.run(argv, env=dict(os.environ, KUBECONFIG=paths.ADMIN_KUBECONFIG), check=False).returncode
     finally:
         if started_here:

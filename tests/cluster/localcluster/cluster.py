@@ -24,6 +24,9 @@ DEFAULT_SETTINGS = {
     "proxy_sync_delay": float(os.environ.get("NODOWNTIME_PROXY_SYNC_DELAY", "1.0")),
     "controller_qps": 100,
     "controller_burst": 200,
+    "scheduler_qps": 50,  # kube-scheduler's own defaults
+    "scheduler_burst": 100,
+    "node_pods": 1100,
 }
 
 
@@ -79,6 +82,8 @@ def _python_module(module, *args):
 def command(name, info):
     """argv and extra environment of one component, from the cluster record."""
     p, binary = info["ports"], info["binary"]
+    # A record written before a setting existed (a cluster still running across an upgrade) gets its default.
+    s = dict(DEFAULT_SETTINGS, **info["settings"])
     if name == "etcd":
         client, peer = f"http://127.0.0.1:{p['etcd']}", f"http://127.0.0.1:{p['etcd_peer']}"
         return [
@@ -133,8 +138,10 @@ def command(name, info):
             "--profiling=false",
             "--v=1",
         ]
-        if name == "kube-controller-manager":
-            s = info["settings"]
+        if name == "kube-scheduler":
+            # Deprecated in favour of a config file, but still honoured, and one flag is simpler here.
+            argv += [f"--kube-api-qps={s['scheduler_qps']}", f"--kube-api-burst={s['scheduler_burst']}"]
+        else:
             argv += [
                 f"--service-account-private-key-file={_pki('sa.key')}",
                 f"--root-ca-file={_pki('ca.crt')}",
@@ -151,6 +158,8 @@ def command(name, info):
             _kubeconfig_for("node"),
             "--state-dir",
             paths.NODE_DIR,
+            "--pods",
+            str(s["node_pods"]),
             *info.get("node_args", []),
         )
     if name == "proxy":
@@ -159,7 +168,7 @@ def command(name, info):
             "--kubeconfig",
             _kubeconfig_for("proxy"),
             "--sync-delay",
-            str(info["settings"]["proxy_sync_delay"]),
+            str(s["proxy_sync_delay"]),
         )
     raise KeyError(name)
 
@@ -231,11 +240,23 @@ def running():
     return info if info and info["processes"] and all(procs.alive(rec) for rec in info["processes"].values()) else None
 
 
-def up(node_args=(), components=ORDER):
+def up(node_args=(), components=ORDER, settings=None):
+    """Start the cluster; settings override DEFAULT_SETTINGS (keys as there) and are recorded in cluster.json."""
     started = time.monotonic()
+    unknown = set(settings or {}) - set(DEFAULT_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown cluster settings: {', '.join(sorted(unknown))}")
     if running():
-        _log("already running", started)
-        return load()
+        info = load()
+        differ = {k: v for k, v in (settings or {}).items() if info["settings"].get(k) != v}
+        if differ:
+            _log(
+                f"already running; its settings differ from those asked for ({differ}): down first to apply them",
+                started,
+            )
+        else:
+            _log("already running", started)
+        return info
     if load():
         down()  # a half-dead cluster from an earlier run: clear it first
     binary = build.build()
@@ -252,7 +273,7 @@ def up(node_args=(), components=ORDER):
             "kube-scheduler": _free_port(),
         },
         "node_port_range": _free_node_port_range(),
-        "settings": dict(DEFAULT_SETTINGS),
+        "settings": dict(DEFAULT_SETTINGS, **(settings or {})),
         # Pods of two clusters on one machine must not share loopback twins (same address and
         # port): each cluster hands out pod IPs from its own randomly placed run of /24s.
         "node_args": ["--pod-ip-skip", str(random.randrange(0, POD_IP_BLOCKS) * POD_IP_BLOCK), *node_args],

@@ -1,0 +1,49 @@
+"""The cluster's settings: from the command line into cluster.json, and from there into each component's argv."""
+
+import sys
+
+import pytest
+
+from localcluster import __main__ as cli
+from localcluster import cluster
+
+INFO = {
+    "binary": "/cp",
+    "ports": {"kube-controller-manager": 1, "kube-scheduler": 2},
+    "node_port_range": [30000, 30399],
+    "node_args": ["--pod-ip-skip", "0"],
+}
+
+
+def _argv(name, **settings):
+    argv, _env = cluster.command(name, dict(INFO, settings=dict(cluster.DEFAULT_SETTINGS, **settings)))
+    return argv
+
+
+def test_each_setting_reaches_its_component():
+    assert _argv("node", node_pods=2600)[-4:-2] == ["--pods", "2600"]
+    cm = _argv("kube-controller-manager", controller_qps=150, controller_burst=300)
+    assert {"--kube-api-qps=150", "--kube-api-burst=300"} <= set(cm)
+    assert {"--kube-api-qps=80", "--kube-api-burst=160"} <= set(
+        _argv("kube-scheduler", scheduler_qps=80, scheduler_burst=160)
+    )
+    proxy = _argv("proxy", proxy_sync_delay=0.5)
+    assert proxy[proxy.index("--sync-delay") + 1] == "0.5"
+
+
+def test_a_record_from_before_a_setting_existed_gets_its_default():
+    argv, _env = cluster.command("node", dict(INFO, settings={"proxy_sync_delay": 1.0}))
+    assert argv[argv.index("--pods") + 1] == str(cluster.DEFAULT_SETTINGS["node_pods"])
+
+
+def test_the_command_line_names_only_the_settings_given(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(cluster, "up", lambda components, settings: seen.update(settings=settings))
+    monkeypatch.setattr(sys, "argv", ["localcluster", "up", "--pods", "2600", "--controller-qps", "100"])
+    cli.main()
+    assert seen["settings"] == {"node_pods": 2600, "controller_qps": 100.0}
+
+
+def test_unknown_settings_are_refused_before_anything_starts():
+    with pytest.raises(ValueError, match="unknown cluster settings: pods"):
+        cluster.up(settings={"pods": 2600})
