@@ -268,6 +268,21 @@ replicas:
       description: Pods ready for at least minReadySeconds.
       type: int
   sample: {desired: 3, updated: 3, ready: 3, available: 3}
+images:
+  description:
+    - The pod template's images by container name, before this task and after the change it made.
+    - RV(images.after) is what the task rolled out, even when it was then rolled back, so a report can
+      name the version that failed. Both are empty when the task failed before it could change anything.
+  returned: always
+  type: dict
+  contains:
+    before:
+      description: The images serving before the task; empty when the task created the Deployment.
+      type: dict
+    after:
+      description: The images after the task's change (the same as RV(images.before) when nothing changed).
+      type: dict
+  sample: {before: {app: registry.example.com/shop:1.4.1}, after: {app: registry.example.com/shop:1.4.2}}
 failing_pods:
   description: The new pods that made the rollout fail fast, one entry per failing container.
   returned: always
@@ -282,7 +297,7 @@ failing_pods:
 """
 
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils import auth
+from ansible_collections.nodowntime.k8s.plugins.module_utils import auth, variants
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils.rollout_runner import TaskFailed, run
@@ -341,7 +356,15 @@ def _report(result, timeline):
         "failing_pods": [],
         "changed": False,
     }
-    return {**base, **result, "timeline": timeline.entries, "duration_seconds": round(timeline.elapsed(), 3)}
+    # The diff holds the specs before and after the change, so a caller's report needs no read of its own.
+    diff = result.get("diff") or {}
+    return {
+        **base,
+        **result,
+        "images": {side: variants.images({"spec": diff[side]}) if side in diff else {} for side in ("before", "after")},
+        "timeline": timeline.entries,
+        "duration_seconds": round(timeline.elapsed(), 3),
+    }
 
 
 if __name__ == "__main__":
