@@ -12,8 +12,7 @@ The workload is the API object; replica_sets and pods are their summaries: what 
 verdict needs of each, taken once as the object arrives, so that judging again after
 each event costs little and a wait on 1000 pods holds 1000 small tuples, not 1000 API
 objects.  Both may be a superset (everything matching the selector): ownership is
-checked here.  The waiting
-and done messages are kubectl rollout status's, word for word.
+checked here.  The waiting and done messages are kubectl rollout status's, word for word.
 Beyond kubectl:
   - fail_fast: a new pod in CrashLoopBackOff, ErrImagePull, ImagePullBackOff,
     CreateContainerConfigError (see pod_failures) fails the verdict at once instead of
