@@ -96,6 +96,36 @@ def test_a_bad_release_rolls_back_by_itself_with_no_failed_request(kube, namespa
     assert report["steps"][-1]["ok"] is False
 
 
+PROBES = {"readiness": {"httpGet": {"path": "/readyz", "port": "http"}, "periodSeconds": 1}, "pre_stop": 3}
+
+
+@pytest.mark.timeout(300)
+def test_probes_are_applied_first_then_the_new_version_rolls_out(kube, namespace, deploy, tmp_path):
+    _web(deploy, safeguards=False)
+
+    proc, report = run("rolling_update", _vars(namespace, probes=PROBES), tmp_path)
+
+    assert proc.returncode == 0, proc.stdout
+    app = kube.apps.read_namespaced_deployment("web", namespace).spec.template.spec.containers[0]
+    assert app.image == image("2") and app.readiness_probe.http_get.path == "/readyz"
+    assert app.lifecycle.pre_stop.sleep.seconds == 3
+    assert [s["step"] for s in report["steps"]] == ["probes", "rollout"] and report["outcome"] == "complete"
+    assert (report["from_version"], report["to_version"]) == (image("1"), image("2"))
+
+
+@pytest.mark.timeout(300)
+def test_probes_refused_before_any_change_still_report_both_versions(kube, namespace, deploy, tmp_path):
+    _web(deploy, safeguards=False)
+    bad = {"readiness": {"httpGet": {"path": "/readyz", "port": "no-such-port"}}}
+
+    proc, report = run("rolling_update", _vars(namespace, probes=bad), tmp_path)
+
+    assert proc.returncode != 0 and "no-such-port" in proc.stdout, proc.stdout
+    assert image_of(kube, namespace, "web") == image("1")
+    assert report["outcome"] == "failed" and report["steps"][-1]["ok"] is False
+    assert (report["from_version"], report["to_version"]) == (image("1"), image("2"))
+
+
 @pytest.mark.timeout(300)
 def test_negative_control_without_probes_and_prestop_the_meter_sees_failures(kube, namespace, deploy, tmp_path):
     url = _web(deploy, safeguards=False)
