@@ -13,9 +13,11 @@ At each size, in one namespace:
   canary    - `green` scaled to 0 and reused as the canary; `nodowntime.k8s.canary_scale` steps of
               weight 10, 20, 10 (keep_total): the module process's wall, RSS and CPU.
 The pods run no process; the node agent makes them ready at once.  The node takes as many pods
-as its agent's --pods (default 1100, recorded as settings.node_pods): blue/green at N needs 2N
-pods and is skipped, with a note, where they do not fit; a rollout's surge beyond it waits.  The controller-manager's
-and scheduler's client-side throttling during each size is taken from their logs.
+as its agent's --pods (recorded as settings.node_pods; `make bench` starts its cluster with 2600,
+the default is 1100): blue/green at N needs 2N pods and is skipped, with a note, where they do not
+fit; a rollout's surge beyond it waits.  The controller-manager's and scheduler's client-side
+throttling during each size is taken from their logs.  Each size's namespace is deleted and
+watched until it is gone before the next size starts.
 """
 
 import stats
@@ -90,7 +92,7 @@ def _size(kube, size, reps, switches, canary_steps, capacity, log):
             canary = [_canary_step(kube, ns, size, weight, timeout, log) for weight in canary_steps]
     finally:
         kube.delete_namespace(ns)
-    kube_wait_gone(kube, ns, timeout * 2)
+    kube.wait_namespace_gone(ns, timeout * 2)
     return {
         "replicas": size,
         "rollout": _figures(rollout),
@@ -203,19 +205,3 @@ def _canary_step(kube, ns, size, weight, timeout, log):
         f"{sample.get('module_rss_mb', 0):.0f} MB"
     )
     return sample
-
-
-def kube_wait_gone(kube, ns, timeout):
-    import time
-
-    from kubernetes.client.exceptions import ApiException
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            kube.core.read_namespace(ns)
-        except ApiException as e:
-            if e.status == 404:
-                return
-            raise
-        time.sleep(1)

@@ -39,8 +39,11 @@ def markdown(results):
         section = results.get(key)
         if section is None:
             continue
-        load = section.get("load_average")
-        lines += [f"## {title}" + (f" (load average {load[0]} -> {load[1]})" if load else ""), ""]
+        load, took = section.get("load_average"), section.get("duration_s")
+        notes = ([f"{took:.0f} s"] if took is not None else []) + (
+            [f"load average {load[0]} -> {load[1]}"] if load else []
+        )
+        lines += [f"## {title}" + (f" ({'; '.join(notes)})" if notes else ""), ""]
         if "error" in section:
             lines += [f"**failed:** `{section['error']}`", ""]
             continue

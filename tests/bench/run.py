@@ -32,7 +32,7 @@ PROFILES = {
         "latency": {"reps": 5, "replicas": 3, "min_ready": 2},
         "apiload": {"reps": 3, "seconds": 60},
         "overhead": {"reps": 5, "replicas": 10},
-        "scale": {"sizes": (10, 100, 1000), "reps": 3, "big_reps": 2, "switches": 3, "canary_steps": (10, 20, 10)},
+        "scale": {"sizes": (10, 100, 1000), "reps": 3, "big_reps": 3, "switches": 3, "canary_steps": (10, 20, 10)},
         "rollback": {"reps": 3},
     },
     "smoke": {
@@ -74,7 +74,7 @@ def main(argv=None):
             continue
         params = PROFILES[profile][name]
         log(f"{name}: {params}")
-        load = os.getloadavg()
+        load, section_t0 = os.getloadavg(), time.monotonic()
         try:
             if name == "latency":
                 results[name] = m_latency.measure(
@@ -95,6 +95,9 @@ def main(argv=None):
         failed = failed or "errors" in results[name]
         # The 1-minute load average before and after: on a shared machine, which figures were disturbed.
         results[name]["load_average"] = [round(load[0], 1), round(os.getloadavg()[0], 1)]
+        # Each section's own time, so a full run's length can be told from a partial one.
+        results[name]["duration_s"] = round(time.monotonic() - section_t0, 1)
+        log(f"{name}: {results[name]['duration_s']:.0f} s")
     results["meta"] = {
         "profile": profile,
         "started": started,

@@ -35,6 +35,7 @@ def _run(kube, tmp_path, name):
     table = (tmp_path / "results.md").read_text()
     assert results["meta"]["profile"] == "smoke" and table in proc.stdout
     assert "error" not in results[name], results[name]
+    assert results[name]["duration_s"] > 0 and "s; load average" in table
     return results[name], table
 
 
