@@ -22,6 +22,11 @@ description:
     too many restarts), naming the pod and container; stable has not been shrunk at that point.
   - The total is recorded in the annotation C(nodowntime.k8s/canary-total-replicas) on the canary Deployment,
     so every later step splits the same number of pods.
+  - With O(progress), the canary Deployment also records where the release is, in the annotation
+    C(nodowntime.k8s/progress) (JSON, with the time C(at) added). Both annotations go with the step's first
+    patch, which is the canary's own scale-up when it grows first, otherwise a patch of the canary's annotations
+    just before stable is scaled. So a run killed in the middle of the step has already recorded it, and a
+    re-run can tell where it stopped. The M(nodowntime.k8s.canary) role records its steps this way.
 options:
   namespace:
     description: Namespace of both Deployments.
@@ -60,6 +65,15 @@ options:
     description: Seconds to wait for each scale-up and for the final state.
     type: int
     default: 300
+  progress:
+    description:
+      - Where the release is once this step starts, recorded on the canary Deployment in the annotation
+        C(nodowntime.k8s/progress) as JSON, with the step's first patch.
+      - It needs a non-empty string C(phase); other keys are free (strings, numbers, booleans, null, lists,
+        dicts). C(at), the time of the write, is added by the module.
+      - Recorded progress equal to O(progress) (C(at) aside) is not written again. Without O(progress) the
+        annotation is left as it is.
+    type: dict
 extends_documentation_fragment:
   - nodowntime.k8s.auth
   - nodowntime.k8s.attributes
@@ -69,10 +83,12 @@ attributes:
     details: Reads both Deployments and sends each patch as a server-side dry run, without waiting between them.
   diff_mode:
     support: full
-    details: Shows both Deployments' replicas and the recorded total before and after.
+    details: Shows both Deployments' replicas, the recorded total and, with O(progress), the recorded progress
+      before and after.
   idempotent:
     support: full
-    details: When both Deployments already have their counts and the total is recorded, nothing is patched.
+    details: When both Deployments already have their counts and the total (and O(progress), C(at) aside) is
+      recorded, nothing is patched.
 seealso:
   - module: nodowntime.k8s.analysis
   - module: nodowntime.k8s.switch_selector
@@ -125,6 +141,14 @@ EXAMPLES = r"""
     weight: 25
     total_replicas: 8
     mode: surge
+
+- name: Step 2 at 50%, recorded on the canary with its first patch for a re-run to read
+  nodowntime.k8s.canary_scale:
+    namespace: shop
+    stable: web
+    canary: web-canary
+    weight: 50
+    progress: {phase: step, step: 2, weight: 50, holder: "{{ lookup('nodowntime.k8s.run_identity') }}"}
 """
 
 RETURN = r"""
@@ -153,6 +177,11 @@ total_replicas:
   returned: success
   type: int
   sample: 10
+progress:
+  description: The progress the canary records after the step (or would, in check mode); empty when none.
+  returned: success
+  type: dict
+  sample: {phase: step, step: 2, weight: 50, at: "2025-01-31T12:00:03Z"}
 reason:
   description: Why the wait failed, for example V(CrashLoopBackOff), V(ErrImagePull) or V(WaitTimeout).
   returned: failure while waiting
@@ -173,8 +202,10 @@ timeline:
 """
 
 import time
+from datetime import datetime, timezone
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils import canary as math
+from ansible_collections.nodowntime.k8s.plugins.module_utils import progress as progress_record
 from ansible_collections.nodowntime.k8s.plugins.module_utils import rollouts, verdict
 from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
@@ -191,6 +222,7 @@ ARGUMENT_SPEC = dict(
     mode={"type": "str", "choices": list(math.MODES), "default": math.KEEP_TOTAL},
     wait={"type": "bool", "default": True},
     wait_timeout={"type": "int", "default": 300},
+    progress={"type": "dict"},
 )
 ROLES = ("canary", "stable")  # canary first: its failures are the ones to see early
 
@@ -215,10 +247,22 @@ def plan(deployments, params):
     return current, {"canary": canary, "stable": stable}, total
 
 
-def state_for_diff(deployments, replicas, total):
-    return {role: {"name": deployments[role]["metadata"]["name"], "replicas": replicas[role]} for role in ROLES} | {
-        "total_replicas": total
-    }
+def record_for(deployments, total, progress, now):
+    """The canary's annotations this step changes: the total, and the progress when given and new."""
+    annotations = {}
+    if recorded_total(deployments) != str(total):
+        annotations[math.TOTAL_ANNOTATION] = str(total)
+    if progress_record.differs(deployments["canary"], progress):
+        annotations.update(progress_record.annotations(progress, now))
+    return annotations
+
+
+def state_for_diff(deployments, replicas, total, progress=None):
+    state = {role: {"name": deployments[role]["metadata"]["name"], "replicas": replicas[role]} for role in ROLES}
+    state["total_replicas"] = total
+    if progress is not None:
+        state["progress"] = progress
+    return state
 
 
 def wait_for(client, deployments, roles, timeout, timeline):
@@ -233,19 +277,23 @@ def wait_for(client, deployments, roles, timeout, timeline):
             raise StepFailed(result)
 
 
-def apply(client, params, deployments, current, target, total, timeline, dry_run):
-    """Patch in scale_order, waiting after each scale-up; with dry_run only the API's dry run, no waits."""
-    namespace, total_text = params["namespace"], str(total)
+def apply(client, params, deployments, current, target, record, timeline, dry_run):
+    """Patch in scale_order, waiting after each scale-up; with dry_run only the API's dry run, no waits.
+
+    record (the canary's annotations to change) goes with the first patch: the canary's own when it comes
+    first, otherwise alone before it, so a run killed mid-step has recorded the step already."""
+    namespace = params["namespace"]
     dry = " (dry run)" if dry_run else ""
-    record = {"metadata": {"annotations": {math.TOTAL_ANNOTATION: total_text}}}
     steps = math.scale_order(current, target)
-    if recorded_total(deployments) != total_text and ("canary", target["canary"]) not in steps:
-        client.patch("Deployment", namespace, params["canary"], record, patch_type="merge", dry_run=dry_run)
-        timeline.add(f"recorded total_replicas {total} on {params['canary']}{dry}")
-    for role, replicas in steps:
+    with_canary = bool(steps) and steps[0][0] == "canary"
+    if record and not with_canary:
+        patch = {"metadata": {"annotations": record}}
+        client.patch("Deployment", namespace, params["canary"], patch, patch_type="merge", dry_run=dry_run)
+        timeline.add(f"recorded {', '.join(sorted(record))} on {params['canary']}{dry}")
+    for index, (role, replicas) in enumerate(steps):
         patch = {"spec": {"replicas": replicas}}
-        if role == "canary":
-            patch.update(record)
+        if index == 0 and with_canary and record:
+            patch["metadata"] = {"annotations": record}
         client.patch("Deployment", namespace, params[role], patch, patch_type="merge", dry_run=dry_run)
         timeline.add(f"scaled {role} {params[role]} from {current[role]} to {replicas}{dry}")
         if dry_run:
@@ -263,12 +311,13 @@ def main():
     module = KubeModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     try:
+        progress = progress_record.validate(params["progress"])
         math.check_step(params["weight"], params["mode"])
         if params["stable"] == params["canary"]:
             raise math.CanaryError(f"stable and canary must be two Deployments, both are {params['stable']!r}")
         if params["total_replicas"] is not None and params["total_replicas"] < 1:
             raise math.CanaryError(f"total_replicas must be >= 1, got {params['total_replicas']}")
-    except math.CanaryError as e:
+    except ValueError as e:
         module.fail_json(msg=str(e))
     if params["wait_timeout"] < 1:
         module.fail_json(msg=f"wait_timeout must be >= 1 second, got {params['wait_timeout']}")
@@ -281,19 +330,24 @@ def main():
         deployments = {role: client.get("Deployment", params["namespace"], params[role]) for role in ROLES}
         current, target, total = plan(deployments, params)
         recorded = recorded_total(deployments)
-        changed = current != target or recorded != str(total)
+        record = record_for(deployments, total, progress, datetime.now(timezone.utc))
+        progress_before = progress_record.recorded(deployments["canary"])
+        progress_after = progress_record.recorded({"metadata": {"annotations": record}}) or progress_before
+        changed = current != target or bool(record)
         report = {
             "stable_replicas": target["stable"],
             "canary_replicas": target["canary"],
             "requested_weight": params["weight"],
             "total_replicas": total,
             "actual_weight": math.actual_weight(target["canary"], target["stable"]),
+            "progress": progress_after,
         }
+        shown = progress is not None
         diff = {
-            "before": state_for_diff(deployments, current, recorded),
-            "after": state_for_diff(deployments, target, str(total)),
+            "before": state_for_diff(deployments, current, recorded, progress_before if shown else None),
+            "after": state_for_diff(deployments, target, str(total), progress_after if shown else None),
         }
-        apply(client, params, deployments, current, target, total, timeline, module.check_mode)
+        apply(client, params, deployments, current, target, record, timeline, module.check_mode)
     except math.CanaryError as e:
         module.fail_json(msg=str(e), timeline=timeline.entries)
     except ApiError as e:

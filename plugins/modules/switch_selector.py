@@ -20,6 +20,11 @@ description:
     new pod as ready and none of the old pods (those the previous selector matched and the new one does not),
     so traffic has moved as far as the API can tell. Proxies apply that a moment later; keep the old pods
     running for a while after the switch.
+  - With O(progress), the Service also records where the release is, in the annotation
+    C(nodowntime.k8s/progress) (JSON, with the time C(at) added), written in the same patch as the selector,
+    so the two cannot disagree; with the selector unchanged, the annotation alone is patched. The
+    M(nodowntime.k8s.blue_green) role records its phases this way, and a re-run of an interrupted release
+    reads them.
 options:
   service:
     description: Name of the Service.
@@ -48,6 +53,15 @@ options:
     description: Seconds to wait for the EndpointSlices; the task fails after that, with the selector switched.
     type: int
     default: 120
+  progress:
+    description:
+      - Where the release is once this switch is made, recorded on the Service in the annotation
+        C(nodowntime.k8s/progress) as JSON, in the same patch as the selector.
+      - It needs a non-empty string C(phase); other keys are free (strings, numbers, booleans, null, lists,
+        dicts). C(at), the time of the write, is added by the module.
+      - Recorded progress equal to O(progress) (C(at) aside) is not written again. Without O(progress) the
+        annotation is left as it is.
+    type: dict
 extends_documentation_fragment:
   - nodowntime.k8s.auth
   - nodowntime.k8s.attributes
@@ -58,11 +72,11 @@ attributes:
       server-side dry run.
   diff_mode:
     support: full
-    details: Shows the selector before and after.
+    details: Shows the selector, and the recorded progress when O(progress) is set, before and after.
   idempotent:
     support: full
-    details: A Service that already has O(selector) is not patched (C(changed=false)); with O(wait=true) the
-      endpoints are still checked.
+    details: A Service that already has O(selector) (and O(progress), C(at) aside) is not patched
+      (C(changed=false)); with O(wait=true) the endpoints are still checked.
 seealso:
   - module: nodowntime.k8s.canary_scale
   - module: nodowntime.k8s.analysis
@@ -93,6 +107,13 @@ EXAMPLES = r"""
     selector: "{{ switch.previous_selector }}"
   when: gate is failed
 
+- name: Switch to green, recording in the same patch that the release is past its switch
+  nodowntime.k8s.switch_selector:
+    namespace: shop
+    service: web
+    selector: {app: web, slot: green}
+    progress: {phase: switched, colour: green, previous: blue, holder: "{{ lookup('nodowntime.k8s.run_identity') }}"}
+
 - name: Switch when at least 4 of green's pods are ready
   nodowntime.k8s.switch_selector:
     namespace: shop
@@ -121,6 +142,11 @@ ready_endpoints:
   type: list
   elements: str
   sample: [web-green-6f7c9-abcde, web-green-6f7c9-fghij]
+progress:
+  description: The progress the Service records after the task (or would, in check mode); empty when none.
+  returned: success
+  type: dict
+  sample: {phase: switched, colour: green, previous: blue, at: "2025-01-31T12:00:03Z"}
 switch_seconds:
   description: Seconds from the patch until the EndpointSlices showed the switch (0 without a patch or a wait).
   returned: success
@@ -134,7 +160,9 @@ timeline:
   sample: [{elapsed: 0.012, monotonic: 5123.4, message: "patched selector to {app: web, slot: green}"}]
 """
 
+from datetime import datetime, timezone
 
+from ansible_collections.nodowntime.k8s.plugins.module_utils import progress as progress_record
 from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict
 from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
@@ -161,6 +189,7 @@ ARGUMENT_SPEC = dict(
     min_ready={"type": "int"},
     wait={"type": "bool", "default": True},
     wait_timeout={"type": "int", "default": 120},
+    progress={"type": "dict"},
 )
 
 
@@ -191,11 +220,17 @@ def plan(client, params, selector):
     return service, previous, ready, old
 
 
-def patch_for(service, previous, selector):
-    """A merge patch that replaces the selector whole, guarded by the resourceVersion we checked."""
-    replaced = {key: None for key in previous if key not in selector}
-    replaced.update(selector)
-    return {"metadata": {"resourceVersion": service["metadata"]["resourceVersion"]}, "spec": {"selector": replaced}}
+def patch_for(service, previous, selector, progress, now):
+    """A merge patch that replaces the selector whole (when it changes) and records progress (when given and
+    new), guarded by the resourceVersion we checked."""
+    patch = {"metadata": {"resourceVersion": service["metadata"]["resourceVersion"]}}
+    if previous != selector:
+        replaced = {key: None for key in previous if key not in selector}
+        replaced.update(selector)
+        patch["spec"] = {"selector": replaced}
+    if progress_record.differs(service, progress):
+        patch["metadata"]["annotations"] = progress_record.annotations(progress, now)
+    return patch
 
 
 def wait_for_endpoints(client, params, ready, old, timeline):
@@ -214,7 +249,8 @@ def main():
     params = module.params
     try:
         selector = validate(params["service"], params["selector"], params["min_ready"])
-    except SwitchRefused as e:
+        progress = progress_record.validate(params["progress"])
+    except ValueError as e:
         module.fail_json(msg=str(e))
     if params["wait_timeout"] < 1:
         module.fail_json(msg=f"wait_timeout must be >= 1 second, got {params['wait_timeout']}")
@@ -224,17 +260,17 @@ def main():
     report, patched = {}, False
     try:
         service, previous, ready, old = plan(client, params, selector)
-        report = {"previous_selector": previous, "selector": selector}
-        changed = previous != selector
+        recorded = progress_record.recorded(service)
+        patch = patch_for(service, previous, selector, progress, datetime.now(timezone.utc))
+        after = progress_record.recorded({"metadata": patch["metadata"]}) or recorded
+        report = {"previous_selector": previous, "selector": selector, "progress": after}
+        changed = previous != selector or after != recorded
         diff = {"before": {"selector": previous}, "after": {"selector": selector}}
+        if progress is not None:
+            diff["before"]["progress"], diff["after"]["progress"] = recorded, after
         if changed:
             client.patch(
-                "Service",
-                params["namespace"],
-                params["service"],
-                patch_for(service, previous, selector),
-                patch_type="merge",
-                dry_run=module.check_mode,
+                "Service", params["namespace"], params["service"], patch, patch_type="merge", dry_run=module.check_mode
             )
             patched = not module.check_mode
         if module.check_mode:
@@ -246,8 +282,10 @@ def main():
                 timeline=timeline.entries,
                 **report,
             )
-        if patched:
+        if patched and previous != selector:
             timeline.add(f"patched selector of {params['service']} from {show(previous)} to {show(selector)}")
+        if patched and after != recorded:
+            timeline.add(f"recorded progress {after.get('phase')} on {params['service']}")
         patched_at = timeline.elapsed()
         switch_seconds = 0.0
         if params["wait"]:
@@ -261,7 +299,7 @@ def main():
                     timeline=timeline.entries,
                     **report,
                 )
-            switch_seconds = round(timeline.elapsed() - patched_at, 3) if changed else 0.0
+            switch_seconds = round(timeline.elapsed() - patched_at, 3) if previous != selector else 0.0
     except SwitchRefused as e:
         module.fail_json(msg=str(e), changed=False, **report)
     except ApiError as e:

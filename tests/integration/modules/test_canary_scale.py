@@ -1,5 +1,6 @@
 """canary_scale on the local cluster: steps 10/25/50/100 under traffic fail no request and match actual_weight."""
 
+import json
 import time
 
 import pytest
@@ -122,3 +123,38 @@ def test_surge_keeps_stable_and_adds_the_canary_on_top(kube, namespace):
     assert result["changed"] is False and result["total_replicas"] == 2, out
     result, out = run_module("canary_scale", _step(namespace, 101))
     assert result["msg"] == "weight must be an integer from 0 to 100, got 101", out
+
+
+PROGRESS = "nodowntime.k8s/progress"
+
+
+def _progress(kube, namespace):
+    text = (kube.apps.read_namespaced_deployment("web-canary", namespace).metadata.annotations or {}).get(PROGRESS)
+    return json.loads(text) if text else None
+
+
+@pytest.mark.timeout(240)
+def test_progress_is_recorded_with_each_steps_first_patch(kube, namespace):
+    _pair(kube, namespace, stable_replicas=2)
+    step = {"phase": "step", "step": 0, "weight": 50, "holder": "tester"}
+
+    result, out = run_module("canary_scale", _step(namespace, 50, progress={"step": 0}))
+    assert result["msg"] == "progress.phase must be a non-empty string, got None", out
+    assert _replicas(kube, namespace) == {"web": 2, "web-canary": 0} and _progress(kube, namespace) is None
+
+    # The canary grows first: its scale-up carries the total and the progress.
+    result, out = run_module("canary_scale", _step(namespace, 50, progress=step), diff=True)
+    recorded = _progress(kube, namespace)
+    assert recorded == dict(step, at=recorded["at"]) and result["progress"] == recorded, out
+    assert result["timeline"][0]["message"] == "scaled canary web-canary from 0 to 1", result["timeline"]
+    result, out = run_module("canary_scale", _step(namespace, 50, progress=step))
+    assert result["changed"] is False, out
+
+    # Back to 0: stable grows first, so the progress is recorded alone before stable is scaled.
+    rolling_back = {"phase": "rolling_back", "cause": "analysis failed"}
+    result, out = run_module("canary_scale", _step(namespace, 0, progress=rolling_back))
+    messages = [e["message"] for e in result["timeline"]]
+    assert messages[0] == f"recorded {PROGRESS} on web-canary", messages
+    assert messages[1] == "scaled stable web from 1 to 2", messages
+    assert _progress(kube, namespace)["phase"] == "rolling_back"
+    assert _replicas(kube, namespace) == {"web": 2, "web-canary": 0}

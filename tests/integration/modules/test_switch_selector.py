@@ -1,5 +1,6 @@
 """switch_selector on the local cluster: refusals change nothing; blue to green under traffic fails no request."""
 
+import json
 import re
 import time
 
@@ -103,3 +104,51 @@ def test_blue_to_green_under_traffic_fails_no_request(kube, namespace):
     # Rolling back is the same call with previous_selector.
     result, out = run_module("switch_selector", _args(namespace, switch["previous_selector"]))
     assert result["changed"] is True and result["ready_endpoints"] == _pods(kube, namespace, BLUE), out
+
+
+PROGRESS = "nodowntime.k8s/progress"
+
+
+def _recorded(kube, namespace):
+    service = kube.core.read_namespaced_service("web", namespace)
+    text = (service.metadata.annotations or {}).get(PROGRESS)
+    return service, (json.loads(text) if text else None)
+
+
+@pytest.mark.timeout(180)
+def test_progress_goes_with_the_switch_and_alone_when_the_selector_stays(kube, namespace):
+    _slot(kube, namespace, BLUE, "1")
+    _slot(kube, namespace, GREEN, "2")
+    _service(kube, namespace, BLUE)
+    switched = {"phase": "switched", "colour": "green", "previous": "blue", "holder": "tester"}
+
+    # Bad progress fails naming the field and the rule, before anything changes.
+    before, _nothing = _recorded(kube, namespace)
+    result, out = run_module("switch_selector", _args(namespace, GREEN, progress={"colour": "green"}))
+    assert result["msg"] == "progress.phase must be a non-empty string, got None", out
+    assert _recorded(kube, namespace)[0].metadata.resource_version == before.metadata.resource_version
+
+    # Check mode: the diff shows both, nothing is written.
+    result, out = run_module("switch_selector", _args(namespace, GREEN, progress=switched), check=True, diff=True)
+    assert result["changed"] is True and result["progress"]["phase"] == "switched", out
+    assert '"phase": "switched"' in out and _recorded(kube, namespace)[1] is None
+
+    # The switch: selector and progress in one patch, which the timeline shows as one write.
+    result, out = run_module("switch_selector", _args(namespace, GREEN, progress=switched))
+    service, recorded = _recorded(kube, namespace)
+    assert result["changed"] is True and service.spec.selector == GREEN, out
+    assert recorded == dict(switched, at=recorded["at"]) and result["progress"] == recorded
+    patched = [e for e in result["timeline"] if e["message"].startswith(("patched selector", "recorded progress"))]
+    assert len(patched) == 2 and patched[0]["monotonic"] == pytest.approx(patched[1]["monotonic"], abs=0.5)
+
+    # The same progress again (its time aside) changes nothing.
+    result, out = run_module("switch_selector", _args(namespace, GREEN, progress=switched))
+    assert result["changed"] is False and _recorded(kube, namespace)[0].metadata.resource_version == (
+        service.metadata.resource_version
+    ), out
+
+    # The selector stays, the progress moves on: only the annotation is patched.
+    result, out = run_module("switch_selector", _args(namespace, GREEN, wait=False, progress={"phase": "done"}))
+    service, recorded = _recorded(kube, namespace)
+    assert result["changed"] is True and service.spec.selector == GREEN and recorded["phase"] == "done", out
+    assert not any(e["message"].startswith("patched selector") for e in result["timeline"]), result["timeline"]
