@@ -45,8 +45,12 @@ test-unit: venv collection
 
 # --dist loadfile keeps each test file on one worker: the fault tests share one private cluster.
 # (xdist 3.8's loadgroup ignores xdist_group markers under pytest 9.)
+# The collection's tasks run with only docs/rbac.yml's Role (tests/integration/conftest.py says which tests
+# stay admin and why); TEST_KUBECONFIG_MODE=admin runs them with the admin kubeconfig instead.
+TEST_KUBECONFIG_MODE ?= least-privilege
 test-integration: venv collection controlplane
-	$(PY) -m localcluster with -- $(PY) -m pytest tests/integration -q -n $(WORKERS) --dist loadfile
+	NODOWNTIME_TEST_KUBECONFIG_MODE=$(TEST_KUBECONFIG_MODE) \
+		$(PY) -m localcluster with -- $(PY) -m pytest tests/integration -q -n $(WORKERS) --dist loadfile
 
 # Lint first: it is fast, and it runs on the working tree (committed or not) as CI will on a clone.
 lint: lint-python lint-yaml lint-ansible sanity

@@ -3,12 +3,16 @@
 import fcntl
 import os
 import re
+import sys
 import uuid
 
 import pytest
 from kubernetes import client, config
 
 from localcluster import cluster, paths
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "security"))
+import kubeaccess  # from the security directory, put on the path above
 
 
 class Kube:
@@ -77,31 +81,68 @@ def deploy(kube, namespace):
     return _deploy
 
 
-# NODOWNTIME_TEST_KUBECONFIG_MODE=least-privilege: in every test that has a namespace, the collection's
-# modules and playbooks (ansible_run, faults/interrupt.py) run with a token of the ServiceAccount that
-# docs/rbac.yml binds in that namespace, instead of the admin kubeconfig. The tests' own setup and
-# checks (the kube fixture) stay admin. Tests that pass a kubeconfig of their own keep it.
-KUBECONFIG_MODE = os.environ.get("NODOWNTIME_TEST_KUBECONFIG_MODE", "admin")
+# NODOWNTIME_TEST_KUBECONFIG_MODE: "least-privilege" (the default, and what `make test` runs) or "admin".
+# least-privilege: in every test that has a namespace, the collection's modules and playbooks (ansible_run,
+# faults/interrupt.py, security/test_bad_input.py's run_direct) run with a token of the ServiceAccount that
+# docs/rbac.yml binds in that namespace, instead of the admin kubeconfig: the `namespace` fixture's, the
+# security tests' module namespace (`app`), and the fault tests' private cluster (faults/conftest.py). The
+# tests' own setup and checks (the kube fixture) stay admin. Tests that pass a kubeconfig of their own keep
+# it; tests without a namespace (the second cluster's lifecycle, the benchmark smoke runs, which create
+# namespaces of their own) stay admin, and so do the tests of the local cluster itself (tests/integration/
+# cluster/), which never run the collection. Each switched test is recorded, and the summary counts them.
+MODES = ("least-privilege", "admin")
+KUBECONFIG_MODE = os.environ.get("NODOWNTIME_TEST_KUBECONFIG_MODE", "least-privilege")
+LEAST_PRIVILEGE = KUBECONFIG_MODE == "least-privilege"
+NOT_THE_COLLECTION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cluster")
+
+
+def pytest_configure(config):
+    if KUBECONFIG_MODE not in MODES:
+        raise pytest.UsageError(f"NODOWNTIME_TEST_KUBECONFIG_MODE={KUBECONFIG_MODE!r}: expected one of {MODES}")
+
+
+@pytest.fixture(scope="session")
+def least_privilege_mode():
+    """True when the collection's tasks must run with docs/rbac.yml's Role only."""
+    return LEAST_PRIVILEGE
 
 
 @pytest.fixture(autouse=True)
 def kubeconfig_mode(request, monkeypatch, tmp_path):
-    if KUBECONFIG_MODE != "least-privilege" or "namespace" not in request.fixturenames:
+    if not LEAST_PRIVILEGE or str(request.node.path).startswith(NOT_THE_COLLECTION + os.sep):
         yield
         return
-    import sys
-
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "security"))
-    import kubeaccess
-
+    if "namespace" not in request.fixturenames:
+        if "app" in request.fixturenames:  # the security tests' namespace, with docs/rbac.yml bound once
+            monkeypatch.setattr(paths, "ADMIN_KUBECONFIG", request.getfixturevalue("least_privilege")["kubeconfig"])
+            kubeaccess.record_role_only(request, "security module namespace")
+        yield
+        return
     kube, namespace = request.getfixturevalue("kube"), request.getfixturevalue("namespace")
-    server = kube.info["server"]
-    token = kubeaccess.bind(kube, namespace)
-    kubeaccess.wait_allowed(kube, server, token, namespace, "patch", "deployments", "apps")
-    kubeaccess.wait_allowed(kube, server, token, "", "list", "nodes")
-    path = kubeaccess.write_kubeconfig(
-        tmp_path / "least-privilege.kubeconfig", kubeaccess.kubeconfig_dict(server, token)
+    _token, path = kubeaccess.bound_kubeconfig(
+        kube, kube.info["server"], namespace, tmp_path / "least-privilege.kubeconfig"
     )
     monkeypatch.setattr(paths, "ADMIN_KUBECONFIG", path)
+    kubeaccess.record_role_only(request, "namespace")
     yield
     kubeaccess.unbind_cluster(kube, namespace)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many tests ran the collection with docs/rbac.yml's Role only, and how they ended."""
+    outcomes = {}  # nodeid: outcome of its call, or of the setup or teardown that failed
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if not any(name == kubeaccess.ROLE_ONLY_PROPERTY for name, _how in getattr(report, "user_properties", ())):
+                continue
+            if report.when == "call" or report.failed:
+                failed = outcomes.get(report.nodeid) == "failed"
+                outcomes[report.nodeid] = "failed" if failed or report.failed else report.outcome
+    counts = {}
+    for outcome in outcomes.values():
+        counts[outcome] = counts.get(outcome, 0) + 1
+    detail = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none"
+    terminalreporter.write_line(
+        f"kubeconfig mode {KUBECONFIG_MODE}: {len(outcomes)} tests ran the collection's tasks "
+        f"with docs/rbac.yml's Role only ({detail})"
+    )

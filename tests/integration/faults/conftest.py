@@ -1,6 +1,9 @@
 """A private cluster for fault injection: restarting a component of the shared cluster would break the
 tests that run beside these ones, so the fault tests get their own, started once per session and
-stopped at its end. One at a time on this machine: a lock file serialises sessions that want one."""
+stopped at its end. One at a time on this machine: a lock file serialises sessions that want one.
+
+In the least-privilege kubeconfig mode (tests/integration/conftest.py) the collection's tasks run there too
+with only docs/rbac.yml's rights: the `deployer` fixture binds it in a namespace of the private cluster."""
 
 import fcntl
 import json
@@ -15,6 +18,9 @@ from kubernetes import client, config
 
 from localcluster import workloads
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "security"))
+import kubeaccess  # from the security directory, put on the path above
+
 LOCK = "/tmp/nodowntime-private-cluster.lock"
 
 
@@ -23,6 +29,7 @@ class PrivateCluster:
         self.dir = state_dir
         self.env = dict(os.environ, NODOWNTIME_CLUSTER_DIR=state_dir)
         self.kubeconfig = os.path.join(state_dir, "kubeconfig")
+        self.ca_cert = os.path.join(state_dir, "pki", "ca.crt")
         self.faults = []  # (component, seconds the restart took)
 
     def cli(self, *args, timeout=300):
@@ -77,6 +84,10 @@ class PrivateCluster:
         workloads.wait_serving(url, timeout=30)
         return url
 
+    def deployer_kubeconfig(self, namespace, path):
+        """docs/rbac.yml bound in namespace; a kubeconfig (written to path) with only its token."""
+        return kubeaccess.bound_kubeconfig(self, self.info["server"], namespace, path, ca_file=self.ca_cert)[1]
+
     def wait_deployment(self, namespace, name, predicate=workloads.deployment_complete, timeout=120):
         return workloads.wait_for(
             self.apps.list_namespaced_deployment, name, predicate, timeout, f"{namespace}/{name}", namespace=namespace
@@ -95,3 +106,17 @@ def private_cluster(tmp_path_factory):
         finally:
             cluster.down()
             print(f"\nprivate cluster faults injected: {cluster.faults}")
+
+
+@pytest.fixture
+def deployer(private_cluster, least_privilege_mode, request, tmp_path):
+    """deployer(namespace): the kubeconfig the collection's tasks use on the private cluster: only
+    docs/rbac.yml's Role in that namespace in the least-privilege mode, else the admin one."""
+
+    def kubeconfig(namespace):
+        if not least_privilege_mode:
+            return private_cluster.kubeconfig
+        kubeaccess.record_role_only(request, "private cluster namespace")
+        return private_cluster.deployer_kubeconfig(namespace, tmp_path / f"deployer-{namespace}.kubeconfig")
+
+    return kubeconfig

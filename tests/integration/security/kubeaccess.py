@@ -84,6 +84,16 @@ def bind(kube, namespace, name=ACCOUNT, drop=None, cluster=True):
     return token(kube, namespace, name)
 
 
+def bound_kubeconfig(kube, server, namespace, path, ca_file=None):
+    """bind() all of docs/rbac.yml in namespace, wait until the authorizer has it, and write a kubeconfig with
+    only the ServiceAccount's token to path; returns (token, path)."""
+    ca_file = ca_file or CA_CERT
+    token_value = bind(kube, namespace)
+    wait_allowed(kube, server, token_value, namespace, "patch", "deployments", "apps", ca_file=ca_file)
+    wait_allowed(kube, server, token_value, "", "list", "nodes", ca_file=ca_file)
+    return token_value, write_kubeconfig(path, kubeconfig_dict(server, token_value, ca_file=ca_file))
+
+
 def unbind_cluster(kube, namespace):
     """Delete the cluster-scoped objects bind() made for namespace (deleting the namespace does not)."""
     rbac = client.RbacAuthorizationV1Api(kube.api)
@@ -129,10 +139,10 @@ def write_kubeconfig(path, config):
     return str(path)
 
 
-def wait_allowed(kube, server, token_value, namespace, verb, resource, group="", timeout=10):
+def wait_allowed(kube, server, token_value, namespace, verb, resource, group="", timeout=10, ca_file=CA_CERT):
     """Until the authorizer's cache has the new binding: RBAC informers lag the write a little."""
     cfg = client.Configuration()
-    cfg.host, cfg.ssl_ca_cert = server, CA_CERT
+    cfg.host, cfg.ssl_ca_cert = server, ca_file
     cfg.api_key = {"authorization": f"Bearer {token_value}"}
     api = client.AuthorizationV1Api(client.ApiClient(cfg))
     review = {
@@ -145,6 +155,15 @@ def wait_allowed(kube, server, token_value, namespace, verb, resource, group="",
         if time.monotonic() > deadline:
             raise TimeoutError(f"{verb} {resource} still not allowed after {timeout}s: {json.dumps(review)}")
         time.sleep(0.1)
+
+
+# A test whose collection tasks ran with docs/rbac.yml's rights only carries this user property (the value
+# says where the Role was bound); tests/integration/conftest.py counts them in the summary.
+ROLE_ONLY_PROPERTY = "kubeconfig-role-only"
+
+
+def record_role_only(request, how):
+    request.node.user_properties.append((ROLE_ONLY_PROPERTY, how))
 
 
 def snapshot(kube, namespace):
@@ -167,6 +186,53 @@ def snapshot(kube, namespace):
         for plural, list_fn in lists.items()
         for item in list_fn(namespace).items
     }
+
+
+def _unsettled(kube, namespace):
+    """What a controller or the node still has to do in the namespace, or "" when nothing: a pod on its way
+    out (its end brings status writes to its ReplicaSet and Deployment), a Deployment or ReplicaSet whose
+    status has not caught up with its spec."""
+    for pod in kube.core.list_namespaced_pod(namespace).items:
+        if pod.metadata.deletion_timestamp:
+            return f"pod {pod.metadata.name} is terminating"
+    deployments = kube.apps.list_namespaced_deployment(namespace).items
+    replica_sets = kube.apps.list_namespaced_replica_set(namespace).items
+    for kind, items in (("Deployment", deployments), ("ReplicaSet", replica_sets)):
+        for obj in items:
+            st, want, name = obj.status, obj.spec.replicas or 0, obj.metadata.name
+            if (st.observed_generation or 0) < obj.metadata.generation:
+                return f"{kind} {name}: generation {obj.metadata.generation} not observed yet"
+            if (st.replicas or 0) != want or (st.terminating_replicas or 0) != 0:
+                return f"{kind} {name}: {st.replicas} replicas, {st.terminating_replicas} terminating, {want} wanted"
+            if kind == "Deployment" and (st.updated_replicas or 0) != want:
+                return f"{kind} {name}: {st.updated_replicas} of {want} updated"
+    return ""
+
+
+def settled_snapshot(kube, namespace, moving=(), quiet=1.0, timeout=90):
+    """snapshot() once the namespace has settled: _unsettled() finds nothing left to do, and no
+    resourceVersion changed during `quiet` seconds. moving: key prefixes of objects that change by
+    themselves for good (a pod stuck pulling its image), left out of the quiet check, not of the result.
+
+    An earlier step (a scale-down, a rollout) leaves controllers and the node writing status for a while
+    after it was reported done; a snapshot taken then would charge their writes to whatever runs next."""
+    deadline = time.monotonic() + timeout
+
+    def still(snap):
+        return {k: v for k, v in snap.items() if not k.startswith(tuple(moving))}
+
+    while True:
+        busy = _unsettled(kube, namespace)
+        if not busy:
+            first = snapshot(kube, namespace)
+            time.sleep(quiet)
+            second = snapshot(kube, namespace)
+            busy = changed(still(first), still(second))
+            if not busy:
+                return second
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"namespace {namespace} still moving after {timeout}s: {busy}")
+        time.sleep(0.2)
 
 
 def changed(before, after):

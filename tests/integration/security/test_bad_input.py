@@ -32,7 +32,8 @@ def _manifest(**meta):
     return manifest
 
 
-# (id, module, args, [what the message must say]); "{ns}" is the test namespace, "{kc:NAME}" a kubeconfig below.
+# (id, module, args, [what the message must say]); "{ns}" is the test namespace, "{kc:NAME}" a kubeconfig below
+# ("{kc:default}": the one every case runs with, docs/rbac.yml's Role in the least-privilege mode).
 CASES = [
     # rollout: the strategy's numbers
     (
@@ -302,7 +303,7 @@ CASES = [
         dict(STATUS, kubeconfig={"current-context": "x"}),
         ["the kubeconfig dict"],
     ),
-    ("context-wrong", "rollout", dict(STATUS, kubeconfig="{kc:admin}", context="prod"), ["prod", "contexts"]),
+    ("context-wrong", "rollout", dict(STATUS, kubeconfig="{kc:default}", context="prod"), ["prod", "contexts"]),
     ("token-bad", "rollout", dict(STATUS, kubeconfig="{kc:bad-token}"), ["unauthorized", "rejected the credentials"]),
     (
         "api_key-bad",
@@ -319,7 +320,7 @@ CASES = [
     (
         "api-server-unreachable",
         "rollout",
-        dict(STATUS, kubeconfig="{kc:admin}", host="https://127.0.0.1:1"),
+        dict(STATUS, kubeconfig="{kc:default}", host="https://127.0.0.1:1"),
         ["cannot reach the API server at https://127.0.0.1:1"],
     ),
 ]
@@ -354,7 +355,7 @@ def _other_ca(path):
 def kubeconfigs(kube, tmp_path_factory):
     root = tmp_path_factory.mktemp("kubeconfigs")
     server = kube.info["server"]
-    files = {"admin": paths.ADMIN_KUBECONFIG, "server": server}
+    files = {"server": server}
     (root / "garbled").write_text("apiVersion: v1\nusers:\n- name: u\n  user:\n    token: abc: [x\n")
     (root / "scalar").write_text("just some text\n")
     files["garbled"], files["scalar"] = str(root / "garbled"), str(root / "scalar")
@@ -369,6 +370,8 @@ def _fill(value, ns, kubeconfigs):
         return {k: _fill(v, ns, kubeconfigs) for k, v in value.items()}
     if isinstance(value, list):
         return [_fill(v, ns, kubeconfigs) for v in value]
+    if value == "{kc:default}":  # read when the case runs: conftest.py's kubeconfig_mode may have set it
+        return paths.ADMIN_KUBECONFIG
     if isinstance(value, str) and value.startswith("{kc:"):
         return kubeconfigs[value[4:-1]]
     if isinstance(value, str):
