@@ -59,6 +59,8 @@ def stateful(kube, app):
 
     stuck = workloads.deployment("stuck", workloads.demo_container("1"), replicas=1)
     stuck["spec"]["template"]["spec"]["containers"][0]["image"] = "example.invalid/missing:1"
+    # Never past its progress deadline while the module runs: the controller would write the condition then.
+    stuck["spec"]["progressDeadlineSeconds"] = 24 * 3600
     kube.apps.create_namespaced_deployment(app, stuck)
     kube.core.create_namespaced_service(
         app,
@@ -261,6 +263,7 @@ def _scenario(kind, resource, verb, ns, case):
 
 
 VERBS = kubeaccess.role_verbs()
+STUCK_POD = ("pods/stuck-",)
 
 
 def test_the_role_reads_patches_and_creates_three_kinds_and_lists_two_cluster_wide():
@@ -297,7 +300,9 @@ def test_without_each_verb_a_module_fails_naming_it(
     kubeconfig = kubeaccess.write_kubeconfig(tmp_path / "kubeconfig", kubeaccess.kubeconfig_dict(server, token))
 
     module, args, may_change = _scenario(kind, resource, verb, ns, VERBS.index((kind, rule, group, resource, verb)))
-    before = kubeaccess.snapshot(kube, ns)
+    # Once the namespace has settled: an earlier test's last step (canary_scale's scale-down to 0, a rollout)
+    # leaves pods terminating and controllers writing status after the module reported it done.
+    before = kubeaccess.settled_snapshot(kube, ns, moving=STUCK_POD)
     result, out = run_module(module, args, env={"K8S_AUTH_KUBECONFIG": kubeconfig})
     after = kubeaccess.snapshot(kube, ns)
 
@@ -307,7 +312,7 @@ def test_without_each_verb_a_module_fails_naming_it(
     assert f"forbidden: needs verb '{verb}' on {full} {where}" in result["msg"], result["msg"]
     if not may_change:
         # The stuck Deployment's pod changes by itself (ErrImagePull, back-off): it is the one exception.
-        assert [k for k in kubeaccess.changed(before, after) if not k.startswith("pods/stuck-")] == []
+        assert [k for k in kubeaccess.changed(before, after) if not k.startswith(STUCK_POD)] == []
     else:  # the patch went through and started a rollout: let it finish before the next case
         _settle(kube, ns, resource)
 
