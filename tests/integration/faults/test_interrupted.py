@@ -1,11 +1,15 @@
 """A release run killed at each phase (SIGKILL to ansible-playbook and everything it started), then run again.
 
 The killed run cannot release its lock; the next one, on the same host, sees that the holder's process is
-gone and takes the lock over at once, long before its 1800 s time-to-live. Running the same playbook again
-converges, finishing or rolling back, with no failed request over the whole story and nothing left behind:
-no leftover canary pods, no half-switched selector, no lock still held.
+gone and takes the lock over at once, long before its 1800 s time-to-live. It reads the progress the
+killed run recorded (the annotation nodowntime.k8s/progress on the Service for blue/green, on the canary
+Deployment for a canary), says where that run stopped, and carries on from there: after a switch it only
+verifies and retires the old colour, mid-step it resumes the step, mid-rollback it finishes the rollback.
+Over the whole story no request fails, and nothing is left behind: no leftover canary pods, no
+half-switched selector, no lock still held, the progress marked done.
 """
 
+import json
 import time
 
 import pytest
@@ -15,6 +19,9 @@ from localcluster import workloads
 from localcluster.meter import Meter
 
 RPS = 25
+PROGRESS = "nodowntime.k8s/progress"
+# The first task of a new colour's deployment: a resumed run after the switch must not run it.
+DEPLOY_TASK = "Roll out the new colour"
 
 
 def _app(version="1", env=None):
@@ -55,7 +62,19 @@ def _kill_then_rerun(kube, namespace, tmp_path, playbook, first_vars, phase, rer
     again = Run(playbook, rerun_vars or first_vars, tmp_path / "again.log")
     rc, out = again.wait(600)
     assert took_over_from(first, out), out[-3000:]
-    return rc, out
+    return first, rc, out
+
+
+def _progress(obj):
+    """The progress a run recorded on obj (the annotation's JSON), {} when none."""
+    text = (obj.metadata.annotations or {}).get(PROGRESS)
+    return json.loads(text) if text else {}
+
+
+def _resumed(first, out, phase):
+    """The re-run said it resumes the killed run, naming it and the phase it stopped at."""
+    text = " ".join(out.split())
+    return "resuming run " in text and f"pid {first.proc.pid}" in text and f"stopped at {phase}" in text
 
 
 def _no_lock_left(kube, namespace):
@@ -80,7 +99,7 @@ def test_rolling_update_killed_mid_rollout_finishes_on_the_next_run(kube, namesp
         return d.metadata.generation >= 2 and (d.status.updated_replicas or 0) >= 1
 
     with Meter(url, rps=RPS, max_duration=400) as m:
-        rc, out = _kill_then_rerun(kube, namespace, tmp_path, "rolling_update", extra, mid_rollout)
+        _first, rc, out = _kill_then_rerun(kube, namespace, tmp_path, "rolling_update", extra, mid_rollout)
         settled = m.elapsed() + 2
         time.sleep(4)
     assert rc == 0, out[-3000:]
@@ -121,15 +140,18 @@ def test_blue_green_killed_after_the_new_colour_was_created_switches_on_the_next
         "blue_green_scale_down_delay_seconds": 2,
     }
     with Meter(url, rps=RPS, max_duration=400) as m:
-        rc, out = _kill_then_rerun(
+        _first, rc, out = _kill_then_rerun(
             kube, namespace, tmp_path, "blue_green", extra, lambda: _exists(kube, namespace, "web-green")
         )
         settled = m.elapsed() + 2
         time.sleep(4)
     assert rc == 0, out[-3000:]
+    # Nothing was recorded before the switch: the Service had not changed, and the re-run planned from it.
+    assert "resuming run" not in out
     assert _converged_blue_green(kube, namespace) == "green"
     assert _check_meter(m, settled).keys() == {"2"}
     _no_lock_left(kube, namespace)
+    assert _progress(kube.core.read_namespaced_service("web", namespace))["phase"] == "done"
 
 
 @pytest.mark.timeout(420)
@@ -141,7 +163,7 @@ def test_blue_green_killed_after_the_switch_converges_on_the_next_run(kube, name
         return kube.core.read_namespaced_service("web", namespace).spec.selector.get("slot") == "green"
 
     with Meter(url, rps=RPS, max_duration=400) as m:
-        rc, out = _kill_then_rerun(
+        first, rc, out = _kill_then_rerun(
             kube,
             namespace,
             tmp_path,
@@ -153,34 +175,50 @@ def test_blue_green_killed_after_the_switch_converges_on_the_next_run(kube, name
         settled = m.elapsed() + 2
         time.sleep(4)
     assert rc == 0, out[-3000:]
-    # The re-run sees green live and releases to blue; either way one colour serves :2, the other is gone.
-    _converged_blue_green(kube, namespace)
+    # The switch recorded its progress in its own patch: the re-run resumes after it, verifies green and
+    # retires blue, without deploying anything a second time.
+    assert _resumed(first, out, "switched"), out[-3000:]
+    assert DEPLOY_TASK not in out, out[-3000:]
+    assert _converged_blue_green(kube, namespace) == "green"
+    assert _deployment(kube, namespace, "web-blue").spec.template.spec.containers[0].image == image("1")
     assert _check_meter(m, settled).keys() == {"2"}
     _no_lock_left(kube, namespace)
+    done = _progress(kube.core.read_namespaced_service("web", namespace))
+    assert done["phase"] == "done" and done["outcome"] == "complete" and f"pid {first.proc.pid}" not in done["holder"]
+
+
+def _stable(kube, namespace, deploy):
+    """web, 4 pods of :1 with track stable, behind a Service that selects app=web only; its URL."""
+    manifest = workloads.deployment("web", _app(), replicas=4, labels={"app": "web", "track": "stable"})
+    deploy(manifest, service=False)
+    return _service(kube, namespace, {"app": "web"})
+
+
+def _canary_vars(namespace, steps):
+    return {
+        "name": "web",
+        "namespace": namespace,
+        "images": {"app": image("2")},
+        "canary_steps": steps,
+        "canary_wait_timeout": 90,
+    }
 
 
 @pytest.mark.timeout(420)
 def test_canary_killed_mid_step_promotes_on_the_next_run(kube, namespace, deploy, tmp_path):
-    manifest = workloads.deployment("web", _app(), replicas=4, labels={"app": "web", "track": "stable"})
-    deploy(manifest, service=False)
-    url = _service(kube, namespace, {"app": "web"})
-    extra = {
-        "name": "web",
-        "namespace": namespace,
-        "images": {"app": image("2")},
-        "canary_steps": [{"weight": 50}, {"pause": 1}],
-        "canary_wait_timeout": 90,
-    }
+    url = _stable(kube, namespace, deploy)
+    extra = _canary_vars(namespace, [{"weight": 50}, {"pause": 1}])
 
     def canary_growing():
         canary = _exists(kube, namespace, "web-canary")
         return canary is not None and (canary.spec.replicas or 0) >= 1
 
     with Meter(url, rps=RPS, max_duration=400) as m:
-        rc, out = _kill_then_rerun(kube, namespace, tmp_path, "canary", extra, canary_growing)
+        first, rc, out = _kill_then_rerun(kube, namespace, tmp_path, "canary", extra, canary_growing)
         settled = m.elapsed() + 2
         time.sleep(4)
     assert rc == 0, out[-3000:]
+    assert _resumed(first, out, "step 0 (weight 50)"), out[-3000:]
     assert _check_meter(m, settled).keys() == {"2"}
     stable, canary = _deployment(kube, namespace, "web"), _deployment(kube, namespace, "web-canary")
     assert canary.spec.replicas == 0
@@ -189,6 +227,78 @@ def test_canary_killed_mid_step_promotes_on_the_next_run(kube, namespace, deploy
     _no_lock_left(kube, namespace)
     # The release started with 4 pods and must end with 4, though the killed step had shrunk stable.
     assert stable.spec.replicas == 4
+    assert _progress(canary)["phase"] == "done" and _progress(canary)["outcome"] == "complete"
+
+
+def _failing_gate(url):
+    """An analysis of the Service's own answers that only the old version passes: fails once :2 serves."""
+    return {"url": url, "success_condition": "version == '1'", "count": 4, "interval": 0.5}
+
+
+def _rollback_killed_then_rerun(kube, namespace, tmp_path, url, playbook, extra, phase):
+    """Under traffic: kill the run while it rolls back, run it again; the re-run must finish that rollback,
+    failing with the killed run's cause, not try the release again. (output, meter, settled)."""
+    with Meter(url, rps=RPS, max_duration=400) as m:
+        first, rc, out = _kill_then_rerun(kube, namespace, tmp_path, playbook, extra, phase)
+        settled = m.elapsed() + 2
+        time.sleep(4)
+    assert rc != 0 and _resumed(first, out, "rolling_back"), out[-3000:]
+    assert "stopped while rolling back: " in " ".join(out.split()) and "version == '1'" in out, out[-3000:]
+    return out, m, settled
+
+
+def _rolled_back(kube, namespace, serving, idle, versions_after):
+    """serving (name, size) runs :1 at its full size, idle (name, pod labels) has no pod left, only :1
+    answered once settled, and the lock is free."""
+    (name, size), (idle_name, idle_pods) = serving, idle
+    old = _deployment(kube, namespace, name)
+    assert old.spec.replicas == size and old.spec.template.spec.containers[0].image == image("1")
+    assert _deployment(kube, namespace, idle_name).spec.replicas == 0
+    assert not kube.core.list_namespaced_pod(namespace, label_selector=idle_pods).items
+    assert versions_after.keys() == {"1"}
+    _no_lock_left(kube, namespace)
+
+
+@pytest.mark.timeout(420)
+def test_blue_green_killed_while_switching_back_finishes_the_rollback_on_the_next_run(
+    kube, namespace, deploy, tmp_path
+):
+    url = _blue_green(kube, namespace, deploy)
+    extra = {
+        "name": "web",
+        "namespace": namespace,
+        "images": {"app": image("2")},
+        "blue_green_post_switch_analysis": _failing_gate(url),
+    }
+
+    def switching_back():
+        service = kube.core.read_namespaced_service("web", namespace)
+        return _progress(service).get("phase") == "rolling_back" and service.spec.selector["slot"] == "blue"
+
+    out, m, settled = _rollback_killed_then_rerun(kube, namespace, tmp_path, url, "blue_green", extra, switching_back)
+    assert "switched_back" in out, out[-3000:]
+    assert DEPLOY_TASK not in out and "Switch the Service to the new colour" not in out, out[-3000:]
+    service = kube.core.read_namespaced_service("web", namespace)
+    assert service.spec.selector["slot"] == "blue"
+    _rolled_back(kube, namespace, ("web-blue", 3), ("web-green", "slot=green"), _check_meter(m, settled))
+    assert _progress(service)["phase"] == "done" and _progress(service)["outcome"] == "switched_back"
+
+
+@pytest.mark.timeout(420)
+def test_canary_killed_while_rolling_back_finishes_the_rollback_on_the_next_run(kube, namespace, deploy, tmp_path):
+    url = _stable(kube, namespace, deploy)
+    extra = _canary_vars(namespace, [{"weight": 50}, {"analysis": _failing_gate(url)}, {"weight": 100}])
+
+    def rolling_back():
+        canary = _exists(kube, namespace, "web-canary")
+        return canary is not None and _progress(canary).get("phase") == "rolling_back" and canary.spec.replicas
+
+    out, m, settled = _rollback_killed_then_rerun(kube, namespace, tmp_path, url, "canary", extra, rolling_back)
+    assert "rolled_back" in out, out[-3000:]
+    assert "Weight of step" not in out, out[-3000:]  # no step of the release ran again
+    _rolled_back(kube, namespace, ("web", 4), ("web-canary", "track=canary"), _check_meter(m, settled))
+    canary = _deployment(kube, namespace, "web-canary")
+    assert _progress(canary)["phase"] == "done" and _progress(canary)["outcome"] == "rolled_back"
 
 
 @pytest.mark.timeout(420)
@@ -208,7 +318,7 @@ def test_rollback_killed_mid_undo_rolls_back_again_on_the_next_run(kube, namespa
         return d.metadata.generation >= 3 and d.spec.template.spec.containers[0].image == image("1")
 
     with Meter(url, rps=RPS, max_duration=400) as m:
-        rc, out = _kill_then_rerun(kube, namespace, tmp_path, "rolling_update", extra, undoing)
+        _first, rc, out = _kill_then_rerun(kube, namespace, tmp_path, "rolling_update", extra, undoing)
         settled = m.elapsed() + 2
         time.sleep(4)
     assert rc != 0 and "rolled_back" in out, out[-3000:]
