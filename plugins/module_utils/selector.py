@@ -63,6 +63,19 @@ def matches(labels, selector):
     return all(labels.get(k) == v for k, v in selector.items())
 
 
+def pod_summary(pod):
+    """What a switch reads of a pod, so a list of 1000 pods is not held whole."""
+    metadata, status = pod["metadata"], pod.get("status") or {}
+    return {
+        "metadata": {
+            "name": metadata["name"],
+            "labels": metadata.get("labels"),
+            "deletionTimestamp": metadata.get("deletionTimestamp"),
+        },
+        "status": {"conditions": [c for c in status.get("conditions") or [] if c.get("type") == "Ready"]},
+    }
+
+
 def pod_ready(pod):
     """Ready and not being deleted: the pods an EndpointSlice lists as ready."""
     if pod["metadata"].get("deletionTimestamp"):

@@ -173,6 +173,7 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils.selector import (
     SwitchRefused,
     check_ready,
     endpoint_pods,
+    pod_summary,
     ready_matching,
     show,
     traffic_moved,
@@ -196,7 +197,9 @@ ARGUMENT_SPEC = dict(
 def matched_pods(client, namespace, selector):
     if not selector:
         return []
-    pods, _resource_version = client.list("Pod", namespace, label_selector=selector_string({"matchLabels": selector}))
+    pods, _resource_version = client.list(
+        "Pod", namespace, label_selector=selector_string({"matchLabels": selector}), keep=pod_summary
+    )
     return pods
 
 

@@ -6,6 +6,8 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils.selector import (
     SwitchRefused,
     check_ready,
     endpoint_pods,
+    pod_ready,
+    pod_summary,
     show,
     traffic_moved,
     validate,
@@ -49,6 +51,17 @@ def test_min_ready_lowers_the_bar_and_is_named_when_missed():
 def test_a_terminating_pod_is_not_ready():
     with pytest.raises(SwitchRefused, match="1 of 2 pods"):
         check_ready("web", GREEN, [pod("g1", GREEN), pod("g2", GREEN, deleting=True)])
+
+
+@pytest.mark.parametrize("ready, deleting", [(True, False), (False, False), (True, True)])
+def test_a_pod_summary_answers_the_switch_as_the_whole_pod_does(ready, deleting):
+    whole = pod("green-1", GREEN, ready=ready, deleting=deleting)
+    whole["spec"] = {"containers": [{"name": "app", "image": "nodowntime/demo-app:2"}]}
+    whole["status"]["conditions"].insert(0, {"type": "PodScheduled", "status": "True"})
+    summary = pod_summary(whole)
+    assert pod_ready(summary) == pod_ready(whole) == (ready and not deleting)
+    assert check_ready("web", GREEN, [summary], min_ready=0) == check_ready("web", GREEN, [whole], min_ready=0)
+    assert "spec" not in summary
 
 
 def test_refuses_a_selector_that_matches_no_pod():
