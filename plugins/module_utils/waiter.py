@@ -13,6 +13,8 @@
               is added to it
     returns   the verdict that ended the wait and the state it was reached on
     raises    errors.ApiError when a source cannot be read at all (forbidden, bad selector, ...)
+              (a 403 while the watch is recovering from an outage is retried for a while
+              first: see FORBIDDEN_AFTER_OUTAGE_SECONDS)
 
 Each source is followed like an informer: list, then watch from the list's
 resourceVersion, re-watch from the last seen version when the stream ends or drops,
@@ -38,6 +40,13 @@ RETRY_FIRST, RETRY_MAX = 0.2, 3.0
 # One watch request lasts at most this long before the server ends it and we re-watch.
 WATCH_SECONDS = 300
 _RETRYABLE = (429, 500, 502, 503, 504)
+# A kube-apiserver that has just restarted serves requests for about half a second before its
+# RBAC authorizer has loaded the Roles, and until then forbids every identity but system:masters
+# (kubernetes/kubernetes#121635): "role ... not found".  So a 403 that follows a connection
+# error, a 5xx or a broken stream, with no request served in between, is retried with the same
+# back-off for this long before it is believed.  A 403 on a healthy connection fails at once:
+# a missing verb has to be named straight away, not after a wait.
+FORBIDDEN_AFTER_OUTAGE_SECONDS = 10
 _SYNC, _TROUBLE, _FATAL = "SYNC", "TROUBLE", "FATAL"
 
 
@@ -123,11 +132,15 @@ def _follow(client, key, source, events, stop, deadline):
     version, delay = None, RETRY_FIRST
     selectors = {"label_selector": source.label_selector, "field_selector": source.field_selector}
     held = _held(source)
+    # outage: the last request failed to connect, got a 5xx or its stream broke, and nothing
+    # has been served since; forbidden_since: when the first 403 after that outage came.
+    outage, forbidden_since = False, None
     while not stop.is_set() and time.monotonic() < deadline:
         try:
             if version is None:
                 items, version = client.list(source.kind, source.namespace, keep=held, **selectors)
                 events.put((key, _SYNC, items))
+                outage, forbidden_since = False, None
             started, got_any = time.monotonic(), False
             budget = min(WATCH_SECONDS, max(1, deadline - started + 1))
             for kind, obj in client.watch(source.kind, source.namespace, version, timeout_seconds=budget, **selectors):
@@ -137,8 +150,11 @@ def _follow(client, key, source, events, stop, deadline):
                 version = obj["metadata"].get("resourceVersion") or version
                 if kind != "BOOKMARK":
                     events.put((key, kind, held(obj)))
-            if got_any or time.monotonic() - started > 1:
-                delay = RETRY_FIRST
+            lasted = time.monotonic() - started
+            # The server ends a healthy watch at its timeoutSeconds; earlier is a broken stream.
+            outage = lasted < int(budget) - 1
+            if got_any or lasted > 1:
+                forbidden_since, delay = None, RETRY_FIRST
                 continue
             # A stream that ends at once with nothing in it is a sick connection, not news.
             stop.wait(delay)
@@ -147,9 +163,21 @@ def _follow(client, key, source, events, stop, deadline):
             if e.gone:
                 version = None  # the server forgot that far back: list again
             elif e.unreachable or e.status in _RETRYABLE:
+                outage, forbidden_since = True, None
                 events.put((key, _TROUBLE, f"{e.message}; retrying"))
+                stop.wait(delay)
+                delay = min(delay * 2, RETRY_MAX)
+            elif e.status == 403 and outage and not _believed(forbidden_since):
+                forbidden_since = forbidden_since or time.monotonic()
+                settling = "the API server may not have loaded its RBAC rules since it came back"
+                events.put((key, _TROUBLE, f"{e.message}; {settling}, retrying"))
                 stop.wait(delay)
                 delay = min(delay * 2, RETRY_MAX)
             else:
                 events.put((key, _FATAL, e))
                 return
+
+
+def _believed(forbidden_since):
+    """Whether 403s after an outage have gone on long enough to be a real lack of rights."""
+    return forbidden_since is not None and time.monotonic() - forbidden_since >= FORBIDDEN_AFTER_OUTAGE_SECONDS

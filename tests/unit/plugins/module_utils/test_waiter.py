@@ -7,6 +7,7 @@ import time
 import pytest
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict as v
+from ansible_collections.nodowntime.k8s.plugins.module_utils import waiter
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils.timeline import Timeline
 from ansible_collections.nodowntime.k8s.plugins.module_utils.waiter import Source, wait_until
@@ -117,6 +118,49 @@ def test_forbidden_is_raised_not_retried():
     client = FakeClient([([obj(0, 10)], "10")], [forbidden])
     with pytest.raises(ApiError, match="needs verb 'watch'"):
         wait_until(client, SOURCES, until_step(2), 5, Timeline())
+
+
+FORBIDDEN = ApiError(403, "Forbidden", "forbidden: needs verb 'watch' on deployments.apps in namespace 'shop'")
+DOWN = ApiError(None, "Unreachable", "cannot reach the API server")
+
+
+@pytest.fixture
+def fast_backoff(monkeypatch):
+    monkeypatch.setattr(waiter, "RETRY_FIRST", 0.02)
+    monkeypatch.setattr(waiter, "RETRY_MAX", 0.1)
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [DOWN, ApiError(503, "ServiceUnavailable", "API server answered 503"), []],
+    ids=["unreachable", "5xx", "broken-stream"],
+)
+def test_forbidden_right_after_an_outage_is_retried(outage, fast_backoff):
+    """A restarted API server forbids everyone until its RBAC cache is filled (kubernetes#121635)."""
+    client = FakeClient([([obj(0, 10)], "10")], [outage, FORBIDDEN, FORBIDDEN, [("MODIFIED", obj(2, 11))]])
+    timeline = Timeline()
+    verdict, _state = wait_until(client, SOURCES, until_step(2), 5, timeline)
+    assert verdict.state == v.DONE and client.listed == 1
+    assert any(e["message"].startswith("forbidden: needs verb 'watch'") for e in timeline.entries)
+
+
+def test_forbidden_after_an_outage_is_believed_after_a_bounded_time(monkeypatch, fast_backoff):
+    monkeypatch.setattr(waiter, "FORBIDDEN_AFTER_OUTAGE_SECONDS", 0.5)
+    client = FakeClient([([obj(0, 10)], "10")], [DOWN] + [FORBIDDEN] * 20)
+    started = time.monotonic()
+    with pytest.raises(ApiError, match="needs verb 'watch'"):
+        wait_until(client, SOURCES, until_step(2), 10, Timeline())
+    assert 0.5 <= time.monotonic() - started < 2
+
+
+def test_forbidden_after_a_healthy_watch_fails_at_once(monkeypatch):
+    # The server ended the first watch at its timeoutSeconds: nothing broke, so the 403 is believed.
+    monkeypatch.setattr(waiter, "WATCH_SECONDS", 1)
+    client = FakeClient([([obj(0, 10)], "10")], [[("MODIFIED", obj(1, 11))], FORBIDDEN, [("MODIFIED", obj(2, 12))]])
+    started = time.monotonic()
+    with pytest.raises(ApiError, match="needs verb 'watch'"):
+        wait_until(client, SOURCES, until_step(2), 5, Timeline())
+    assert time.monotonic() - started < 1
 
 
 def test_evaluation_waits_until_every_source_is_listed():
