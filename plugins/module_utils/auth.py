@@ -127,13 +127,14 @@ def configuration(params):
             _load(p, cfg)
         except (config.ConfigException, OSError, TypeError, ValueError, AttributeError, yaml.YAMLError) as e:
             raise ConfigError(_load_failure(p, e)) from None
+    explicit = {}  # Configuration attribute -> the module's value for it
     if p["host"]:
-        cfg.host = p["host"].rstrip("/")
+        explicit["host"] = p["host"].rstrip("/")
     if p["api_key"]:
-        cfg.api_key = {"authorization": f"Bearer {p['api_key']}"}
+        explicit["api_key"] = {"authorization": f"Bearer {p['api_key']}"}
     elif p["username"] and p["password"]:
         basic = base64.b64encode(f"{p['username']}:{p['password']}".encode()).decode()
-        cfg.api_key = {"authorization": f"Basic {basic}"}
+        explicit["api_key"] = {"authorization": f"Basic {basic}"}
     for option, attribute in (
         ("validate_certs", "verify_ssl"),
         ("ca_cert", "ssl_ca_cert"),
@@ -143,8 +144,29 @@ def configuration(params):
         ("no_proxy", "no_proxy"),
     ):
         if p[option] is not None:
-            setattr(cfg, attribute, p[option])
+            explicit[attribute] = p[option]
+    _apply(cfg, explicit)
+    # A kubeconfig user with a token leaves refresh_api_key_hook behind, which the client runs
+    # before every request and which copies the kubeconfig's server, TLS settings, cert paths,
+    # proxy and token back over the configuration: host and validate_certs: true would be lost
+    # without a word. The module's options are put back after the hook, every time; the hook
+    # also installs itself again as it runs, so this wrapper does the same after it.
+    hook = cfg.refresh_api_key_hook
+    if hook is not None and explicit:
+
+        def refresh(configuration):
+            hook(configuration)
+            _apply(configuration, explicit)
+            configuration.refresh_api_key_hook = refresh
+
+        cfg.refresh_api_key_hook = refresh
     return cfg
+
+
+def _apply(cfg, explicit):
+    for attribute, value in explicit.items():
+        # A fresh api_key dict each time: the kubeconfig's hook adds its own token to the one it finds.
+        setattr(cfg, attribute, dict(value) if isinstance(value, dict) else value)
 
 
 def _load_failure(p, error):

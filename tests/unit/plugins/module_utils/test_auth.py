@@ -95,3 +95,59 @@ def test_no_credentials_at_all_says_what_to_set(monkeypatch, tmp_path):
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     with pytest.raises(auth.ConfigError, match="K8S_AUTH_"):
         auth.configuration({})
+
+
+def token_kubeconfig(tmp_path):
+    ca, cert, key = (tmp_path / name for name in ("kc-ca.crt", "kc.crt", "kc.key"))
+    for path in (ca, cert, key):
+        path.write_text("x")
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "a",
+        "clusters": [
+            {
+                "name": "a",
+                "cluster": {
+                    "server": "https://127.0.0.1:1111",
+                    "insecure-skip-tls-verify": True,
+                    "certificate-authority": str(ca),
+                    "proxy-url": "http://kc-proxy:3128",
+                },
+            }
+        ],
+        "contexts": [{"name": "a", "context": {"cluster": "a", "user": "u"}}],
+        "users": [
+            {"name": "u", "user": {"token": "kc-token", "client-certificate": str(cert), "client-key": str(key)}}
+        ],
+    }
+
+
+def test_options_win_over_a_token_kubeconfigs_refresh_hook(tmp_path):
+    """The kubeconfig loader's refresh_api_key_hook, run before each request, copies the kubeconfig back."""
+    options = {
+        "kubeconfig": token_kubeconfig(tmp_path),
+        "host": "https://127.0.0.1:1",
+        "validate_certs": True,
+        "ca_cert": "/opt/ca.pem",
+        "client_cert": "/opt/client.pem",
+        "client_key": "/opt/client.key",
+        "proxy": "http://option-proxy:8080",
+    }
+    cfg = auth.configuration(options)
+    assert cfg.refresh_api_key_hook is not None
+    # As the client does while it builds each request's headers (ApiClient.update_params_for_auth).
+    for _request in range(2):
+        authorization = cfg.auth_settings()["BearerToken"]["value"]
+        assert authorization == "Bearer kc-token"
+        assert cfg.verify_ssl is True and cfg.host == "https://127.0.0.1:1"
+        assert (cfg.ssl_ca_cert, cfg.cert_file, cfg.key_file) == ("/opt/ca.pem", "/opt/client.pem", "/opt/client.key")
+        assert cfg.proxy == "http://option-proxy:8080"
+    assert auth.insecure_warning(cfg) is None
+
+
+def test_api_key_option_wins_over_a_token_kubeconfigs_token(tmp_path):
+    cfg = auth.configuration({"kubeconfig": token_kubeconfig(tmp_path), "api_key": "option-token"})
+    for _request in range(2):
+        assert cfg.auth_settings()["BearerToken"]["value"] == "Bearer option-token"
+    assert cfg.host == "https://127.0.0.1:1111" and cfg.verify_ssl is False  # the kubeconfig's, not overridden
