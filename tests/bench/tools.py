@@ -17,9 +17,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from localcluster import paths
+from localcluster import ansiblecli, paths
 
-BIN = os.path.dirname(sys.executable)
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLLECTIONS = os.path.join(paths.REPO_ROOT, "build", "collections")
 
@@ -44,15 +43,12 @@ class Run:
 
 
 def _env(kube, extra_collections=(), usage_file=None):
-    env = dict(
-        os.environ,
-        K8S_AUTH_KUBECONFIG=kube.kubeconfig,
-        KUBECONFIG=kube.kubeconfig,
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_DEPRECATION_WARNINGS="0",
-        ANSIBLE_LOCALHOST_WARNING="0",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-        ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([COLLECTIONS, *extra_collections]),
+    env = ansiblecli.env(
+        kube.kubeconfig,
+        {
+            "KUBECONFIG": kube.kubeconfig,
+            "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join([COLLECTIONS, *extra_collections]),
+        },
     )
     if usage_file:
         env["BENCH_RUSAGE_FILE"] = usage_file
@@ -75,20 +71,7 @@ def ansible_module(module, args, kube, extra_collections=(), measure=False, time
     """One ad-hoc module call on localhost, as `ansible localhost -m MODULE -a JSON`."""
     with tempfile.TemporaryDirectory(prefix="bench-") as tree:
         usage_file = os.path.join(tree, "usage.jsonl") if measure else None
-        argv = [
-            os.path.join(BIN, "ansible"),
-            "localhost",
-            "-c",
-            "local",
-            "-e",
-            f"ansible_python_interpreter={_interpreter(measure)}",
-            "-m",
-            module,
-            "-a",
-            json.dumps(args),
-            "-t",
-            os.path.join(tree, "out"),
-        ]
+        argv = ansiblecli.module_argv(module, args, os.path.join(tree, "out"), _interpreter(measure))
         env = _env(kube, extra_collections, usage_file)
         started = time.monotonic()
         proc = subprocess.run(argv, check=False, env=env, capture_output=True, text=True, timeout=timeout)
@@ -104,18 +87,7 @@ def ansible_module(module, args, kube, extra_collections=(), measure=False, time
 def ansible_playbook(playbook, extra_vars, kube, measure=False, timeout=1800):
     with tempfile.TemporaryDirectory(prefix="bench-") as tree:
         usage_file = os.path.join(tree, "usage.jsonl") if measure else None
-        argv = [
-            os.path.join(BIN, "ansible-playbook"),
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"ansible_python_interpreter={_interpreter(measure)}",
-            "-e",
-            json.dumps(extra_vars),
-            playbook,
-        ]
+        argv = ansiblecli.playbook_argv(playbook, extra_vars, _interpreter(measure))
         started = time.monotonic()
         proc = subprocess.run(
             argv,

@@ -17,7 +17,7 @@ import time
 
 from kubernetes import client, config
 
-from . import demoreport, paths, workloads
+from . import ansiblecli, demoreport, paths, workloads
 from .meter import Meter
 from .podtimeline import PodTimeline
 
@@ -32,19 +32,8 @@ def say(msg):
 
 def run_playbook(name, extra_vars, report_path):
     """Run one playbook with its output on the console; return (rc, the role's report or None)."""
-    argv = [
-        os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        "-e",
-        f"ansible_python_interpreter={sys.executable}",
-        "-e",
-        json.dumps(dict(extra_vars, nodowntime_report_path=report_path)),
-        os.path.join(PLAYBOOKS, name),
-    ]
-    env = dict(os.environ, K8S_AUTH_KUBECONFIG=paths.ADMIN_KUBECONFIG, ANSIBLE_NOCOLOR="1")
+    argv = ansiblecli.playbook_argv(os.path.join(PLAYBOOKS, name), dict(extra_vars, nodowntime_report_path=report_path))
+    env = ansiblecli.env(paths.ADMIN_KUBECONFIG)
     rc = subprocess.run(argv, env=env, check=False).returncode
     try:
         with open(report_path + ".json") as f:

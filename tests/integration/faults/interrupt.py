@@ -1,18 +1,15 @@
 """Run a strategy playbook that can be killed like a CI runner dies: SIGKILL to its whole process group
 (ansible-playbook, its forked worker and the module it is running), with no chance to clean up."""
 
-import json
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 
-from localcluster import paths, workloads
+from localcluster import ansiblecli, paths, workloads
 
 PLAYBOOKS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "playbooks")
-BIN = os.path.dirname(sys.executable)
 # The default's order of magnitude: a killed run's lock must be taken over because its holder is dead,
 # not because it expired while the test waited.
 LOCK_TTL = 1800
@@ -26,37 +23,20 @@ def image(version):
     return f"{workloads.DEMO_IMAGE}:{version}"
 
 
-def env():
-    return dict(
-        os.environ,
-        K8S_AUTH_KUBECONFIG=paths.ADMIN_KUBECONFIG,
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_DEPRECATION_WARNINGS="0",
-        ANSIBLE_LOCALHOST_WARNING="0",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-    )
-
-
 class Run:
     """ansible-playbook playbooks/<name>.yml in a session of its own, output to a file."""
 
     def __init__(self, name, extra_vars, log_path):
-        argv = [
-            os.path.join(BIN, "ansible-playbook"),
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            "-e",
-            json.dumps(dict({"nodowntime_lock_ttl_seconds": LOCK_TTL}, **extra_vars)),
-            playbook(name),
-        ]
+        argv = ansiblecli.playbook_argv(playbook(name), dict({"nodowntime_lock_ttl_seconds": LOCK_TTL}, **extra_vars))
         self.log_path = str(log_path)
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(
-                argv, env=env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+                argv,
+                env=ansiblecli.env(paths.ADMIN_KUBECONFIG),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self.started = time.monotonic()
 

@@ -1,0 +1,53 @@
+"""The ansible CLIs as the tests, the bench and the demo run them: on localhost, over the local
+connection, with the Python that runs us (so the collection's dependencies are there)."""
+
+import json
+import os
+import sys
+
+BIN = os.path.dirname(sys.executable)
+# Plain output: tests and the bench search it, and these warnings say nothing about our code.
+QUIET = {
+    "ANSIBLE_NOCOLOR": "1",
+    "ANSIBLE_DEPRECATION_WARNINGS": "0",
+    "ANSIBLE_LOCALHOST_WARNING": "0",
+    "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+}
+
+
+def env(kubeconfig, extra=None):
+    """The process environment: ours, the collection's credentials from kubeconfig, quiet output."""
+    return {**os.environ, "K8S_AUTH_KUBECONFIG": kubeconfig, **QUIET, **(extra or {})}
+
+
+def playbook_argv(playbook, extra_vars, interpreter=sys.executable):
+    return [
+        os.path.join(BIN, "ansible-playbook"),
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={interpreter}",
+        "-e",
+        json.dumps(extra_vars),
+        playbook,
+    ]
+
+
+def module_argv(module, args, tree, interpreter=sys.executable):
+    """`ansible localhost -m MODULE -a JSON -t TREE`: the result lands in TREE/localhost."""
+    return [
+        os.path.join(BIN, "ansible"),
+        "localhost",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={interpreter}",
+        "-m",
+        module,
+        "-a",
+        json.dumps(args),
+        "-t",
+        tree,
+    ]
