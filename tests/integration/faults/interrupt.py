@@ -69,16 +69,16 @@ def _group_alive(pgid):
     return True
 
 
-def until(predicate, timeout, what, interval=0.05):
-    """Poll predicate (cheap reads) until it returns something truthy; that value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+def held_by(kube, namespace, application, pid, timeout):
+    """Watch the application's Lease until the run with this pid holds it; the Lease."""
+    return workloads.wait_for(
+        kube.coordination.list_namespaced_lease,
+        f"nodowntime-{application}",
+        lambda held: f"pid {pid} " in f"{held.spec.holder_identity} ",
+        timeout,
+        f"the lock of {application} held by pid {pid}",
+        namespace=namespace,
+    )
 
 
 def lease(kube, namespace, application):

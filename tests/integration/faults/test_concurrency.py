@@ -10,7 +10,7 @@ import time
 
 import pytest
 from ansible_run import run_module
-from interrupt import Run, image, lease, took_over_from, until
+from interrupt import Run, held_by, image, lease, took_over_from
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils import process
 from localcluster import workloads
@@ -33,7 +33,7 @@ def test_a_second_run_on_the_same_app_fails_fast_naming_the_holder(kube, namespa
     extra = {"name": "web", "namespace": namespace, "images": {"app": image("2")}}
     with Meter(url, rps=25, max_duration=300) as m:
         first = Run("rolling_update", extra, tmp_path / "first.log")
-        until(lambda: f"pid {first.proc.pid}" in (_holder(kube, namespace, "web") or ""), 60, "the first run's lock")
+        held_by(kube, namespace, "web", first.proc.pid, 60)
         second = Run("rolling_update", dict(extra, images={"app": image("3")}), tmp_path / "second.log")
         rc2, out2 = second.wait(120)
         refused_after = time.monotonic() - second.started
@@ -64,7 +64,11 @@ def test_runs_on_two_apps_proceed_side_by_side(kube, namespace, deploy, tmp_path
         for app in ("shop", "cart")
     }
     # Both hold their own lock at the same moment: neither waited for the other.
-    until(lambda: all(_holder(kube, namespace, app) for app in runs), 90, "both locks held at once")
+    for app, run in runs.items():
+        held_by(kube, namespace, app, run.proc.pid, 90)
+    # Each run takes its lock once and releases it once: shop still held after cart was taken means both
+    # were held at once.
+    assert all(_holder(kube, namespace, app) for app in runs)
     for app, run in runs.items():
         rc, out = run.wait(300)
         assert rc == 0, f"{app}: {out[-3000:]}"
@@ -106,8 +110,7 @@ def test_a_killed_runs_lock_is_taken_over_at_once_while_a_live_holder_is_refused
     deploy(_app("web"), service=False)
     extra = {"name": "web", "namespace": namespace, "images": {"app": image("2")}}
     first = Run("rolling_update", extra, tmp_path / "first.log")
-    until(lambda: f"pid {first.proc.pid}" in (_holder(kube, namespace, "web") or ""), 60, "the first run's lock")
-    ttl = lease(kube, namespace, "web").spec.lease_duration_seconds
+    ttl = held_by(kube, namespace, "web", first.proc.pid, 60).spec.lease_duration_seconds
     assert ttl == 1800
 
     # Alive, on this very host: still refused, whoever asks.

@@ -13,7 +13,7 @@ import json
 import time
 
 import pytest
-from interrupt import Run, image, lease, took_over_from, until
+from interrupt import Run, image, lease, took_over_from
 
 from localcluster import workloads
 from localcluster.meter import Meter
@@ -40,21 +40,23 @@ def _deployment(kube, namespace, name):
     return kube.apps.read_namespaced_deployment(name, namespace)
 
 
-def _exists(kube, namespace, name):
-    try:
-        return _deployment(kube, namespace, name)
-    except Exception as e:
-        if getattr(e, "status", None) == 404:
-            return None
-        raise
+def _deployments(kube, name, predicate):
+    """The phase to kill in: the Deployment name as predicate(deployment) sees it."""
+    return kube.apps.list_namespaced_deployment, name, predicate
+
+
+def _service_web(kube, predicate):
+    return kube.core.list_namespaced_service, "web", predicate
 
 
 def _kill_then_rerun(kube, namespace, tmp_path, playbook, first_vars, phase, rerun_vars=None):
-    """Run, kill when phase() says so, run again at once: the dead run's lock is taken over, not waited out.
+    """Run, kill once phase (list function, name, predicate) is watched true, run again at once: the dead run's
+    lock is taken over, not waited out.
 
     Returns (rc, output) of the run that converged."""
     first = Run(playbook, first_vars, tmp_path / "first.log")
-    until(phase, 120, f"the phase to kill {playbook} in")
+    list_fn, name, predicate = phase
+    workloads.wait_for(list_fn, name, predicate, 120, f"the phase to kill {playbook} in", namespace=namespace)
     first.kill()
     held = lease(kube, namespace, "web")
     assert f"pid {first.proc.pid}" in held.spec.holder_identity and held.spec.lease_duration_seconds >= 1800
@@ -94,12 +96,13 @@ def test_rolling_update_killed_mid_rollout_finishes_on_the_next_run(kube, namesp
     url = deploy(workloads.deployment("web", _app(), replicas=3))
     extra = {"name": "web", "namespace": namespace, "images": {"app": image("2")}}
 
-    def mid_rollout():
-        d = _deployment(kube, namespace, "web")
+    def mid_rollout(d):
         return d.metadata.generation >= 2 and (d.status.updated_replicas or 0) >= 1
 
     with Meter(url, rps=RPS, max_duration=400) as m:
-        _first, rc, out = _kill_then_rerun(kube, namespace, tmp_path, "rolling_update", extra, mid_rollout)
+        _first, rc, out = _kill_then_rerun(
+            kube, namespace, tmp_path, "rolling_update", extra, _deployments(kube, "web", mid_rollout)
+        )
         settled = m.elapsed() + 2
         time.sleep(4)
     assert rc == 0, out[-3000:]
@@ -141,7 +144,7 @@ def test_blue_green_killed_after_the_new_colour_was_created_switches_on_the_next
     }
     with Meter(url, rps=RPS, max_duration=400) as m:
         _first, rc, out = _kill_then_rerun(
-            kube, namespace, tmp_path, "blue_green", extra, lambda: _exists(kube, namespace, "web-green")
+            kube, namespace, tmp_path, "blue_green", extra, _deployments(kube, "web-green", bool)
         )
         settled = m.elapsed() + 2
         time.sleep(4)
@@ -159,8 +162,8 @@ def test_blue_green_killed_after_the_switch_converges_on_the_next_run(kube, name
     url = _blue_green(kube, namespace, deploy)
     extra = {"name": "web", "namespace": namespace, "images": {"app": image("2")}}
 
-    def switched():
-        return kube.core.read_namespaced_service("web", namespace).spec.selector.get("slot") == "green"
+    def switched(service):
+        return service.spec.selector.get("slot") == "green"
 
     with Meter(url, rps=RPS, max_duration=400) as m:
         first, rc, out = _kill_then_rerun(
@@ -169,7 +172,7 @@ def test_blue_green_killed_after_the_switch_converges_on_the_next_run(kube, name
             tmp_path,
             "blue_green",
             dict(extra, blue_green_scale_down_delay_seconds=60),  # killed while blue waits to be retired
-            switched,
+            _service_web(kube, switched),
             rerun_vars=dict(extra, blue_green_scale_down_delay_seconds=2),
         )
         settled = m.elapsed() + 2
@@ -209,12 +212,13 @@ def test_canary_killed_mid_step_promotes_on_the_next_run(kube, namespace, deploy
     url = _stable(kube, namespace, deploy)
     extra = _canary_vars(namespace, [{"weight": 50}, {"pause": 1}])
 
-    def canary_growing():
-        canary = _exists(kube, namespace, "web-canary")
-        return canary is not None and (canary.spec.replicas or 0) >= 1
+    def canary_growing(canary):
+        return (canary.spec.replicas or 0) >= 1
 
     with Meter(url, rps=RPS, max_duration=400) as m:
-        first, rc, out = _kill_then_rerun(kube, namespace, tmp_path, "canary", extra, canary_growing)
+        first, rc, out = _kill_then_rerun(
+            kube, namespace, tmp_path, "canary", extra, _deployments(kube, "web-canary", canary_growing)
+        )
         settled = m.elapsed() + 2
         time.sleep(4)
     assert rc == 0, out[-3000:]
@@ -271,11 +275,12 @@ def test_blue_green_killed_while_switching_back_finishes_the_rollback_on_the_nex
         "blue_green_post_switch_analysis": _failing_gate(url),
     }
 
-    def switching_back():
-        service = kube.core.read_namespaced_service("web", namespace)
+    def switching_back(service):
         return _progress(service).get("phase") == "rolling_back" and service.spec.selector["slot"] == "blue"
 
-    out, m, settled = _rollback_killed_then_rerun(kube, namespace, tmp_path, url, "blue_green", extra, switching_back)
+    out, m, settled = _rollback_killed_then_rerun(
+        kube, namespace, tmp_path, url, "blue_green", extra, _service_web(kube, switching_back)
+    )
     assert "switched_back" in out, out[-3000:]
     assert DEPLOY_TASK not in out and "Switch the Service to the new colour" not in out, out[-3000:]
     service = kube.core.read_namespaced_service("web", namespace)
@@ -289,11 +294,12 @@ def test_canary_killed_while_rolling_back_finishes_the_rollback_on_the_next_run(
     url = _stable(kube, namespace, deploy)
     extra = _canary_vars(namespace, [{"weight": 50}, {"analysis": _failing_gate(url)}, {"weight": 100}])
 
-    def rolling_back():
-        canary = _exists(kube, namespace, "web-canary")
-        return canary is not None and _progress(canary).get("phase") == "rolling_back" and canary.spec.replicas
+    def rolling_back(canary):
+        return _progress(canary).get("phase") == "rolling_back" and canary.spec.replicas
 
-    out, m, settled = _rollback_killed_then_rerun(kube, namespace, tmp_path, url, "canary", extra, rolling_back)
+    out, m, settled = _rollback_killed_then_rerun(
+        kube, namespace, tmp_path, url, "canary", extra, _deployments(kube, "web-canary", rolling_back)
+    )
     assert "rolled_back" in out, out[-3000:]
     assert "Weight of step" not in out, out[-3000:]  # no step of the release ran again
     _rolled_back(kube, namespace, ("web", 4), ("web-canary", "track=canary"), _check_meter(m, settled))
@@ -313,12 +319,13 @@ def test_rollback_killed_mid_undo_rolls_back_again_on_the_next_run(kube, namespa
         "rolling_update_max_unavailable": 1,
     }
 
-    def undoing():
-        d = _deployment(kube, namespace, "web")
+    def undoing(d):
         return d.metadata.generation >= 3 and d.spec.template.spec.containers[0].image == image("1")
 
     with Meter(url, rps=RPS, max_duration=400) as m:
-        _first, rc, out = _kill_then_rerun(kube, namespace, tmp_path, "rolling_update", extra, undoing)
+        _first, rc, out = _kill_then_rerun(
+            kube, namespace, tmp_path, "rolling_update", extra, _deployments(kube, "web", undoing)
+        )
         settled = m.elapsed() + 2
         time.sleep(4)
     assert rc != 0 and "rolled_back" in out, out[-3000:]
