@@ -118,11 +118,7 @@ lease:
   sample: {holderIdentity: AWX job 4711, leaseDurationSeconds: 1800, leaseTransitions: 3}
 """
 
-import socket
-from datetime import datetime, timezone
-
-from ansible_collections.nodowntime.k8s.plugins.module_utils import lease as lease_logic
-from ansible_collections.nodowntime.k8s.plugins.module_utils import process
+from ansible_collections.nodowntime.k8s.plugins.module_utils import release_lock
 from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
@@ -135,121 +131,27 @@ ARGUMENT_SPEC = dict(
     holder={"type": "str", "required": True},
     ttl_seconds={"type": "int", "default": 1800},
 )
-# A write loses a race when another run changed the Lease after our read: read and decide again.
-ATTEMPTS = 3
-
-
-def read(client, namespace, name):
-    try:
-        return client.get("Lease", namespace, name)
-    except ApiError as e:
-        if e.status == 404:
-            return None
-        raise
-
-
-def holder_gone(lease):
-    """Why the Lease's holder is certainly gone, when it names a process of this host; else None."""
-    holder = lease_logic.local_process(((lease or {}).get("spec") or {}).get("holderIdentity"), socket.gethostname())
-    if holder is None:
-        return None
-    running, started = process.observe(holder.pid)
-    return lease_logic.holder_gone(holder, running, started)
-
-
-def decide(params, lease, now, gone):
-    if params["state"] == "acquired":
-        return lease_logic.acquire(lease, params["holder"], params["ttl_seconds"], now, gone=gone)
-    return lease_logic.release(lease, params["holder"], now)
-
-
-def write(client, params, lease, decision, dry_run):
-    namespace, name = params["namespace"], params["name"]
-    if decision.action == lease_logic.CREATE:
-        body = {
-            "apiVersion": "coordination.k8s.io/v1",
-            "kind": "Lease",
-            "metadata": {
-                "name": name,
-                "namespace": namespace,
-                "labels": {"app.kubernetes.io/managed-by": "nodowntime"},
-            },
-            "spec": decision.spec,
-        }
-        return client.create("Lease", namespace, body, dry_run=dry_run)
-    # The resourceVersion makes the merge patch conditional: a concurrent writer gets us a 409.
-    patch = {"metadata": {"resourceVersion": lease["metadata"]["resourceVersion"]}, "spec": decision.spec}
-    return client.patch("Lease", namespace, name, patch, patch_type="merge", dry_run=dry_run)
-
-
-def lost_race(error):
-    return error.status == 409
 
 
 def main():
     module = KubeModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     client = Client.from_module(module)
-    lock = f"{params['namespace']}/{params['name']}"
+    where = (client, params["namespace"], params["name"], params["holder"])
     try:
-        for attempt in range(ATTEMPTS):
-            now = datetime.now(timezone.utc)
-            lease = read(client, params["namespace"], params["name"])
-            gone = holder_gone(lease) if params["state"] == "acquired" else None
-            try:
-                decision = decide(params, lease, now, gone)
-            except ValueError as e:
-                module.fail_json(msg=str(e), acquired=False)
-            before = (lease or {}).get("spec")
-            if decision.action == lease_logic.REFUSE:
-                module.fail_json(
-                    msg=f"{lock} is locked: {decision.message}",
-                    acquired=False,
-                    action=decision.action,
-                    holder=before.get("holderIdentity"),
-                )
-            if decision.action == lease_logic.NOOP:
-                if "held by" in decision.message:
-                    module.warn(f"{lock}: {decision.message}")
-                module.exit_json(
-                    changed=False,
-                    acquired=False,
-                    action=decision.action,
-                    message=f"{lock}: {decision.message}",
-                    holder=(before or {}).get("holderIdentity"),
-                    expires_at=_expiry(before or {}),
-                    lease=before,
-                )
-            try:
-                written = write(client, params, lease, decision, module.check_mode)
-                break
-            except ApiError as e:
-                if not lost_race(e) or attempt == ATTEMPTS - 1:
-                    raise
+        if params["state"] == "acquired":
+            outcome = release_lock.take(*where, params["ttl_seconds"], dry_run=module.check_mode)
+        else:
+            outcome = release_lock.release(*where, dry_run=module.check_mode)
+    except release_lock.Refused as e:
+        module.fail_json(msg=e.message, **e.result)
+    except ValueError as e:
+        module.fail_json(msg=str(e), acquired=False)
     except ApiError as e:
-        module.fail_json(msg=f"{lock}: {e.message}", acquired=False)
-
-    spec = (written or {}).get("spec") or decision.spec
-    if decision.action == lease_logic.TAKE and gone:
-        # Not a routine takeover: the run that held the lock died without releasing it; say so loudly.
-        module.warn(f"{lock}: {decision.message}")
-    # A renewal keeps the holder: the state the task is about did not change.
-    changed = decision.action != lease_logic.RENEW
-    module.exit_json(
-        changed=changed,
-        acquired=params["state"] == "acquired",
-        action=decision.action,
-        message=f"{lock}: {decision.message}",
-        holder=spec.get("holderIdentity"),
-        expires_at=_expiry(spec),
-        lease=spec,
-        diff={"before": before or {}, "after": spec},
-    )
-
-
-def _expiry(spec):
-    end = lease_logic.expires_at(spec)
-    return lease_logic.micro_time(end) if end else None
+        module.fail_json(msg=f"{params['namespace']}/{params['name']}: {e.message}", acquired=False)
+    for warning in outcome.warnings:
+        module.warn(warning)
+    module.exit_json(**outcome.result)
 
 
 if __name__ == "__main__":
