@@ -1,8 +1,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One run of the rollout module: change the Deployment, wait, roll back on failure.
 
-    run(client, options, check_mode, timeline) -> result (for exit_json)
+    run(client, options, check_mode, timeline, lock=None) -> result (for exit_json)
     raises TaskFailed(message, result)           (for fail_json)
+
+lock: a release_lock.Held, taken once the options are checked and before anything changes
+(release_lock.Refused goes through); the caller releases it.
 
 options are the module's parameters.  result carries outcome, reason, message,
 revision, previous_revision, replicas, failing_pods, changed and diff; the module adds
@@ -83,7 +86,7 @@ def _change(client, options, current, check_mode):
     return after, "created" if current is None else "updated"
 
 
-def run(client, options, check_mode, timeline):
+def run(client, options, check_mode, timeline, lock=None):
     ns, name, state = options["namespace"], options["name"], options["state"]
     current = _get_or_none(client, ns, name)
     if current is None and state != "present":
@@ -94,6 +97,11 @@ def run(client, options, check_mode, timeline):
     errors = rollout_plan.check(options, current)
     if errors:
         raise TaskFailed("; ".join(errors), _result("failed", "", current, None, False, reason="Invalid"))
+    if lock is not None:
+        try:
+            lock.take()
+        except ValueError as e:
+            raise TaskFailed(f"lock: {e}", _result("failed", "", current, None, False, reason="Invalid")) from None
     previous = revisions.revision(current) if current else None
     try:
         after, done = _change(client, options, current, check_mode)

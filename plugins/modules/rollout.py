@@ -114,9 +114,36 @@ options:
         Revisions that an earlier undo renumbered are gone from the history; the error lists those that remain.
       - With O(rollback_on_failure), the revision to go back to when the rollout fails.
     type: int
+  lock:
+    description:
+      - Hold the application's release lock (the Lease of M(nodowntime.k8s.lock), with the same rules) for the
+        length of this task, in this task's own process.
+      - It is taken (or renewed, when O(lock.holder) already has it) once the options are checked and before
+        anything changes, and released when the task ends, whether the rollout completed, was rolled back or
+        failed. RV(lock) says what happened to it.
+      - A lock that someone else holds fails the task at once with RV(reason=Locked), naming the holder, and
+        nothing changes. A holder that died on this host is taken over at once, with a warning, as
+        M(nodowntime.k8s.lock) does.
+      - Each module task costs about half a second of start-up; the role P(nodowntime.k8s.rolling_update#role)
+        uses this instead of taking and releasing the lock in tasks of their own.
+    type: dict
+    suboptions:
+      name:
+        description: Name of the Lease, in O(namespace).
+        type: str
+        required: true
+      holder:
+        description: Who holds the lock, as a refused run should read it; see M(nodowntime.k8s.lock).
+        type: str
+        required: true
+      ttl_seconds:
+        description: How long the lock lasts without being renewed; longer than the rollout and a rollback.
+        type: int
+        default: 1800
 notes:
   - Requires the verbs get, list, watch and patch on deployments.apps and get, list, watch on
     replicasets.apps and pods in the namespace (create too, to create a Deployment from O(definition)).
+    With O(lock), also get, create and patch on leases.coordination.k8s.io.
   - Percentages and both-zero are checked before anything is sent; so are container names in O(images).
 seealso:
   - module: nodowntime.k8s.probe_config
@@ -165,6 +192,15 @@ EXAMPLES = r"""
     - ansible.builtin.debug:
         msg: "{{ ansible_failed_result.outcome }}: {{ ansible_failed_result.msg }}"
 
+- name: Roll out holding the release lock, taken and released within this one task
+  nodowntime.k8s.rollout:
+    name: web
+    namespace: shop
+    images: {app: registry.example.com/shop/web:1.4.2}
+    lock:
+      name: nodowntime-web
+      holder: "{{ lookup('nodowntime.k8s.run_identity') }}"
+
 - name: Go back to an exact revision
   nodowntime.k8s.rollout:
     name: web
@@ -206,7 +242,7 @@ reason:
     - Why the rollout failed or is not finished, as a CamelCase word for playbooks, for example
       C(ProgressDeadlineExceeded), C(CrashLoopBackOff), C(ErrImagePull), C(ImagePullBackOff),
       C(CreateContainerConfigError), C(TooManyRestarts), C(WaitTimeout), C(DeploymentPaused),
-      C(Invalid), C(Refused), C(NotFound), C(Progressing). Null on success.
+      C(Invalid), C(Refused), C(NotFound), C(Locked) (another run holds O(lock)), C(Progressing). Null on success.
   returned: always
   type: str
   sample: CrashLoopBackOff
@@ -283,6 +319,35 @@ images:
       description: The images after the task's change (the same as RV(images.before) when nothing changed).
       type: dict
   sample: {before: {app: registry.example.com/shop:1.4.1}, after: {app: registry.example.com/shop:1.4.2}}
+lock:
+  description: What happened to the release lock of O(lock).
+  returned: when O(lock) is set
+  type: dict
+  contains:
+    action:
+      description:
+        - What taking it did, as M(nodowntime.k8s.lock) says it, V(create), V(take), V(renew) or V(refuse);
+          null when the task failed before it came to take it.
+      type: str
+    holder:
+      description: O(lock.holder), or whoever holds the lock when it was refused.
+      type: str
+    message:
+      description: Taking it and releasing it, in words.
+      type: str
+    released:
+      description:
+        - Whether the task ended with the lock no longer held by O(lock.holder) (released, or taken over by
+          another run after it expired; in check mode nothing was taken).
+        - False when it was refused, not taken, or could not be released (with a warning); release it then
+          with M(nodowntime.k8s.lock).
+      type: bool
+  sample:
+    action: take
+    holder: alice@ci-7 pid 4242 started 1145816
+    message: "shop/nodowntime-web: acquired for alice@ci-7 pid 4242 started 1145816;
+      shop/nodowntime-web: released by alice@ci-7 pid 4242 started 1145816"
+    released: true
 failing_pods:
   description: The new pods that made the rollout fail fast, one entry per failing container.
   returned: always
@@ -297,7 +362,7 @@ failing_pods:
 """
 
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils import auth, variants
+from ansible_collections.nodowntime.k8s.plugins.module_utils import auth, release_lock, variants
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils.rollout_runner import TaskFailed, run
@@ -324,6 +389,14 @@ ARGUMENT_SPEC = dict(
     fail_fast={"type": "bool", "default": True},
     rollback_on_failure={"type": "bool", "default": True},
     to_revision={"type": "int"},
+    lock={
+        "type": "dict",
+        "options": {
+            "name": {"type": "str", "required": True},
+            "holder": {"type": "str", "required": True},
+            "ttl_seconds": {"type": "int", "default": 1800},
+        },
+    },
 )
 
 
@@ -331,21 +404,32 @@ def main():
     module = auth.KubeModule(
         argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("definition", "template_patch")], supports_check_mode=True
     )
+    params = module.params
     timeline = Timeline(log=module.log)
     client = Client.from_module(module)
+    lock = None
+    if params["lock"]:
+        lock = release_lock.Held(client, params["namespace"], params["lock"], module.check_mode, timeline.add)
+    failure = None
     try:
-        result = run(client, module.params, module.check_mode, timeline)
+        result = run(client, params, module.check_mode, timeline, lock)
+    except release_lock.Refused as e:
+        refused = {"action": e.result["action"], "holder": e.result["holder"], "message": e.message, "released": False}
+        module.fail_json(msg=e.message, **_report({"reason": "Locked", "message": e.message}, timeline, lock=refused))
     except TaskFailed as e:
-        module.fail_json(msg=e.message, **_report(e.result, timeline))
+        failure, result = e.message, e.result
     except ApiError as e:
-        module.fail_json(
-            msg=e.message,
-            **_report({"outcome": "failed", "reason": e.reason, "message": e.message, "changed": False}, timeline),
-        )
-    module.exit_json(**_report(result, timeline))
+        failure, result = e.message, {"outcome": "failed", "reason": e.reason, "message": e.message, "changed": False}
+    # Released whatever happened: the rollout is over, complete, rolled back or failed.
+    extra = {"lock": lock.release()} if lock else {}
+    for warning in lock.warnings if lock else ():
+        module.warn(warning)
+    if failure is not None:
+        module.fail_json(msg=failure, **_report(result, timeline, **extra))
+    module.exit_json(**_report(result, timeline, **extra))
 
 
-def _report(result, timeline):
+def _report(result, timeline, **extra):
     base = {
         "outcome": "failed",
         "reason": None,
@@ -364,6 +448,7 @@ def _report(result, timeline):
         "images": {side: variants.images({"spec": diff[side]}) if side in diff else {} for side in ("before", "after")},
         "timeline": timeline.entries,
         "duration_seconds": round(timeline.elapsed(), 3),
+        **extra,
     }
 
 

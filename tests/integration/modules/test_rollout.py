@@ -257,3 +257,58 @@ def test_status_pause_resume_restart(kube, namespace, deploy):
     assert (result["changed"], result["outcome"]) == (True, "complete"), out
     result, out = run_module("rollout", dict(common, state="restarted"))
     assert (result["outcome"], result["revision"]) == ("complete", 2), out
+
+
+def _lease(kube, namespace):
+    return kube.coordination.read_namespaced_lease("nodowntime-web", namespace)
+
+
+@pytest.mark.timeout(300)
+def test_the_lock_is_held_for_the_rollout_and_a_held_lock_changes_nothing(kube, namespace, deploy):
+    deploy(workloads.deployment("web", workloads.demo_container("1"), replicas=1), service=False)
+    lock = {"name": "nodowntime-web", "holder": "tester"}
+    common = {"name": "web", "namespace": namespace, "wait_timeout": 90, "lock": lock}
+
+    result, out = run_module("rollout", dict(common, images={"app": "nodowntime/demo-app:2"}))
+    assert result["outcome"] == "complete" and result["lock"]["released"] is True, out
+    assert result["lock"]["action"] == "create"
+    messages = [entry["message"] for entry in result["timeline"]]
+    taken, changed = (
+        messages.index(f"{namespace}/nodowntime-web: acquired for tester"),
+        messages.index("deployment 'web' updated"),
+    )
+    released = messages.index(f"{namespace}/nodowntime-web: released by tester")
+    assert taken < changed < released == len(messages) - 1, messages
+    assert not _lease(kube, namespace).spec.holder_identity
+
+    # A rollout that fails is rolled back, and the lock released all the same.
+    result, out = run_module("rollout", dict(common, images={"app": "registry.invalid/web:3"}))
+    assert result["outcome"] == "rolled_back" and result["lock"]["released"] is True, out
+    assert not _lease(kube, namespace).spec.holder_identity
+
+    # Bad lock options and another holder: refused before anything changes, the Lease included.
+    deployment = kube.apps.read_namespaced_deployment("web", namespace).metadata.resource_version
+    lease = _lease(kube, namespace).metadata.resource_version
+    result, out = run_module(
+        "rollout", dict(common, images={"app": "nodowntime/demo-app:4"}, lock=dict(lock, ttl_seconds=0))
+    )
+    assert result["reason"] == "Invalid" and result["msg"] == "lock: ttl_seconds must be >= 1, got 0", out
+    assert _lease(kube, namespace).metadata.resource_version == lease
+    held, _out = run_module("lock", {"name": "nodowntime-web", "namespace": namespace, "holder": "AWX job 4711"})
+    assert held["action"] == "take"
+    lease = _lease(kube, namespace).metadata.resource_version
+    result, out = run_module("rollout", dict(common, images={"app": "nodowntime/demo-app:4"}))
+    assert (result["reason"], result["changed"], result["lock"]["released"]) == ("Locked", False, False), out
+    assert f"{namespace}/nodowntime-web is locked: held by AWX job 4711 since" in result["msg"]
+    assert kube.apps.read_namespaced_deployment("web", namespace).metadata.resource_version == deployment
+    assert _lease(kube, namespace).metadata.resource_version == lease
+
+    # Check mode decides as a real run would and writes nothing.
+    run_module(
+        "lock", {"name": "nodowntime-web", "namespace": namespace, "holder": "AWX job 4711", "state": "released"}
+    )
+    lease = _lease(kube, namespace).metadata.resource_version
+    result, out = run_module("rollout", dict(common, images={"app": "nodowntime/demo-app:4"}), check=True)
+    assert (result["changed"], result["lock"]["action"], result["lock"]["released"]) == (True, "take", True), out
+    assert kube.apps.read_namespaced_deployment("web", namespace).metadata.resource_version == deployment
+    assert _lease(kube, namespace).metadata.resource_version == lease
