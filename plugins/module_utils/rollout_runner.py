@@ -123,6 +123,17 @@ def run(client, options, check_mode, timeline, lock=None):
         )
         return dict(_result(outcome, note, after, previous, changed), diff=diff)
 
+    try:
+        return _judge(client, options, after, previous, changed, diff, timeline)
+    except ApiError as e:
+        # The change went through before the API failed the wait: the result must say it changed.
+        failed = _result("failed", e.message, after, previous, changed, reason=e.reason)
+        raise TaskFailed(e.message, dict(failed, diff=diff)) from None
+
+
+def _judge(client, options, after, previous, changed, diff, timeline):
+    """Waits (or looks once) for the rollout after the change, rolls back on failure; the result."""
+    state = options["state"]
     if options["wait"]:
         verdict, state_seen = rollouts.wait_for_rollout(
             client, KIND, after, options["wait_timeout"], timeline, fail_fast=options["fail_fast"]
