@@ -93,13 +93,14 @@ def release(client, namespace, name, holder, dry_run=False):
 
 
 def _settle(client, namespace, name, decide, dry_run):
-    for _ in range(ATTEMPTS - 1):
+    left = ATTEMPTS
+    while True:
+        left -= 1
         try:
             return _attempt(client, namespace, name, decide, dry_run)
         except ApiError as e:
-            if e.status != 409:
+            if e.status != 409 or left == 0:
                 raise
-    return _attempt(client, namespace, name, decide, dry_run)
 
 
 def _attempt(client, namespace, name, decide, dry_run):
