@@ -84,6 +84,14 @@ def _no_lock_left(kube, namespace):
     assert held is None or not held.spec.holder_identity, held.spec
 
 
+def _after_the_run(m):
+    """Keeps the traffic on 4 s past the run's end; returns when its versions count, 2 s after the end
+    (old pods leave the proxy's table one sync delay after their deletion started)."""
+    settled = m.elapsed() + 2
+    time.sleep(4)
+    return settled
+
+
 def _check_meter(m, settled):
     s = m.summary
     assert s["sent"] > 100
@@ -103,8 +111,7 @@ def test_rolling_update_killed_mid_rollout_finishes_on_the_next_run(kube, namesp
         _first, rc, out = _kill_then_rerun(
             kube, namespace, tmp_path, "rolling_update", extra, _deployments(kube, "web", mid_rollout)
         )
-        settled = m.elapsed() + 2
-        time.sleep(4)
+        settled = _after_the_run(m)
     assert rc == 0, out[-3000:]
     assert _check_meter(m, settled).keys() == {"2"}
     d = _deployment(kube, namespace, "web")
@@ -146,8 +153,7 @@ def test_blue_green_killed_after_the_new_colour_was_created_switches_on_the_next
         _first, rc, out = _kill_then_rerun(
             kube, namespace, tmp_path, "blue_green", extra, _deployments(kube, "web-green", bool)
         )
-        settled = m.elapsed() + 2
-        time.sleep(4)
+        settled = _after_the_run(m)
     assert rc == 0, out[-3000:]
     # Nothing was recorded before the switch: the Service had not changed, and the re-run planned from it.
     assert "resuming run" not in out
@@ -175,8 +181,7 @@ def test_blue_green_killed_after_the_switch_converges_on_the_next_run(kube, name
             _service_web(kube, switched),
             rerun_vars=dict(extra, blue_green_scale_down_delay_seconds=2),
         )
-        settled = m.elapsed() + 2
-        time.sleep(4)
+        settled = _after_the_run(m)
     assert rc == 0, out[-3000:]
     # The switch recorded its progress in its own patch: the re-run resumes after it, verifies green and
     # retires blue, without deploying anything a second time.
@@ -219,8 +224,7 @@ def test_canary_killed_mid_step_promotes_on_the_next_run(kube, namespace, deploy
         first, rc, out = _kill_then_rerun(
             kube, namespace, tmp_path, "canary", extra, _deployments(kube, "web-canary", canary_growing)
         )
-        settled = m.elapsed() + 2
-        time.sleep(4)
+        settled = _after_the_run(m)
     assert rc == 0, out[-3000:]
     assert _resumed(first, out, "step 0 (weight 50)"), out[-3000:]
     assert _check_meter(m, settled).keys() == {"2"}
@@ -244,8 +248,7 @@ def _rollback_killed_then_rerun(kube, namespace, tmp_path, url, playbook, extra,
     failing with the killed run's cause, not try the release again. (output, meter, settled)."""
     with Meter(url, rps=RPS, max_duration=400) as m:
         first, rc, out = _kill_then_rerun(kube, namespace, tmp_path, playbook, extra, phase)
-        settled = m.elapsed() + 2
-        time.sleep(4)
+        settled = _after_the_run(m)
     assert rc != 0 and _resumed(first, out, "rolling_back"), out[-3000:]
     assert "stopped while rolling back: " in " ".join(out.split()) and "version == '1'" in out, out[-3000:]
     return out, m, settled
@@ -326,8 +329,7 @@ def test_rollback_killed_mid_undo_rolls_back_again_on_the_next_run(kube, namespa
         _first, rc, out = _kill_then_rerun(
             kube, namespace, tmp_path, "rolling_update", extra, _deployments(kube, "web", undoing)
         )
-        settled = m.elapsed() + 2
-        time.sleep(4)
+        settled = _after_the_run(m)
     assert rc != 0 and "rolled_back" in out, out[-3000:]
     assert _check_meter(m, settled).keys() == {"1"}
     d = _deployment(kube, namespace, "web")
