@@ -33,6 +33,8 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils import pod_failures
 from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict as v
 
 TIMED_OUT = "ProgressDeadlineExceeded"
+# A surge of 250 sick pods is one story: list the first ones by pod name; the message counts them all.
+FAILING_LISTED = 20
 
 # owner: its controller's uid; template: see template_key
 ReplicaSetSummary = namedtuple("ReplicaSetSummary", "uid name created owner template")
@@ -86,7 +88,9 @@ def _fail_fast(kind, name, sick):
     first = failures[0]
     more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
     return v.failed(
-        first["reason"], f"{kind} {_q(name)} rollout failed: {pod_failures.describe(first)}{more}", failures
+        first["reason"],
+        f"{kind} {_q(name)} rollout failed: {pod_failures.describe(first)}{more}",
+        failures[:FAILING_LISTED],
     )
 
 

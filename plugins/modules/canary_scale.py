@@ -188,7 +188,9 @@ reason:
   type: str
   sample: CrashLoopBackOff
 failing_pods:
-  description: The pods behind a fail-fast verdict.
+  description:
+    - The pods behind a fail-fast verdict, one entry per failing container.
+    - At most 20, by pod name; the failure message counts them all.
   returned: failure while waiting
   type: list
   elements: dict

@@ -181,7 +181,9 @@ reason:
   returned: always
   type: str
 failing_pods:
-  description: New pods that made the rollout fail fast, one entry per failing container.
+  description:
+    - New pods that made the rollout fail fast, one entry per failing container.
+    - At most 20, by pod name; RV(message) counts them all.
   returned: always
   type: list
   elements: dict

@@ -349,7 +349,9 @@ lock:
       shop/nodowntime-web: released by alice@ci-7 pid 4242 started 1145816"
     released: true
 failing_pods:
-  description: The new pods that made the rollout fail fast, one entry per failing container.
+  description:
+    - The new pods that made the rollout fail fast, one entry per failing container.
+    - At most 20, by pod name; RV(message) counts them all.
   returned: always
   type: list
   elements: dict

@@ -128,6 +128,13 @@ def test_failures_of_every_sick_new_pod_are_listed_by_pod_name():
     assert verdict.message.endswith("(and 2 more)")
 
 
+def test_a_surge_of_sick_pods_lists_the_first_ones_and_counts_them_all():
+    sick = [pod(f"web-new-{i:03}", "web-new", waiting="ErrImagePull") for i in range(250)]
+    verdict = deployment_status(deployment(updated=1, available=1), [OLD, NEW], sick)
+    assert [f["pod"] for f in verdict.failing_pods] == [f"web-new-{i:03}" for i in range(20)]
+    assert verdict.message.endswith("(and 249 more)")
+
+
 def test_a_summary_keeps_only_what_the_verdict_asks():
     full = rollout_objects.pod("web-new-a", "web-new", waiting="ErrImagePull", labels={"app": "web", "big": "x" * 999})
     summary = pod_summary(full)
