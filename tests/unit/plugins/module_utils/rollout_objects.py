@@ -2,6 +2,9 @@
 
 import copy
 
+from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC
+from ansible_collections.nodowntime.k8s.plugins.modules.rollout import ARGUMENT_SPEC
+
 TEMPLATE = {
     "metadata": {"labels": {"app": "web"}},
     "spec": {"containers": [{"name": "app", "image": "demo:1", "ports": [{"name": "http", "containerPort": 8080}]}]},
@@ -91,3 +94,9 @@ def with_image(image):
     tpl = copy.deepcopy(TEMPLATE)
     tpl["spec"]["containers"][0]["image"] = image
     return tpl
+
+
+def options(**overrides):
+    """The rollout module's parameters at their defaults (auth left out), for web in shop."""
+    base = {key: spec.get("default") for key, spec in ARGUMENT_SPEC.items() if key not in AUTH_ARG_SPEC}
+    return dict(base, name="web", namespace="shop", **overrides)

@@ -1,7 +1,7 @@
 """The rollout module's input checks and the patches it sends."""
 
 import pytest
-from rollout_objects import deployment
+from rollout_objects import deployment, options
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils.rollout_plan import (
     change_patch,
@@ -9,23 +9,6 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils.rollout_plan import
     manifest,
     spec_changed,
 )
-
-
-def options(**kw):
-    base = {
-        "name": "web",
-        "namespace": "shop",
-        "state": "present",
-        "definition": None,
-        "images": None,
-        "template_patch": None,
-        "max_surge": None,
-        "max_unavailable": None,
-        "min_ready_seconds": None,
-        "progress_deadline_seconds": None,
-        "to_revision": None,
-    }
-    return dict(base, **kw)
 
 
 def with_strategy(surge, unavailable):

@@ -1,7 +1,7 @@
 """One run of the rollout module: what it reports when the API fails it after its change went through."""
 
 import pytest
-from rollout_objects import deployment, with_image
+from rollout_objects import deployment, options, with_image
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils import rollout_runner
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
@@ -28,31 +28,10 @@ class ForbiddenToWatch:
         pass
 
 
-def options(**overrides):
-    base = {
-        "name": "web",
-        "namespace": "shop",
-        "state": "present",
-        "definition": None,
-        "images": {"app": "demo:2"},
-        "template_patch": None,
-        "max_surge": None,
-        "max_unavailable": None,
-        "min_ready_seconds": None,
-        "progress_deadline_seconds": None,
-        "wait": True,
-        "wait_timeout": 5,
-        "fail_fast": True,
-        "rollback_on_failure": True,
-        "to_revision": None,
-    }
-    return dict(base, **overrides)
-
-
 def test_an_api_error_while_waiting_still_reports_the_change():
     client = ForbiddenToWatch()
     with pytest.raises(rollout_runner.TaskFailed) as e:
-        rollout_runner.run(client, options(), False, Timeline())
+        rollout_runner.run(client, options(images={"app": "demo:2"}, wait_timeout=5), False, Timeline())
     assert len(client.patched) == 1
     result = e.value.result
     assert (result["changed"], result["outcome"], result["reason"]) == (True, "failed", "Forbidden"), result
