@@ -4,7 +4,6 @@
 controlled_by(owner, objects)           objects whose controller ownerReference is owner's uid
 revision(obj)                           int from deployment.kubernetes.io/revision, or None
 same_template(a, b)                     pod templates equal but for pod-template-hash
-new_replica_set(deployment, rs_list)    the ReplicaSet running the Deployment's template, or None
 rollback_target(deployment, rs_list, to_revision=None)
     the ReplicaSet to go back to: exactly to_revision, else the second-highest revision
     (kubectl rollout undo); raises RevisionError naming the revisions that exist
@@ -53,17 +52,6 @@ def template_without_hash(template):
 
 def same_template(a, b):
     return template_without_hash(a) == template_without_hash(b)
-
-
-def _age(rs):
-    return rs["metadata"].get("creationTimestamp") or "", rs["metadata"]["name"]
-
-
-def new_replica_set(deployment, replica_sets):
-    # The oldest one wins if several match, as in the controller (kubernetes#40415).
-    template = deployment["spec"]["template"]
-    matching = [rs for rs in replica_sets if same_template(rs["spec"]["template"], template)]
-    return min(matching, key=_age) if matching else None
 
 
 def _name(deployment):

@@ -109,7 +109,7 @@ def _new_and_old(deployment, replica_sets):
     """The uid of its new ReplicaSet (or None) and the uids of its old ones."""
     owned = [rs for rs in replica_sets if rs.owner == deployment["metadata"]["uid"]]
     key = template_key(deployment["spec"]["template"])
-    # revisions.new_replica_set's rule: the oldest match wins (kubernetes#40415).
+    # The oldest match wins if several have the template, as in the controller (kubernetes#40415).
     new = min((rs for rs in owned if rs.template == key), key=lambda rs: (rs.created, rs.name), default=None)
     return new and new.uid, {rs.uid for rs in owned if rs is not new}
 

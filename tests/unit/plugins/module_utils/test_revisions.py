@@ -6,7 +6,6 @@ from rollout_objects import deployment, replica_set, with_image
 from ansible_collections.nodowntime.k8s.plugins.module_utils.revisions import (
     RevisionError,
     controlled_by,
-    new_replica_set,
     rollback_target,
     undo_patch,
 )
@@ -78,11 +77,3 @@ def test_undo_makes_no_change_when_the_template_matches():
 def test_undo_refuses_a_paused_deployment():
     with pytest.raises(RevisionError, match="paused"):
         undo_patch(deployment(paused=True, template=with_image("demo:3")), replica_set("web-r1", 1))
-
-
-def test_new_replica_set_ignores_the_hash_and_prefers_the_oldest_twin():
-    twin_new = replica_set("web-b", 3, created="2026-02-01T00:00:00Z")
-    twin_old = replica_set("web-a", 2, created="2026-01-01T00:00:00Z")
-    old = replica_set("web-z", 1, template=with_image("demo:0"))
-    assert new_replica_set(deployment(), [twin_new, old, twin_old]) is twin_old
-    assert new_replica_set(deployment(), [old]) is None

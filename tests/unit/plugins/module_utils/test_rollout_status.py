@@ -166,6 +166,15 @@ def test_pods_of_another_deployment_do_not_count():
     assert deployment_status(deployment(updated=1, available=1), [OLD, NEW, stranger], [sick]).state == v.WAITING
 
 
+def test_the_new_replica_set_ignores_the_hash_and_is_the_oldest_twin():
+    twin_new = replica_set("web-b", 3, created="2026-02-01T00:00:00Z")
+    twin_old = replica_set("web-a", 2, created="2026-01-01T00:00:00Z")
+    replica_sets = [twin_new, OLD, twin_old]
+    assert deployment_status(deployment(), replica_sets, [pod("web-a-x", "web-a")]).state == v.DONE
+    verdict = deployment_status(deployment(), replica_sets, [pod("web-b-x", "web-b"), pod("web-a-x", "web-a")])
+    assert verdict.message == 'Waiting for deployment "web" rollout to finish: 1 old pods are still terminating...'
+
+
 def test_done_waits_for_terminating_old_pods_unless_told_not_to():
     pods = [
         pod("web-new-a", "web-new"),
