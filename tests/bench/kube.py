@@ -2,10 +2,9 @@
 
 import json
 import os
-import time
 import uuid
 
-from kubernetes import client, config, watch
+from kubernetes import client, config
 
 from localcluster import cluster, paths, workloads
 
@@ -36,26 +35,6 @@ class Kube:
 
     def delete_namespace(self, name):
         self.core.delete_namespace(name, grace_period_seconds=0, propagation_policy="Background")
-
-    def wait_namespace_gone(self, name, timeout):
-        """Watch until the namespace has left the API (its pods with it); at once if it already has."""
-        deadline = time.monotonic() + timeout
-        selector = f"metadata.name={name}"
-        while True:
-            found = self.core.list_namespace(field_selector=selector)
-            if not found.items:
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"timed out after {timeout}s waiting for namespace {name} to go")
-            stream = watch.Watch().stream(
-                self.core.list_namespace,
-                field_selector=selector,
-                resource_version=found.metadata.resource_version,
-                timeout_seconds=max(1, int(remaining)),
-            )
-            if any(event["type"] == "DELETED" for event in stream):
-                return
 
     def create_deployment(self, namespace, manifest, timeout=600):
         name = manifest["metadata"]["name"]

@@ -26,6 +26,8 @@ from kube import PAUSE, pause_deployment
 from observer import Observer
 from throttling import Throttling
 
+from localcluster import workloads
+
 BLUE, GREEN = {"app": "web", "slot": "blue"}, {"app": "web", "slot": "green"}
 
 
@@ -70,7 +72,8 @@ def _size(kube, size, reps, switches, canary_steps, capacity, log):
     if 2 * size > capacity:
         switches = 0
         notes.append(
-            f"blue/green skipped: {2 * size} pods do not fit the node's {capacity} (start the node agent with --pods)"
+            f"blue/green skipped: {2 * size} pods do not fit the node's {capacity} "
+            "(start the cluster with `localcluster up --pods N`, or let `make bench` start it: BENCH_CLUSTER)"
         )
         log(f"scale {size}: {notes[-1]}")
     switch = []
@@ -92,7 +95,7 @@ def _size(kube, size, reps, switches, canary_steps, capacity, log):
             canary = [_canary_step(kube, ns, size, weight, timeout, log) for weight in canary_steps]
     finally:
         kube.delete_namespace(ns)
-    kube.wait_namespace_gone(ns, timeout * 2)
+    workloads.wait_gone(kube.core.list_namespace, ns, timeout * 2, f"namespace {ns} to go")
     return {
         "replicas": size,
         "rollout": _figures(rollout),

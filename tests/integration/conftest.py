@@ -27,6 +27,11 @@ class Kube:
         self.discovery = client.DiscoveryV1Api(self.api)
         self.coordination = client.CoordinationV1Api(self.api)
 
+    @property
+    def settle(self):
+        """Seconds after a change until the proxy has certainly applied it."""
+        return self.info["settings"]["proxy_sync_delay"] + 1.0
+
 
 @pytest.fixture(scope="session")
 def kube():

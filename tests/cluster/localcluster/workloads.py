@@ -86,17 +86,38 @@ def wait_for(list_fn, name, predicate, timeout, what, **list_kwargs):
 
 
 def wait_gone(list_fn, name, timeout, what, **list_kwargs):
-    """Watch until the named object is deleted (or absent from the start)."""
-    stream = watch.Watch().stream(
-        list_fn, field_selector=f"metadata.name={name}", timeout_seconds=int(timeout), **list_kwargs
-    )
-    present = False
-    for event in stream:
-        present = event["type"] != "DELETED"
-        if not present:
+    """Watch until the named object is deleted; at once when it is already absent."""
+    deadline = time.monotonic() + timeout
+    selector = f"metadata.name={name}"
+    while True:
+        # A watch of an absent object sends nothing: list first, then watch from that list's version.
+        found = list_fn(field_selector=selector, **list_kwargs)
+        if not found.items:
             return
-    if present:
-        raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        stream = watch.Watch().stream(
+            list_fn,
+            field_selector=selector,
+            resource_version=found.metadata.resource_version,
+            timeout_seconds=max(1, int(remaining)),
+            **list_kwargs,
+        )
+        if any(event["type"] == "DELETED" for event in stream):
+            return
+
+
+def writes_since(list_fn, name, resource_version, **list_kwargs):
+    """How many times the named object was modified after resource_version (the API's own count of writes)."""
+    stream = watch.Watch().stream(
+        list_fn,
+        field_selector=f"metadata.name={name}",
+        resource_version=resource_version,
+        timeout_seconds=1,
+        **list_kwargs,
+    )
+    return sum(1 for event in stream if event["type"] == "MODIFIED")
 
 
 def deployment_complete(d):

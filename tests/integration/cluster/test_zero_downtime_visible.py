@@ -32,7 +32,7 @@ def _roll_to_v2_under_traffic(kube, namespace, deploy, container_v1, container_v
         )
         completed = m.elapsed()
         # Old pods leave the proxy's table one sync delay after their deletion started.
-        settle = kube.info["settings"]["proxy_sync_delay"] + 1.0
+        settle = kube.settle
         time.sleep(settle + 3)
     assert m_start < completed
     return m, completed + settle

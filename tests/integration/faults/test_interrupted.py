@@ -9,17 +9,16 @@ Over the whole story no request fails, and nothing is left behind: no leftover c
 half-switched selector, no lock still held, the progress marked done.
 """
 
-import json
 import time
 
 import pytest
 from interrupt import Run, image, lease, took_over_from
 
+from ansible_collections.nodowntime.k8s.plugins.module_utils import progress
 from localcluster import workloads
 from localcluster.meter import Meter
 
 RPS = 25
-PROGRESS = "nodowntime.k8s/progress"
 # The first task of a new colour's deployment: a resumed run after the switch must not run it.
 DEPLOY_TASK = "Roll out the new colour"
 
@@ -53,7 +52,7 @@ def _kill_then_rerun(kube, namespace, tmp_path, playbook, first_vars, phase, rer
     """Run, kill once phase (list function, name, predicate) is watched true, run again at once: the dead run's
     lock is taken over, not waited out.
 
-    Returns (rc, output) of the run that converged."""
+    Returns (the killed run, rc, output of the run that converged)."""
     first = Run(playbook, first_vars, tmp_path / "first.log")
     list_fn, name, predicate = phase
     workloads.wait_for(list_fn, name, predicate, 120, f"the phase to kill {playbook} in", namespace=namespace)
@@ -68,9 +67,8 @@ def _kill_then_rerun(kube, namespace, tmp_path, playbook, first_vars, phase, rer
 
 
 def _progress(obj):
-    """The progress a run recorded on obj (the annotation's JSON), {} when none."""
-    text = (obj.metadata.annotations or {}).get(PROGRESS)
-    return json.loads(text) if text else {}
+    """The progress a run recorded on obj, {} when none."""
+    return progress.recorded(obj.to_dict())
 
 
 def _resumed(first, out, phase):
@@ -84,11 +82,11 @@ def _no_lock_left(kube, namespace):
     assert held is None or not held.spec.holder_identity, held.spec
 
 
-def _after_the_run(m):
-    """Keeps the traffic on 4 s past the run's end; returns when its versions count, 2 s after the end
-    (old pods leave the proxy's table one sync delay after their deletion started)."""
-    settled = m.elapsed() + 2
-    time.sleep(4)
+def _after_the_run(m, kube):
+    """Keeps the traffic on 2 s past the moment the proxy has certainly applied the run's last change, and
+    returns that moment: the versions served from then on count."""
+    settled = m.elapsed() + kube.settle
+    time.sleep(kube.settle + 2)
     return settled
 
 
@@ -111,7 +109,7 @@ def test_rolling_update_killed_mid_rollout_finishes_on_the_next_run(kube, namesp
         _first, rc, out = _kill_then_rerun(
             kube, namespace, tmp_path, "rolling_update", extra, _deployments(kube, "web", mid_rollout)
         )
-        settled = _after_the_run(m)
+        settled = _after_the_run(m, kube)
     assert rc == 0, out[-3000:]
     assert _check_meter(m, settled).keys() == {"2"}
     d = _deployment(kube, namespace, "web")
@@ -153,7 +151,7 @@ def test_blue_green_killed_after_the_new_colour_was_created_switches_on_the_next
         _first, rc, out = _kill_then_rerun(
             kube, namespace, tmp_path, "blue_green", extra, _deployments(kube, "web-green", bool)
         )
-        settled = _after_the_run(m)
+        settled = _after_the_run(m, kube)
     assert rc == 0, out[-3000:]
     # Nothing was recorded before the switch: the Service had not changed, and the re-run planned from it.
     assert "resuming run" not in out
@@ -181,7 +179,7 @@ def test_blue_green_killed_after_the_switch_converges_on_the_next_run(kube, name
             _service_web(kube, switched),
             rerun_vars=dict(extra, blue_green_scale_down_delay_seconds=2),
         )
-        settled = _after_the_run(m)
+        settled = _after_the_run(m, kube)
     assert rc == 0, out[-3000:]
     # The switch recorded its progress in its own patch: the re-run resumes after it, verifies green and
     # retires blue, without deploying anything a second time.
@@ -224,7 +222,7 @@ def test_canary_killed_mid_step_promotes_on_the_next_run(kube, namespace, deploy
         first, rc, out = _kill_then_rerun(
             kube, namespace, tmp_path, "canary", extra, _deployments(kube, "web-canary", canary_growing)
         )
-        settled = _after_the_run(m)
+        settled = _after_the_run(m, kube)
     assert rc == 0, out[-3000:]
     assert _resumed(first, out, "step 0 (weight 50)"), out[-3000:]
     assert _check_meter(m, settled).keys() == {"2"}
@@ -248,7 +246,7 @@ def _rollback_killed_then_rerun(kube, namespace, tmp_path, url, playbook, extra,
     failing with the killed run's cause, not try the release again. (output, meter, settled)."""
     with Meter(url, rps=RPS, max_duration=400) as m:
         first, rc, out = _kill_then_rerun(kube, namespace, tmp_path, playbook, extra, phase)
-        settled = _after_the_run(m)
+        settled = _after_the_run(m, kube)
     assert rc != 0 and _resumed(first, out, "rolling_back"), out[-3000:]
     assert "stopped while rolling back: " in " ".join(out.split()) and "version == '1'" in out, out[-3000:]
     return out, m, settled
@@ -329,7 +327,7 @@ def test_rollback_killed_mid_undo_rolls_back_again_on_the_next_run(kube, namespa
         _first, rc, out = _kill_then_rerun(
             kube, namespace, tmp_path, "rolling_update", extra, _deployments(kube, "web", undoing)
         )
-        settled = _after_the_run(m)
+        settled = _after_the_run(m, kube)
     assert rc != 0 and "rolled_back" in out, out[-3000:]
     assert _check_meter(m, settled).keys() == {"1"}
     d = _deployment(kube, namespace, "web")

@@ -1,11 +1,11 @@
 """canary_scale on the local cluster: steps 10/25/50/100 under traffic fail no request and match actual_weight."""
 
-import json
 import time
 
 import pytest
 from ansible_run import run_module
 
+from ansible_collections.nodowntime.k8s.plugins.module_utils import progress
 from localcluster import workloads
 from localcluster.meter import Meter
 
@@ -58,7 +58,7 @@ def _step(namespace, weight, **extra):
 def test_canary_steps_under_traffic_fail_no_request_and_match_actual_weight(kube, namespace):
     url = _pair(kube, namespace, stable_replicas=4)
     workloads.wait_serving(url, timeout=30)
-    settle = kube.info["settings"]["proxy_sync_delay"] + 1.0
+    settle = kube.settle
 
     # Check mode: the counts it would set, nothing changed.
     before = kube.apps.read_namespaced_deployment("web", namespace).metadata.resource_version
@@ -125,12 +125,8 @@ def test_surge_keeps_stable_and_adds_the_canary_on_top(kube, namespace):
     assert result["msg"] == "weight must be an integer from 0 to 100, got 101", out
 
 
-PROGRESS = "nodowntime.k8s/progress"
-
-
 def _progress(kube, namespace):
-    text = (kube.apps.read_namespaced_deployment("web-canary", namespace).metadata.annotations or {}).get(PROGRESS)
-    return json.loads(text) if text else None
+    return progress.recorded(kube.apps.read_namespaced_deployment("web-canary", namespace).to_dict())
 
 
 @pytest.mark.timeout(240)
@@ -140,7 +136,7 @@ def test_progress_is_recorded_with_each_steps_first_patch(kube, namespace):
 
     result, out = run_module("canary_scale", _step(namespace, 50, progress={"step": 0}))
     assert result["msg"] == "progress.phase must be a non-empty string, got None", out
-    assert _replicas(kube, namespace) == {"web": 2, "web-canary": 0} and _progress(kube, namespace) is None
+    assert _replicas(kube, namespace) == {"web": 2, "web-canary": 0} and _progress(kube, namespace) == {}
 
     # The canary grows first: its scale-up carries the total and the progress.
     result, out = run_module("canary_scale", _step(namespace, 50, progress=step), diff=True)
@@ -154,7 +150,7 @@ def test_progress_is_recorded_with_each_steps_first_patch(kube, namespace):
     rolling_back = {"phase": "rolling_back", "cause": "analysis failed"}
     result, out = run_module("canary_scale", _step(namespace, 0, progress=rolling_back))
     messages = [e["message"] for e in result["timeline"]]
-    assert messages[0] == f"recorded {PROGRESS} on web-canary", messages
+    assert messages[0] == f"recorded {progress.ANNOTATION} on web-canary", messages
     assert messages[1] == "scaled stable web from 1 to 2", messages
     assert _progress(kube, namespace)["phase"] == "rolling_back"
     assert _replicas(kube, namespace) == {"web": 2, "web-canary": 0}

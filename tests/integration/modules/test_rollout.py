@@ -39,11 +39,6 @@ def _playbook(tmp_path, tasks):
     return str(path)
 
 
-def _settle(kube):
-    # Old pods leave the proxy's table one sync delay after their deletion started.
-    return kube.info["settings"]["proxy_sync_delay"] + 1.0
-
-
 @pytest.mark.timeout(420)
 def test_the_guides_settings_roll_out_a_new_image_with_no_failed_request(kube, namespace, deploy, tmp_path):
     url = deploy(workloads.deployment("web", workloads.demo_container("1", readiness=False), replicas=2))
@@ -66,7 +61,7 @@ def test_the_guides_settings_roll_out_a_new_image_with_no_failed_request(kube, n
     assert proc.returncode == 0, proc.stdout
     assert "livenessProbe.failureThreshold is 1" in proc.stdout  # the guide's risky setting is called out
     # The first pods had no preStop hook: the proxy forgets them one sync delay after they are gone.
-    time.sleep(_settle(kube))
+    time.sleep(kube.settle)
     release = _playbook(
         tmp_path,
         f"""\
@@ -91,11 +86,11 @@ def test_the_guides_settings_roll_out_a_new_image_with_no_failed_request(kube, n
     with Meter(url, rps=50, max_duration=300) as m:
         proc = run_playbook(release)
         done = m.elapsed()
-        time.sleep(_settle(kube) + 2)
+        time.sleep(kube.settle + 2)
     assert proc.returncode == 0, proc.stdout
     s = m.summary
     assert s["failed"] == 0, (s["failed_by_kind"], s["first_failure"], s["last_failure"])
-    assert s["sent"] > 200 and set(m.versions_after(done + _settle(kube))) == {"2"}
+    assert s["sent"] > 200 and set(m.versions_after(done + kube.settle)) == {"2"}
     probe = kube.apps.read_namespaced_deployment("web", namespace).spec.template.spec.containers[0].readiness_probe
     assert (probe.initial_delay_seconds, probe.period_seconds, probe.failure_threshold) == (15, 10, 1)
 
@@ -134,7 +129,7 @@ def test_a_release_that_never_becomes_ready_is_rolled_back_with_no_failed_reques
     with Meter(url, rps=50, max_duration=250) as m:
         proc = run_playbook(play)
         done = m.elapsed()
-        time.sleep(_settle(kube) + 1)
+        time.sleep(kube.settle + 1)
     assert proc.returncode == 0, proc.stdout
     s = m.summary
     assert s["failed"] == 0, (s["failed_by_kind"], s["first_failure"], s["last_failure"])

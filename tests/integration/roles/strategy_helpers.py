@@ -31,11 +31,6 @@ def container(version, safeguards=True, env=None):
     )
 
 
-def settle(kube):
-    """Seconds after a change until the proxy has certainly applied it."""
-    return kube.info["settings"]["proxy_sync_delay"] + 1.0
-
-
 def run(name, extra_vars, tmp_path, env=None, timeout=600):
     """ansible-playbook playbooks/<name>.yml writing its report to tmp_path; returns (process, report)."""
     report = tmp_path / f"report-{name}-{time.monotonic_ns()}"
@@ -49,8 +44,8 @@ def run_metered(kube, url, name, extra_vars, tmp_path, env=None, after=0.0):
     """The playbook under 50 rps; returns (process, report, meter, seconds at which the run had settled)."""
     with Meter(url, rps=50, max_duration=300) as meter:
         proc, report = run(name, extra_vars, tmp_path, env=env)
-        settled = meter.elapsed() + settle(kube) + after
-        time.sleep(settle(kube) + after + 2)
+        settled = meter.elapsed() + kube.settle + after
+        time.sleep(kube.settle + after + 2)
     return proc, report, meter, settled
 
 
