@@ -240,7 +240,7 @@ def running():
     return info if info and info["processes"] and all(procs.alive(rec) for rec in info["processes"].values()) else None
 
 
-def up(node_args=(), components=ORDER, settings=None):
+def up(components=ORDER, settings=None):
     """Start the cluster; settings override DEFAULT_SETTINGS (keys as there) and are recorded in cluster.json."""
     started = time.monotonic()
     unknown = set(settings or {}) - set(DEFAULT_SETTINGS)
@@ -276,7 +276,7 @@ def up(node_args=(), components=ORDER, settings=None):
         "settings": dict(DEFAULT_SETTINGS, **(settings or {})),
         # Pods of two clusters on one machine must not share loopback twins (same address and
         # port): each cluster hands out pod IPs from its own randomly placed run of /24s.
-        "node_args": ["--pod-ip-skip", str(random.randrange(0, POD_IP_BLOCKS) * POD_IP_BLOCK), *node_args],
+        "node_args": ["--pod-ip-skip", str(random.randrange(0, POD_IP_BLOCKS) * POD_IP_BLOCK)],
         "processes": {},
     }
     server = f"https://127.0.0.1:{info['ports']['apiserver']}"

@@ -13,13 +13,11 @@ import sys
 import time
 import uuid
 
+import kubeaccess  # from the security directory, which tests/integration/conftest.py puts on the path
 import pytest
 from kubernetes import client, config
 
 from localcluster import workloads
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "security"))
-import kubeaccess  # from the security directory, put on the path above
 
 LOCK = "/tmp/nodowntime-private-cluster.lock"
 

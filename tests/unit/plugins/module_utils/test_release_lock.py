@@ -9,7 +9,7 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiEr
 
 
 class LeaseClient:
-    """One Lease in memory; conflicts[n] makes the n-th write fail with that status first."""
+    """One Lease in memory; each status in failures fails one write, in order, before any goes through."""
 
     def __init__(self, spec=None, failures=()):
         self.lease = None if spec is None else {"metadata": {"resourceVersion": "1"}, "spec": dict(spec)}
