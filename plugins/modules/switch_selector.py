@@ -210,10 +210,9 @@ def plan(client, params, selector):
     previous = (service.get("spec") or {}).get("selector") or {}
     new_pods = matched_pods(client, namespace, selector)
     if previous == selector:
-        # Nothing to switch; refusing now would only break a re-run after a good switch.
-        ready = ready_matching(selector, new_pods)[1]
-    else:
-        ready = check_ready(name, selector, new_pods, params["min_ready"])
+        # Nothing to switch, and no pod leaves; refusing now would only break a re-run after a good switch.
+        return service, previous, ready_matching(selector, new_pods)[1], []
+    ready = check_ready(name, selector, new_pods, params["min_ready"])
     new_names = {p["metadata"]["name"] for p in new_pods}
     old = sorted(
         p["metadata"]["name"]
