@@ -90,9 +90,12 @@ def lease(kube, namespace, application):
         raise
 
 
-def took_over_from(run, output):
-    """Whether the output says the lock was taken from the killed run before its TTL, because it died.
+def folded(output):
+    """The output with its whitespace folded: warnings are wrapped to the terminal's width."""
+    return " ".join(output.split())
 
-    Warnings are wrapped to the terminal's width: whitespace is folded before looking."""
-    text = " ".join(output.split())
+
+def took_over_from(run, output):
+    """Whether the output says the lock was taken from the killed run before its TTL, because it died."""
+    text = folded(output)
     return "before it expired" in text and f"pid {run.proc.pid} is not running on {socket.gethostname()}" in text

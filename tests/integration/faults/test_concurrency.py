@@ -10,7 +10,7 @@ import time
 
 import pytest
 from ansible_run import run_module
-from interrupt import Run, held_by, image, lease, took_over_from
+from interrupt import LOCK_TTL, Run, held_by, image, lease, took_over_from
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils import process
 from localcluster import workloads
@@ -80,21 +80,7 @@ def test_runs_on_two_apps_proceed_side_by_side(kube, namespace, deploy, tmp_path
 @pytest.mark.timeout(300)
 def test_an_expired_lock_is_taken_over(kube, namespace, deploy, tmp_path):
     deploy(_app("web"), service=False)
-    past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=10)
-    stamp = past.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    kube.coordination.create_namespaced_lease(
-        namespace,
-        {
-            "metadata": {"name": "nodowntime-web"},
-            "spec": {
-                "holderIdentity": "ci@dead-runner pid 4242",
-                "leaseDurationSeconds": 60,
-                "acquireTime": stamp,
-                "renewTime": stamp,
-                "leaseTransitions": 3,
-            },
-        },
-    )
+    _lease_held_by(kube, namespace, "ci@dead-runner pid 4242", ago=600, ttl=60, transitions=3)
     run = Run(
         "rolling_update", {"name": "web", "namespace": namespace, "images": {"app": image("2")}}, tmp_path / "run.log"
     )
@@ -111,7 +97,7 @@ def test_a_killed_runs_lock_is_taken_over_at_once_while_a_live_holder_is_refused
     extra = {"name": "web", "namespace": namespace, "images": {"app": image("2")}}
     first = Run("rolling_update", extra, tmp_path / "first.log")
     ttl = held_by(kube, namespace, "web", first.proc.pid, 60).spec.lease_duration_seconds
-    assert ttl == 1800
+    assert ttl == LOCK_TTL
 
     # Alive, on this very host: still refused, whoever asks.
     alive, _out = run_module("lock", {"name": "nodowntime-web", "namespace": namespace, "holder": "someone else"})
@@ -130,9 +116,17 @@ def test_a_killed_runs_lock_is_taken_over_at_once_while_a_live_holder_is_refused
     assert kube.apps.read_namespaced_deployment("web", namespace).spec.template.spec.containers[0].image == image("2")
 
 
-def _lease_held_by(kube, namespace, holder):
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    spec = {"holderIdentity": holder, "leaseDurationSeconds": 1800, "acquireTime": now, "renewTime": now}
+def _lease_held_by(kube, namespace, holder, ago=0, ttl=LOCK_TTL, transitions=0):
+    """The application's Lease, as if holder had taken it ago seconds ago for ttl seconds."""
+    then = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=ago)
+    stamp = then.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    spec = {
+        "holderIdentity": holder,
+        "leaseDurationSeconds": ttl,
+        "acquireTime": stamp,
+        "renewTime": stamp,
+        "leaseTransitions": transitions,
+    }
     kube.coordination.create_namespaced_lease(namespace, {"metadata": {"name": "nodowntime-web"}, "spec": spec})
 
 

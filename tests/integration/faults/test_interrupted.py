@@ -12,7 +12,7 @@ half-switched selector, no lock still held, the progress marked done.
 import time
 
 import pytest
-from interrupt import Run, image, lease, took_over_from
+from interrupt import LOCK_TTL, Run, folded, image, lease, took_over_from
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils import progress
 from localcluster import workloads
@@ -58,7 +58,7 @@ def _kill_then_rerun(kube, namespace, tmp_path, playbook, first_vars, phase, rer
     workloads.wait_for(list_fn, name, predicate, 120, f"the phase to kill {playbook} in", namespace=namespace)
     first.kill()
     held = lease(kube, namespace, "web")
-    assert f"pid {first.proc.pid}" in held.spec.holder_identity and held.spec.lease_duration_seconds >= 1800
+    assert f"pid {first.proc.pid}" in held.spec.holder_identity and held.spec.lease_duration_seconds == LOCK_TTL
 
     again = Run(playbook, rerun_vars or first_vars, tmp_path / "again.log")
     rc, out = again.wait(600)
@@ -73,7 +73,7 @@ def _progress(obj):
 
 def _resumed(first, out, phase):
     """The re-run said it resumes the killed run, naming it and the phase it stopped at."""
-    text = " ".join(out.split())
+    text = folded(out)
     return "resuming run " in text and f"pid {first.proc.pid}" in text and f"stopped at {phase}" in text
 
 
@@ -248,7 +248,7 @@ def _rollback_killed_then_rerun(kube, namespace, tmp_path, url, playbook, extra,
         first, rc, out = _kill_then_rerun(kube, namespace, tmp_path, playbook, extra, phase)
         settled = _after_the_run(m, kube)
     assert rc != 0 and _resumed(first, out, "rolling_back"), out[-3000:]
-    assert "stopped while rolling back: " in " ".join(out.split()) and "version == '1'" in out, out[-3000:]
+    assert "stopped while rolling back: " in folded(out) and "version == '1'" in out, out[-3000:]
     return out, m, settled
 
 

@@ -21,7 +21,8 @@ def _argv(name, **settings):
 
 
 def test_each_setting_reaches_its_component():
-    assert _argv("node", node_pods=2600)[-4:-2] == ["--pods", "2600"]
+    node = _argv("node", node_pods=2600)
+    assert node[node.index("--pods") + 1] == "2600"
     cm = _argv("kube-controller-manager", controller_qps=150, controller_burst=300)
     assert {"--kube-api-qps=150", "--kube-api-burst=300"} <= set(cm)
     assert {"--kube-api-qps=80", "--kube-api-burst=160"} <= set(

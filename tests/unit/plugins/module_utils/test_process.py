@@ -17,7 +17,7 @@ def test_stat_gives_the_state_and_the_start_after_the_command_name():
 def test_this_process_runs_and_its_start_is_stable():
     running, started = process.observe(os.getpid())
     assert running and started == process.start_ticks(os.getpid())
-    assert started is None or started.isdigit()
+    assert started.isdigit()  # the suite runs on Linux, which has /proc
 
 
 def test_an_ended_process_does_not_run_even_before_it_is_reaped():
