@@ -133,6 +133,9 @@ class Handler(BaseHTTPRequestHandler):
 class DrainingServer(ThreadingHTTPServer):
     # Non-daemon request threads: server_close() joins them, which is "finish the requests in flight".
     daemon_threads = False
+    # socketserver's backlog of 5 overflows when a starved machine runs the accept loop late; the
+    # kernel then drops the SYN and the client retries after 1 s, past a probe's 1 s timeout.
+    request_queue_size = socket.SOMAXCONN
 
 
 def log_at(seconds, message, then=None):
