@@ -9,7 +9,7 @@ import uuid
 import pytest
 from kubernetes import client, config
 
-from localcluster import cluster, paths
+from localcluster import cluster, logtrail, paths
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "security"))
 import kubeaccess  # from the security directory, put on the path above
@@ -131,6 +131,17 @@ def kubeconfig_mode(request, monkeypatch, tmp_path):
     kubeaccess.record_role_only(request, "namespace")
     yield
     kubeaccess.unbind_cluster(kube, namespace)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report says what the node and the proxy saw in its namespace."""
+    report = yield
+    namespace = item.funcargs.get("namespace") if report.when == "call" and report.failed else None
+    if isinstance(namespace, str):
+        lines = logtrail.about(namespace)
+        report.sections.append((f"node and proxy log about {namespace}", "\n".join(lines) or "(nothing telling)"))
+    return report
 
 
 def pytest_terminal_summary(terminalreporter):
