@@ -7,19 +7,15 @@ so `down` stops exactly what `up` started and nothing else.
 import functools
 import json
 import os
-import random
 import shutil
 import socket
 import subprocess
 import sys
 import time
 
-from . import build, health, kubeconfig, paths, pki, procs
+from . import build, claims, health, kubeconfig, paths, pki, procs
 
 ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "node", "proxy")
-NODE_PORT_SPAN = 400
-POD_IP_BLOCK = 254 * 8  # usable addresses in eight /24s: room for the bench's 1000 pods
-POD_IP_BLOCKS = 30  # 30 * 8 /24s fit in 10.244.0.0/16
 DEFAULT_SETTINGS = {
     "proxy_sync_delay": float(os.environ.get("NODOWNTIME_PROXY_SYNC_DELAY", "1.0")),
     "controller_qps": 100,
@@ -34,20 +30,6 @@ def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _free_node_port_range():
-    """A NodePort window whose ports are all free on 127.0.0.1, so two checkouts don't collide."""
-    for _attempt in range(50):
-        base = random.randrange(30000, 32767 - NODE_PORT_SPAN)
-        try:
-            for port in range(base, base + NODE_PORT_SPAN):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return [base, base + NODE_PORT_SPAN - 1]
-    raise RuntimeError("no free NodePort range found on 127.0.0.1")
 
 
 def load():
@@ -263,28 +245,29 @@ def up(components=ORDER, settings=None):
     for stale in ("etcd", "node", "logs", "apiserver-certs", "controller-manager-certs"):
         shutil.rmtree(paths.state(stale), ignore_errors=True)
     pki.ensure(paths.PKI_DIR)
-    info = {
-        "binary": binary,
-        "ports": {
-            "etcd": _free_port(),
-            "etcd_peer": _free_port(),
-            "apiserver": _free_port(),
-            "kube-controller-manager": _free_port(),
-            "kube-scheduler": _free_port(),
-        },
-        "node_port_range": _free_node_port_range(),
-        "settings": dict(DEFAULT_SETTINGS, **(settings or {})),
-        # Pods of two clusters on one machine must not share loopback twins (same address and
-        # port): each cluster hands out pod IPs from its own randomly placed run of /24s.
-        "node_args": ["--pod-ip-skip", str(random.randrange(0, POD_IP_BLOCKS) * POD_IP_BLOCK)],
-        "processes": {},
-    }
-    server = f"https://127.0.0.1:{info['ports']['apiserver']}"
+    with claims.claiming(paths.STATE_DIR) as (window, block):
+        info = {
+            "binary": binary,
+            "ports": {
+                "etcd": _free_port(),
+                "etcd_peer": _free_port(),
+                "apiserver": _free_port(),
+                "kube-controller-manager": _free_port(),
+                "kube-scheduler": _free_port(),
+            },
+            "node_port_range": window,
+            "pod_ip_block": block,
+            "settings": dict(DEFAULT_SETTINGS, **(settings or {})),
+            # Pods of two clusters on one machine must not share loopback twins (same address and port).
+            "node_args": ["--pod-ip-skip", str(block * claims.POD_IP_BLOCK)],
+            "processes": {},
+        }
+        server = f"https://127.0.0.1:{info['ports']['apiserver']}"
+        info["server"] = server
+        info["kubeconfig"] = paths.ADMIN_KUBECONFIG
+        _save(info)
     for stem in ("admin", "kube-controller-manager", "kube-scheduler", "node", "proxy"):
         kubeconfig.write(_kubeconfig_for(stem), server, _pki("ca.crt"), _pki(stem + ".crt"), _pki(stem + ".key"), stem)
-    info["server"] = server
-    info["kubeconfig"] = paths.ADMIN_KUBECONFIG
-    _save(info)
     try:
         for name in components:
             _start(name, info)

@@ -46,6 +46,9 @@ def test_second_cluster_starts_serves_and_stops_without_leftovers(kube, tmp_path
         with open(os.path.join(state_dir, "cluster.json")) as f:
             info = json.load(f)
         assert info["ports"]["apiserver"] != kube.info["ports"]["apiserver"]
+        (first, last), (shared_first, shared_last) = info["node_port_range"], kube.info["node_port_range"]
+        assert last < shared_first or first > shared_last, "NodePort windows overlap"
+        assert info["pod_ip_block"] != kube.info["pod_ip_block"]
         assert set(info["processes"]) == {
             "etcd",
             "kube-apiserver",

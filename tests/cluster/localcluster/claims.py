@@ -1,0 +1,111 @@
+"""The NodePort window and pod IP block each local cluster on this machine holds, so no two share one.
+
+A window's ports look free until its proxy opens them on demand, and a pod IP block leaves no
+trace at all, so probing cannot tell them taken. Two clusters (the shared one and the fault
+tests' private one) once got overlapping windows: the proxy of one could not listen on a port
+and the other's pods answered the test's traffic. So every cluster.json is a claim, found
+through a machine-wide index of state directories and read under a lock.
+"""
+
+import fcntl
+import hashlib
+import json
+import os
+import random
+import socket
+import time
+from contextlib import contextmanager
+
+from . import procs
+
+INDEX_DIR = os.environ.get("NODOWNTIME_CLUSTER_INDEX", "/tmp/nodowntime-clusters")
+NODE_PORTS = (30000, 32767)  # the API server's default NodePort range, inclusive
+NODE_PORT_SPAN = 400
+POD_IP_BLOCK = 254 * 8  # usable addresses in eight /24s: room for the bench's 1000 pods
+POD_IP_BLOCKS = 30  # 30 * 8 /24s fit in 10.244.0.0/16
+# A cluster.json whose processes are not all recorded yet belongs to an `up` still starting them.
+STARTING_SECONDS = 600
+
+
+def live(info, age, alive=procs.alive):
+    """Whether a cluster.json, age seconds old, still holds its window and block."""
+    processes = info.get("processes") or {}
+    if processes:
+        return any(alive(rec) for rec in processes.values())
+    return age < STARTING_SECONDS
+
+
+def pick_window(held, rng, bindable):
+    """A NodePort window [first, last] overlapping no held one and bindable now; None if there is none."""
+    lowest, highest = NODE_PORTS
+    bases = [
+        base
+        for base in range(lowest, highest - NODE_PORT_SPAN + 2)
+        if all(base + NODE_PORT_SPAN <= first or base > last for first, last in held)
+    ]
+    rng.shuffle(bases)
+    for base in bases[:50]:
+        if bindable(base, base + NODE_PORT_SPAN):
+            return [base, base + NODE_PORT_SPAN - 1]
+    return None
+
+
+def pick_block(held, rng):
+    """A pod IP block no live cluster holds; None if all are held."""
+    free = [block for block in range(POD_IP_BLOCKS) if block not in held]
+    return rng.choice(free) if free else None
+
+
+def _bindable(start, stop):
+    """Every port in [start, stop) free on 127.0.0.1: no program outside our clusters holds one."""
+    for port in range(start, stop):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
+def _others(state_dir):
+    """The cluster.json of every other live cluster in the index; dead entries are dropped."""
+    found = []
+    for entry in os.listdir(INDEX_DIR):
+        path = os.path.join(INDEX_DIR, entry)
+        if not entry.endswith(".dir"):
+            continue
+        with open(path) as f:
+            other = f.read()
+        cluster_file = os.path.join(other, "cluster.json")
+        try:
+            with open(cluster_file) as f:
+                info = json.load(f)
+            age = time.time() - os.stat(cluster_file).st_mtime
+        except (FileNotFoundError, json.JSONDecodeError):
+            info, age = None, None
+        if info is None or not live(info, age):
+            os.remove(path)
+        elif other != state_dir:
+            found.append(info)
+    return found
+
+
+@contextmanager
+def claiming(state_dir, rng=random):
+    """Under the machine-wide lock, yield (NodePort window, pod IP block) free of every live cluster.
+
+    The caller writes them into its cluster.json before the block ends: that file is the claim.
+    """
+    os.makedirs(INDEX_DIR, exist_ok=True)
+    with open(os.path.join(INDEX_DIR, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        others = _others(state_dir)
+        window = pick_window([tuple(o["node_port_range"]) for o in others], rng, _bindable)
+        block = pick_block({o.get("pod_ip_block") for o in others}, rng)
+        if window is None or block is None:
+            dirs = ", ".join(sorted(o["kubeconfig"] for o in others))
+            raise RuntimeError(f"no free NodePort window or pod IP block: {len(others)} clusters hold them ({dirs})")
+        key = hashlib.sha256(state_dir.encode()).hexdigest()[:16]
+        with open(os.path.join(INDEX_DIR, f"{key}.dir"), "w") as f:
+            f.write(state_dir)
+        yield window, block
