@@ -7,6 +7,7 @@ change causes.  The release lock refuses a second concurrent run, naming the fir
 import time
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 from strategy_helpers import PROGRESS_DEADLINE, container, image, image_of, in_background, run, run_metered
 
 from localcluster import workloads
@@ -132,6 +133,23 @@ def test_probes_refused_before_any_change_still_report_both_versions(kube, names
     assert image_of(kube, namespace, "web") == image("1")
     assert report["outcome"] == "failed" and report["steps"][-1]["ok"] is False
     assert (report["from_version"], report["to_version"]) == (image("1"), image("2"))
+
+
+@pytest.mark.timeout(300)
+def test_options_the_rollout_module_refuses_take_no_lock_and_release_none(kube, namespace, deploy, tmp_path):
+    # Without probes the rollout module holds the lock, and it checks the options before it takes it.
+    _web(deploy)
+
+    proc, report = run("rolling_update", dict(_vars(namespace), images={"no-such-container": image("2")}), tmp_path)
+
+    assert proc.returncode != 0 and "images: no container 'no-such-container'" in proc.stdout, proc.stdout
+    assert image_of(kube, namespace, "web") == image("1")
+    assert report["outcome"] == "failed"
+    with pytest.raises(ApiException) as read:
+        kube.coordination.read_namespaced_lease("nodowntime-web", namespace)
+    assert read.value.status == 404
+    release = proc.stdout.split("TASK [nodowntime.k8s.release_run : Release the lock]")[1].split("TASK [")[0]
+    assert "skipping: [localhost]" in release, release
 
 
 @pytest.mark.timeout(300)
