@@ -21,8 +21,9 @@ from . import procs
 INDEX_DIR = os.environ.get("NODOWNTIME_CLUSTER_INDEX", "/tmp/nodowntime-clusters")
 NODE_PORTS = (30000, 32767)  # the API server's default NodePort range, inclusive
 NODE_PORT_SPAN = 400
-POD_IP_BLOCK = 254 * 8  # usable addresses in eight /24s: room for the bench's 1000 pods
-POD_IP_BLOCKS = 30  # 30 * 8 /24s fit in 10.244.0.0/16
+# Usable addresses in sixteen /24s: more than the bench's node holds pods (2600), terminating ones included.
+POD_IP_BLOCK = 254 * 16
+POD_IP_BLOCKS = 16  # 16 * 16 /24s fill 10.244.0.0/16
 # A cluster.json whose processes are not all recorded yet belongs to an `up` still starting them.
 STARTING_SECONDS = 600
 
@@ -67,13 +68,18 @@ def _bindable(start, stop):
     return True
 
 
+def entry_path(state_dir):
+    """The index file that names state_dir."""
+    return os.path.join(INDEX_DIR, hashlib.sha256(state_dir.encode()).hexdigest()[:16] + ".dir")
+
+
 def _others(state_dir):
     """The cluster.json of every other live cluster in the index; dead entries are dropped."""
     found = []
     for entry in os.listdir(INDEX_DIR):
-        path = os.path.join(INDEX_DIR, entry)
         if not entry.endswith(".dir"):
             continue
+        path = os.path.join(INDEX_DIR, entry)
         with open(path) as f:
             other = f.read()
         cluster_file = os.path.join(other, "cluster.json")
@@ -100,12 +106,17 @@ def claiming(state_dir, rng=random):
     with open(os.path.join(INDEX_DIR, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         others = _others(state_dir)
-        window = pick_window([tuple(o["node_port_range"]) for o in others], rng, _bindable)
-        block = pick_block({o.get("pod_ip_block") for o in others}, rng)
-        if window is None or block is None:
-            dirs = ", ".join(sorted(o["kubeconfig"] for o in others))
-            raise RuntimeError(f"no free NodePort window or pod IP block: {len(others)} clusters hold them ({dirs})")
-        key = hashlib.sha256(state_dir.encode()).hexdigest()[:16]
-        with open(os.path.join(INDEX_DIR, f"{key}.dir"), "w") as f:
+        windows = [tuple(o["node_port_range"]) for o in others]
+        window = pick_window(windows, rng, _bindable)
+        if window is None:
+            raise RuntimeError(
+                f"no free NodePort window of {NODE_PORT_SPAN} ports: other clusters hold {sorted(windows)}, "
+                "other programs the ports of every free window tried"
+            )
+        blocks = {o.get("pod_ip_block") for o in others}
+        block = pick_block(blocks, rng)
+        if block is None:
+            raise RuntimeError(f"no free pod IP block: other clusters hold all {POD_IP_BLOCKS}")
+        with open(entry_path(state_dir), "w") as f:
             f.write(state_dir)
         yield window, block

@@ -142,7 +142,11 @@ def command(name, info):
             paths.NODE_DIR,
             "--pods",
             str(s["node_pods"]),
-            *info.get("node_args", []),
+            # Pods of two clusters on one machine must not share loopback twins (same address and port).
+            "--pod-ip-skip",
+            str(info["pod_ip_block"] * claims.POD_IP_BLOCK),
+            "--pod-ip-count",
+            str(claims.POD_IP_BLOCK),
         )
     if name == "proxy":
         return _python_module(
@@ -258,8 +262,6 @@ def up(components=ORDER, settings=None):
             "node_port_range": window,
             "pod_ip_block": block,
             "settings": dict(DEFAULT_SETTINGS, **(settings or {})),
-            # Pods of two clusters on one machine must not share loopback twins (same address and port).
-            "node_args": ["--pod-ip-skip", str(block * claims.POD_IP_BLOCK)],
             "processes": {},
         }
         server = f"https://127.0.0.1:{info['ports']['apiserver']}"

@@ -68,10 +68,6 @@ def _cluster(state_dir, window, block, pid):
     return str(state_dir)
 
 
-def _entry(state_dir):
-    return f"{claims.hashlib.sha256(state_dir.encode()).hexdigest()[:16]}.dir"
-
-
 def test_claiming_avoids_live_clusters_and_forgets_dead_ones(tmp_path, monkeypatch):
     monkeypatch.setattr(claims, "INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setattr(claims, "live", lambda info, _age: info["processes"]["etcd"]["pid"] == 1)
@@ -88,5 +84,5 @@ def test_claiming_avoids_live_clusters_and_forgets_dead_ones(tmp_path, monkeypat
             assert window[1] < 30400 or window[0] > 30799, window
             assert block == 0
 
-    entries = sorted(p.name for p in (tmp_path / "index").iterdir() if p.suffix == ".dir")
-    assert entries == sorted(_entry(d) for d in (live_dir, str(tmp_path / "new")))
+    entries = sorted(str(p) for p in (tmp_path / "index").iterdir() if p.suffix == ".dir")
+    assert entries == sorted(claims.entry_path(d) for d in (live_dir, str(tmp_path / "new")))

@@ -11,7 +11,7 @@ INFO = {
     "binary": "/cp",
     "ports": {"kube-controller-manager": 1, "kube-scheduler": 2},
     "node_port_range": [30000, 30399],
-    "node_args": ["--pod-ip-skip", "0"],
+    "pod_ip_block": 3,
 }
 
 

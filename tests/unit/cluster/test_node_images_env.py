@@ -1,6 +1,9 @@
 """Images, container environment and $(VAR) expansion, IP allocation."""
 
+import itertools
 import sys
+
+import pytest
 
 from localcluster import podnet
 from localcluster.node import containerenv, images
@@ -58,3 +61,13 @@ def test_pod_ips_unique_claimed_and_released():
     ips.release("a")
     assert ips.allocate("c") not in (a, b)  # fresh addresses first
     assert PodIPs(skip=1000).allocate("x") != a
+
+
+def test_pod_ips_stay_inside_their_block():
+    ips = PodIPs(skip=2, count=2)
+    first, second = ips.allocate("a"), ips.allocate("b")
+    assert [first, second] == list(itertools.islice(podnet.usable_pod_ips(), 2, 4))
+    with pytest.raises(RuntimeError, match="exhausted"):
+        ips.allocate("c")  # the next address belongs to another cluster's block
+    ips.release("a")
+    assert ips.allocate("c") == first

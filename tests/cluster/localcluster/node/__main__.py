@@ -26,6 +26,7 @@ def parse_args(argv=None):
         default=0,
         help="skip this many pod IPs (a second dev agent must not share addresses)",
     )
+    p.add_argument("--pod-ip-count", type=int, help="hand out only this many pod IPs after the skipped ones")
     p.add_argument(
         "--register-with-taints",
         action="append",
@@ -55,6 +56,7 @@ def main(argv=None):
         {"cpu": args.cpu, "memory": args.memory, "pods": args.pods},
         probe_threads=args.probe_threads,
         pod_ip_skip=args.pod_ip_skip,
+        pod_ip_count=args.pod_ip_count,
         taints=args.register_with_taints,
     )
     done = threading.Event()

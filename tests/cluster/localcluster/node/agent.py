@@ -20,7 +20,9 @@ log = logging.getLogger("agent")
 
 
 class Agent:
-    def __init__(self, kube, node_name, state_dir, resources, probe_threads=32, pod_ip_skip=0, taints=()):
+    def __init__(
+        self, kube, node_name, state_dir, resources, probe_threads=32, pod_ip_skip=0, pod_ip_count=None, taints=()
+    ):
         self.kube = kube
         self.node_name = node_name
         self.state_dir = state_dir
@@ -29,7 +31,7 @@ class Agent:
         self.probe_pool = concurrent.futures.ThreadPoolExecutor(probe_threads, thread_name_prefix="probe")
         self.crash_backoff = Backoff(CRASH_INITIAL, CRASH_MAX)
         self.image_backoff = Backoff(IMAGE_INITIAL, IMAGE_MAX)
-        self.ipam = PodIPs(pod_ip_skip)
+        self.ipam = PodIPs(pod_ip_skip, pod_ip_count)
         self.status_manager = StatusManager(kube)
         self.heartbeat = Heartbeat(kube, node_name, resources, self.stopping, time.time, taints=taints)
         self._lock = threading.Lock()

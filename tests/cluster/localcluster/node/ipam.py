@@ -7,11 +7,18 @@ from .. import podnet
 
 
 class PodIPs:
-    def __init__(self, skip=0):
+    """Addresses from the skip-th usable pod IP on, count of them (None: to the end of the CIDR).
+
+    Another cluster on this machine may own the addresses past count, so a freed address is
+    handed out again rather than one beyond them.
+    """
+
+    def __init__(self, skip=0, count=None):
         self._lock = threading.Lock()
         self._by_uid = {}
         self._used = set()
-        self._free = itertools.islice(podnet.usable_pod_ips(), skip, None)  # lazily walked, lowest first
+        stop = None if count is None else skip + count
+        self._free = itertools.islice(podnet.usable_pod_ips(), skip, stop)  # lazily walked, lowest first
         self._released = []
 
     def claim(self, uid, ip):
@@ -38,7 +45,7 @@ class PodIPs:
                 if candidate not in self._used:
                     ip = candidate
             if ip is None:
-                raise RuntimeError("pod CIDR exhausted")
+                raise RuntimeError("pod IPs exhausted: every address of this node's block is in use")
             self._by_uid[uid] = ip
             self._used.add(ip)
             return ip
