@@ -135,13 +135,23 @@ def kubeconfig_mode(request, monkeypatch, tmp_path):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failed test's report says what the node and the proxy saw in its namespace."""
+    """A failed test's report says what the node and the proxy saw in its namespaces."""
     report = yield
-    namespace = item.funcargs.get("namespace") if report.when == "call" and report.failed else None
-    if isinstance(namespace, str):
-        lines = logtrail.about(namespace)
-        report.sections.append((f"node and proxy log about {namespace}", "\n".join(lines) or "(nothing telling)"))
+    if report.when == "call" and report.failed:
+        for namespace, log_dir in _watched(item.funcargs):
+            lines = logtrail.about(namespace, log_dir)
+            report.sections.append((f"node and proxy log about {namespace}", "\n".join(lines) or "(nothing telling)"))
     return report
+
+
+def _watched(funcargs):
+    """(namespace, cluster log directory) of each namespace the test ran in."""
+    namespace = funcargs.get("namespace")
+    if isinstance(namespace, str):
+        yield namespace, paths.LOG_DIR
+    private = funcargs.get("private_cluster")  # the fault tests' own cluster
+    for namespace in getattr(private, "namespaces", ()):
+        yield namespace, os.path.join(private.dir, "logs")
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -10,7 +10,7 @@ import os
 from . import paths
 
 # The lines that explain failed requests: probes failing, containers ending, endpoints changing.
-TELLING = ("probe -> Failure", "will be restarted", "exited", "ready endpoints", "refusing connections")
+TELLING = ("probe -> Failure", "will be restarted", "exited", "ready endpoints")
 LOGS = ("node.log", "proxy.log")
 
 

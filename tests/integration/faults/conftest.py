@@ -29,6 +29,7 @@ class PrivateCluster:
         self.kubeconfig = os.path.join(state_dir, "kubeconfig")
         self.ca_cert = os.path.join(state_dir, "pki", "ca.crt")
         self.faults = []  # (component, seconds the restart took)
+        self.namespaces = []  # the current test's, for its report if it fails
 
     def cli(self, *args, timeout=300):
         proc = subprocess.run(
@@ -68,6 +69,7 @@ class PrivateCluster:
     def namespace(self, prefix):
         name = f"{prefix}-{uuid.uuid4().hex[:5]}"
         self.core.create_namespace({"metadata": {"name": name}})
+        self.namespaces.append(name)
         return name
 
     def deploy(self, namespace, manifest, selector=None, timeout=120):
@@ -104,6 +106,12 @@ def private_cluster(tmp_path_factory):
         finally:
             cluster.down()
             print(f"\nprivate cluster faults injected: {cluster.faults}")
+
+
+@pytest.fixture(autouse=True)
+def private_namespaces_per_test(request):
+    if "private_cluster" in request.fixturenames:
+        request.getfixturevalue("private_cluster").namespaces = []
 
 
 @pytest.fixture
