@@ -4,6 +4,7 @@ import fcntl
 import os
 import re
 import sys
+import time
 import uuid
 
 import pytest
@@ -31,6 +32,14 @@ class Kube:
     def settle(self):
         """Seconds after a change until the proxy has certainly applied it."""
         return self.info["settings"]["proxy_sync_delay"] + 1.0
+
+    def settle_after(self, meter, after=0.0):
+        """Right after a run: keeps meter's traffic on 2 s past the moment the proxy has certainly applied the
+        run's last change (after seconds later still), and returns that moment; the versions served from then
+        on count (meter.versions_after)."""
+        settled = meter.elapsed() + self.settle + after
+        time.sleep(self.settle + after + 2)
+        return settled
 
 
 @pytest.fixture(scope="session")

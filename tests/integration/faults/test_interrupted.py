@@ -9,8 +9,6 @@ Over the whole story no request fails, and nothing is left behind: no leftover c
 half-switched selector, no lock still held, the progress marked done.
 """
 
-import time
-
 import pytest
 from interrupt import LOCK_TTL, Run, folded, image, lease, took_over_from
 
@@ -82,14 +80,6 @@ def _no_lock_left(kube, namespace):
     assert held is None or not held.spec.holder_identity, held.spec
 
 
-def _after_the_run(m, kube):
-    """Keeps the traffic on 2 s past the moment the proxy has certainly applied the run's last change, and
-    returns that moment: the versions served from then on count."""
-    settled = m.elapsed() + kube.settle
-    time.sleep(kube.settle + 2)
-    return settled
-
-
 def _check_meter(m, settled):
     s = m.summary
     assert s["sent"] > 100
@@ -109,7 +99,7 @@ def test_rolling_update_killed_mid_rollout_finishes_on_the_next_run(kube, namesp
         _first, rc, out = _kill_then_rerun(
             kube, namespace, tmp_path, "rolling_update", extra, _deployments(kube, "web", mid_rollout)
         )
-        settled = _after_the_run(m, kube)
+        settled = kube.settle_after(m)
     assert rc == 0, out[-3000:]
     assert _check_meter(m, settled).keys() == {"2"}
     d = _deployment(kube, namespace, "web")
@@ -151,7 +141,7 @@ def test_blue_green_killed_after_the_new_colour_was_created_switches_on_the_next
         _first, rc, out = _kill_then_rerun(
             kube, namespace, tmp_path, "blue_green", extra, _deployments(kube, "web-green", bool)
         )
-        settled = _after_the_run(m, kube)
+        settled = kube.settle_after(m)
     assert rc == 0, out[-3000:]
     # Nothing was recorded before the switch: the Service had not changed, and the re-run planned from it.
     assert "resuming run" not in out
@@ -179,7 +169,7 @@ def test_blue_green_killed_after_the_switch_converges_on_the_next_run(kube, name
             _service_web(kube, switched),
             rerun_vars=dict(extra, blue_green_scale_down_delay_seconds=2),
         )
-        settled = _after_the_run(m, kube)
+        settled = kube.settle_after(m)
     assert rc == 0, out[-3000:]
     # The switch recorded its progress in its own patch: the re-run resumes after it, verifies green and
     # retires blue, without deploying anything a second time.
@@ -222,7 +212,7 @@ def test_canary_killed_mid_step_promotes_on_the_next_run(kube, namespace, deploy
         first, rc, out = _kill_then_rerun(
             kube, namespace, tmp_path, "canary", extra, _deployments(kube, "web-canary", canary_growing)
         )
-        settled = _after_the_run(m, kube)
+        settled = kube.settle_after(m)
     assert rc == 0, out[-3000:]
     assert _resumed(first, out, "step 0 (weight 50)"), out[-3000:]
     assert _check_meter(m, settled).keys() == {"2"}
@@ -246,7 +236,7 @@ def _rollback_killed_then_rerun(kube, namespace, tmp_path, url, playbook, extra,
     failing with the killed run's cause, not try the release again. (output, meter, settled)."""
     with Meter(url, rps=RPS, max_duration=400) as m:
         first, rc, out = _kill_then_rerun(kube, namespace, tmp_path, playbook, extra, phase)
-        settled = _after_the_run(m, kube)
+        settled = kube.settle_after(m)
     assert rc != 0 and _resumed(first, out, "rolling_back"), out[-3000:]
     assert "stopped while rolling back: " in folded(out) and "version == '1'" in out, out[-3000:]
     return out, m, settled
@@ -327,7 +317,7 @@ def test_rollback_killed_mid_undo_rolls_back_again_on_the_next_run(kube, namespa
         _first, rc, out = _kill_then_rerun(
             kube, namespace, tmp_path, "rolling_update", extra, _deployments(kube, "web", undoing)
         )
-        settled = _after_the_run(m, kube)
+        settled = kube.settle_after(m)
     assert rc != 0 and "rolled_back" in out, out[-3000:]
     assert _check_meter(m, settled).keys() == {"1"}
     d = _deployment(kube, namespace, "web")

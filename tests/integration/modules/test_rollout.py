@@ -85,12 +85,11 @@ def test_the_guides_settings_roll_out_a_new_image_with_no_failed_request(kube, n
     )
     with Meter(url, rps=50, max_duration=300) as m:
         proc = run_playbook(release)
-        done = m.elapsed()
-        time.sleep(kube.settle + 2)
+        settled = kube.settle_after(m)
     assert proc.returncode == 0, proc.stdout
     s = m.summary
     assert s["failed"] == 0, (s["failed_by_kind"], s["first_failure"], s["last_failure"])
-    assert s["sent"] > 200 and set(m.versions_after(done + kube.settle)) == {"2"}
+    assert s["sent"] > 200 and set(m.versions_after(settled)) == {"2"}
     probe = kube.apps.read_namespaced_deployment("web", namespace).spec.template.spec.containers[0].readiness_probe
     assert (probe.initial_delay_seconds, probe.period_seconds, probe.failure_threshold) == (15, 10, 1)
 

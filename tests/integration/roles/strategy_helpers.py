@@ -44,8 +44,7 @@ def run_metered(kube, url, name, extra_vars, tmp_path, env=None, after=0.0):
     """The playbook under 50 rps; returns (process, report, meter, seconds at which the run had settled)."""
     with Meter(url, rps=50, max_duration=300) as meter:
         proc, report = run(name, extra_vars, tmp_path, env=env)
-        settled = meter.elapsed() + kube.settle + after
-        time.sleep(kube.settle + after + 2)
+        settled = kube.settle_after(meter, after)
     return proc, report, meter, settled
 
 
