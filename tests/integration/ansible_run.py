@@ -7,8 +7,6 @@ import tempfile
 
 from localcluster import ansiblecli, paths
 
-BIN = ansiblecli.BIN
-
 
 def _flags(check, diff, verbosity):
     return ["-C"] * check + ["-D"] * diff + (["-" + "v" * verbosity] if verbosity else [])

@@ -6,7 +6,8 @@ import shutil
 import subprocess
 
 import yaml
-from ansible_run import BIN
+
+from localcluster.ansiblecli import BIN
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

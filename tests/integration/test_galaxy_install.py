@@ -10,9 +10,10 @@ import tarfile
 import textwrap
 
 import pytest
-from ansible_run import BIN, run_playbook
+from ansible_run import run_playbook
 
 from localcluster import workloads
+from localcluster.ansiblecli import BIN
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
