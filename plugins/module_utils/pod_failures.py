@@ -8,14 +8,23 @@ describe(failure) -> "pod web-7d4-x, container app: CrashLoopBackOff: back-off 1
 
 from __future__ import annotations
 
-# Waiting reasons the kubelet only leaves by a change to the pod template.
+# Waiting reasons the kubelet only leaves by a change to the pod template. A container waits with
+# the error of its last start attempt (the kubelet's reason cache), and these are every such error the
+# kubelet has: pkg/kubelet/images (pulls), kuberuntime (creating and starting), container (the back-off).
+# ContainerCreating and PodInitializing are the only others, and waiting cures them.
 FAIL_FAST_REASONS = (
     "CrashLoopBackOff",
     "ErrImagePull",
     "ImagePullBackOff",
+    "ImageInspectError",
+    "ErrImageNeverPull",
+    "InvalidImageName",
     "CreateContainerConfigError",
     "CreateContainerError",
-    "InvalidImageName",
+    "PreCreateHookError",
+    "RunContainerError",
+    "PreStartHookError",
+    "PostStartHookError",
 )
 RESTART_THRESHOLD = 3
 

@@ -19,7 +19,8 @@ description:
     O(wait=false); O(wait) only decides whether the task also waits for the last scale-down."
   - A canary that cannot become ready fails the task at once with the same fail-fast reasons as
     M(nodowntime.k8s.rollout) (CrashLoopBackOff, ErrImagePull, ImagePullBackOff, CreateContainerConfigError,
-    too many restarts), naming the pod and container; stable has not been shrunk at that point.
+    the kubelet's other start errors, too many restarts), naming the pod and container; stable has not been
+    shrunk at that point.
   - The total is recorded in the annotation C(nodowntime.k8s/canary-total-replicas) on the canary Deployment,
     so every later step splits the same number of pods.
   - With O(progress), the canary Deployment also records where the release is, in the annotation

@@ -12,8 +12,9 @@ description:
     O(wait_timeout) passes.
   - The verdict matches C(kubectl rollout status) word for word (observedGeneration, updated,
     old and available replicas, C(ProgressDeadlineExceeded)) and goes further. It waits until the
-    old pods are really gone, Terminating ones included, and it fails at once when a new pod is
-    in C(CrashLoopBackOff), C(ErrImagePull), C(ImagePullBackOff) or C(CreateContainerConfigError),
+    old pods are really gone, Terminating ones included, and it fails at once when a new pod
+    waits with an error that waiting does not cure (C(CrashLoopBackOff), C(ErrImagePull),
+    C(ImagePullBackOff), C(CreateContainerConfigError) and the kubelet's other start errors, see O(fail_fast)),
     or keeps restarting.
   - When the rollout fails and O(rollback_on_failure) is set, it undoes it like
     C(kubectl rollout undo), waits until the undo is complete, and then fails the task with
@@ -97,9 +98,12 @@ options:
     default: 600
   fail_fast:
     description:
-      - Fail as soon as a new pod is in C(CrashLoopBackOff), C(ErrImagePull), C(ImagePullBackOff),
-        C(CreateContainerConfigError) or C(CreateContainerError), or has restarted 3 times,
-        instead of waiting for the progress deadline.
+      - Fail as soon as a new pod's container waits with a start error that waiting does not cure, or has
+        restarted 3 times, instead of waiting for the progress deadline. The errors are every one the kubelet
+        has for a container it could not start: C(CrashLoopBackOff), C(ErrImagePull), C(ImagePullBackOff),
+        C(ImageInspectError), C(ErrImageNeverPull), C(InvalidImageName), C(CreateContainerConfigError),
+        C(CreateContainerError), C(PreCreateHookError), C(RunContainerError), C(PreStartHookError) and
+        C(PostStartHookError).
     type: bool
     default: true
   rollback_on_failure:
@@ -241,7 +245,8 @@ reason:
   description:
     - Why the rollout failed or is not finished, as a CamelCase word for playbooks, for example
       C(ProgressDeadlineExceeded), C(CrashLoopBackOff), C(ErrImagePull), C(ImagePullBackOff),
-      C(CreateContainerConfigError), C(TooManyRestarts), C(WaitTimeout), C(DeploymentPaused),
+      C(CreateContainerConfigError), C(RunContainerError) (any start error O(fail_fast) lists),
+      C(TooManyRestarts), C(WaitTimeout), C(DeploymentPaused),
       C(Invalid), C(Refused), C(NotFound), C(Locked) (another run holds O(lock)), C(Progressing). Null on success.
   returned: always
   type: str

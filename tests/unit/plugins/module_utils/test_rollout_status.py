@@ -77,9 +77,24 @@ def test_paused_but_complete_is_done():
     assert deployment_status(deployment(paused=True), [OLD, NEW], []).state == v.DONE
 
 
-@pytest.mark.parametrize(
-    "reason", ["CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError"]
-)
+# Every error the kubelet leaves a container waiting with that waiting does not cure (pod_failures says where).
+KUBELET_START_ERRORS = [
+    "CrashLoopBackOff",
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "ImageInspectError",
+    "ErrImageNeverPull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "PreCreateHookError",
+    "RunContainerError",
+    "PreStartHookError",
+    "PostStartHookError",
+]
+
+
+@pytest.mark.parametrize("reason", KUBELET_START_ERRORS)
 def test_fail_fast_names_pod_container_reason_and_message(reason):
     sick = pod(
         "web-new-a",
