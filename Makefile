@@ -26,7 +26,11 @@ $(VENV_STAMP): requirements-dev.txt constraints.txt
 
 venv: $(VENV_STAMP)
 
+# The cluster's binaries: Debian packages from tests/cluster/bindep.txt (runc's cgo needs libseccomp-dev),
+# then Kubernetes (control plane, kubelet, kube-proxy), containerd, runc, the CNI plugins and the test
+# images, each built once from pinned Go modules into ~/.cache/nodowntime.
 controlplane: venv
+	$(PY) -m localcluster.hostpackages
 	$(PY) -m localcluster build
 
 # The collection is the repo root; Ansible finds it as ansible_collections/nodowntime/k8s.
@@ -113,8 +117,9 @@ demo: venv collection controlplane
 
 # Benchmarks (not part of make test): build/bench/results.json and results.md. BENCH_ARGS: see tests/bench/run.py.
 # A cluster started here gets BENCH_CLUSTER's settings (recorded in the results): a node of 2600 pods holds
-# blue/green at 1000 pods (2000) with room to spare. A cluster already up is used as it is.
-BENCH_CLUSTER ?= --pods 2600 --controller-qps 100 --controller-burst 200
+# blue/green at 1000 pods (2000) with room to spare. A cluster already up is used as it is. Its node is the
+# simulated one (localcluster/node/), named so in the results: 2600 pods do not fit a real node on 2 cores.
+BENCH_CLUSTER ?= --node simulated --pods 2600 --controller-qps 100 --controller-burst 200
 bench: venv collection controlplane
 	$(PY) -m localcluster with $(BENCH_CLUSTER) -- $(PY) tests/bench/run.py $(BENCH_ARGS)
 

@@ -1,24 +1,86 @@
-"""Build the control-plane multi-call binary once and cache it outside the repo.
+"""Build the cluster's binaries once and cache them outside the repo.
 
-The cache key covers everything that decides the bytes: go.mod, go.sum, main.go
-and the Go version.  A warm machine finds the binary and skips the build.
+Two builds, each cached under a key of everything that decides its bytes and the Go version,
+so a warm machine skips both:
+- the multi-call Kubernetes binary from controlplane/ (etcd, the control plane, kubectl, and the
+  node's kubelet and kube-proxy), stamped with the release's version as upstream's build stamps it;
+- the node's other upstream tools, each `go install`ed at its pinned version under its own
+  module's go.mod, exactly as its release is built: containerd, runc, the CNI plugins, crictl.
 """
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 
 MODULE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "controlplane")
 CACHE_ROOT = os.environ.get("NODOWNTIME_CACHE", os.path.expanduser("~/.cache/nodowntime"))
 KEYED_FILES = ("go.mod", "go.sum", "main.go")
 
 
+@dataclass(frozen=True)
+class Tool:
+    """One upstream module's commands, built as its own Makefile builds them."""
+
+    name: str
+    module: str
+    version: str
+    packages: tuple  # paths inside the module; "" is the module's root package
+    tags: str = ""
+    ldflags: str = ""  # with {version} for the release's version
+    cgo: bool = False
+
+
+# Versions: the newest the Go module proxy served for Go 1.26 when they were chosen.
+NODE_TOOLS = (
+    Tool(
+        "containerd",
+        "github.com/containerd/containerd/v2",
+        "v2.4.2",
+        ("cmd/containerd", "cmd/containerd-shim-runc-v2", "cmd/ctr"),
+        tags="no_btrfs no_devmapper no_zfs urfave_cli_no_docs",
+        ldflags="-X github.com/containerd/containerd/v2/version.Version={version}",
+    ),
+    # runc's release is built with cgo for seccomp (libseccomp-dev); libpathrs, a Rust library, is left out.
+    Tool(
+        "runc",
+        "github.com/opencontainers/runc",
+        "v1.5.3",
+        ("",),
+        tags="seccomp urfave_cli_no_docs",
+        ldflags="-X main.version={version}",
+        cgo=True,
+    ),
+    Tool(
+        "cni-plugins",
+        "github.com/containernetworking/plugins",
+        "v1.10.0",
+        ("plugins/main/bridge", "plugins/main/loopback", "plugins/ipam/host-local", "plugins/meta/portmap"),
+        ldflags="-X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion={version}",
+    ),
+    Tool(
+        "crictl",
+        "sigs.k8s.io/cri-tools",
+        "v1.37.0",
+        ("cmd/crictl",),
+        ldflags="-X sigs.k8s.io/cri-tools/pkg/version.Version={version}",
+    ),
+)
+
+
 def go_version():
     return subprocess.run(["go", "env", "GOVERSION"], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def kubernetes_version():
+    """The k8s.io/kubernetes release controlplane/go.mod pins, e.g. v1.37.2."""
+    with open(os.path.join(MODULE_DIR, "go.mod")) as f:
+        return re.search(r"^\s*k8s\.io/kubernetes (v\S+)", f.read(), re.MULTILINE).group(1)
 
 
 def cache_key():
@@ -33,37 +95,29 @@ def binary_path():
     return os.path.join(CACHE_ROOT, "controlplane-" + cache_key(), "controlplane")
 
 
+def node_tools_dir():
+    h = hashlib.sha256(go_version().encode())
+    for tool in NODE_TOOLS:
+        h.update(repr(tool).encode())
+    return os.path.join(CACHE_ROOT, "nodetools-" + h.hexdigest()[:16])
+
+
+def node_tool_names():
+    return [os.path.basename(p) or t.name for t in NODE_TOOLS for p in t.packages]
+
+
 def _log(msg, started):
     print(f"[build {time.monotonic() - started:6.0f}s] {msg}", file=sys.stderr, flush=True)
 
 
-def _count_packages(env):
-    out = subprocess.run(
-        ["go", "list", "-deps", "."], cwd=MODULE_DIR, env=env, check=True, capture_output=True, text=True
-    ).stdout
-    return len(out.split())
+def _count_packages(argv, env, cwd):
+    out = subprocess.run(["go", "list", "-deps", *argv], cwd=cwd, env=env, check=True, capture_output=True, text=True)
+    return len(out.stdout.split())
 
 
-def build(force=False):
-    """Return the cached binary's path, building it first when the cache misses."""
-    target = binary_path()
-    if os.path.exists(target) and not force:
-        return target
-    started = time.monotonic()
-    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly")
-    _log("downloading modules (go mod download)", started)
-    subprocess.run(["go", "mod", "download"], cwd=MODULE_DIR, env=env, check=True)
-    total = _count_packages(env)
-    _log(f"compiling {total} packages on {os.cpu_count()} cores; this is the slow step on a cold cache", started)
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    partial = target + ".partial"
-    proc = subprocess.Popen(
-        ["go", "build", "-v", "-trimpath", "-ldflags=-s -w", "-o", partial, "."],
-        cwd=MODULE_DIR,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def _go(argv, env, cwd, what, total, started):
+    """Run one `go build`/`go install -v`, reporting progress every 15 s; fail with its last lines."""
+    proc = subprocess.Popen(["go", *argv], cwd=cwd, env=env, stderr=subprocess.PIPE, text=True)
     done = [0]
     lines = []
 
@@ -71,7 +125,8 @@ def build(force=False):
         while proc.poll() is None:
             time.sleep(15)
             if proc.poll() is None:
-                _log(f"compiled {done[0]}/{total} packages (already-cached packages are not listed)", started)
+                of = f"/{total}" if total else ""
+                _log(f"{what}: compiled {done[0]}{of} packages (already-cached packages are not listed)", started)
 
     threading.Thread(target=report, daemon=True).start()
     for line in proc.stderr:
@@ -79,19 +134,63 @@ def build(force=False):
         lines.append(line)
     if proc.wait() != 0:
         sys.stderr.write("".join(lines[-40:]))
-        raise SystemExit(f"control-plane build failed (exit {proc.returncode})")
+        raise SystemExit(f"{what} build failed (exit {proc.returncode})")
+
+
+def build(force=False):
+    """Return the cached Kubernetes binary's path, building it first when the cache misses."""
+    target = binary_path()
+    if os.path.exists(target) and not force:
+        return target
+    started = time.monotonic()
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly")
+    _log("downloading modules (go mod download)", started)
+    subprocess.run(["go", "mod", "download"], cwd=MODULE_DIR, env=env, check=True)
+    total = _count_packages(["."], env, MODULE_DIR)
+    _log(f"compiling {total} packages on {os.cpu_count()} cores; this is the slow step on a cold cache", started)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    partial = target + ".partial"
+    version = kubernetes_version()
+    major, minor = version.lstrip("v").split(".")[:2]
+    # What hack/lib/version.sh stamps; without it every component reports v0.0.0-master.
+    stamp = " ".join(
+        f"-X {pkg}.{var}={value}"
+        for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
+        for var, value in (("gitVersion", version), ("gitMajor", major), ("gitMinor", minor), ("gitTreeState", "clean"))
+    )
+    argv = ["build", "-v", "-trimpath", f"-ldflags=-s -w {stamp}", "-o", partial, "."]
+    _go(argv, env, MODULE_DIR, "kubernetes", total, started)
     os.replace(partial, target)
-    _log(f"built {target} ({os.path.getsize(target) / 1e6:.0f} MB)", started)
+    _log(f"built {target} ({os.path.getsize(target) / 1e6:.0f} MB, {version})", started)
     return target
 
 
-def prune():
-    """Remove cached binaries of other keys, so the cache holds one build."""
-    keep = os.path.basename(os.path.dirname(binary_path()))
-    for entry in os.listdir(CACHE_ROOT) if os.path.isdir(CACHE_ROOT) else ():
-        if entry.startswith("controlplane-") and entry != keep:
-            shutil.rmtree(os.path.join(CACHE_ROOT, entry), ignore_errors=True)
+def build_node_tools(force=False):
+    """Return {command: path} of the node's upstream tools, installing them first when the cache misses."""
+    bin_dir = node_tools_dir()
+    paths = {name: os.path.join(bin_dir, name) for name in node_tool_names()}
+    if all(os.path.exists(p) for p in paths.values()) and not force:
+        return paths
+    started = time.monotonic()
+    partial = bin_dir + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    for tool in NODE_TOOLS:
+        # `go install pkg@version` builds with the module's own go.mod and go.sum, checked against the
+        # checksum database.
+        env = dict(os.environ, GOBIN=partial, CGO_ENABLED="1" if tool.cgo else "0", GOFLAGS="")
+        pkgs = [f"{tool.module}/{p}".rstrip("/") + f"@{tool.version}" for p in tool.packages]
+        flags = ["-trimpath", f"-ldflags=-s -w {tool.ldflags.format(version=tool.version)}"]
+        if tool.tags:
+            flags.append(f"-tags={tool.tags}")
+        _log(f"{tool.module}@{tool.version}: go install {len(pkgs)} command(s)", started)
+        _go(["install", "-v", *flags, *pkgs], env, None, tool.name, None, started)
+    os.makedirs(CACHE_ROOT, exist_ok=True)
+    shutil.rmtree(bin_dir, ignore_errors=True)
+    os.replace(partial, bin_dir)
+    _log(f"built the node's tools into {bin_dir}: {', '.join(sorted(paths))}", started)
+    return paths
 
 
 if __name__ == "__main__":
     print(build(force="--force" in sys.argv))
+    print(build_node_tools(force="--force" in sys.argv))
