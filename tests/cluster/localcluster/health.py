@@ -1,5 +1,6 @@
-"""Health checks of the control-plane components, over loopback only."""
+"""Health checks of the control-plane components: on loopback, or inside a cluster's sealed namespace."""
 
+import functools
 import http.client
 import ssl
 import time
@@ -7,19 +8,25 @@ import time
 from . import netguard
 
 
-def get(url_host, port, path, tls=None, timeout=2.0):
-    """Return (status, body) of an HTTP(S) GET, or (None, error text)."""
-    host = netguard.check_loopback(url_host)
+def get(url_host, port, path, tls=None, timeout=2.0, netns=None):
+    """Return (status, body) of an HTTP(S) GET, or (None, error text); from inside netns if given."""
+    host = netguard.check(url_host, netns)
     try:
         if tls is None:
             conn = http.client.HTTPConnection(host, port, timeout=timeout)
         else:
             conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=tls)
+        # http.client opens its socket through this attribute; netguard's opens it in the namespace.
+        conn._create_connection = functools.partial(_connect, netns=netns)
         conn.request("GET", path)
         resp = conn.getresponse()
         return resp.status, resp.read().decode(errors="replace")
     except (OSError, http.client.HTTPException) as e:
         return None, str(e)
+
+
+def _connect(address, timeout, source_address=None, *, netns):
+    return netguard.connect(*address, timeout, netns=netns)
 
 
 def client_tls(ca, cert=None, key=None):

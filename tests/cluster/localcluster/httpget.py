@@ -1,4 +1,6 @@
-"""One GET on a fresh loopback TCP connection, with its outcome classified for the meter.
+"""One GET on a fresh TCP connection, with its outcome classified for the meter.
+
+The connection is on loopback, or inside a cluster's network namespace (netns=NAME).
 
 Outcomes: "ok" (status 200), "status_<code>" for any other status, or an error kind:
   refused  the connection was refused (nothing listening, or a REJECT-like proxy)
@@ -37,11 +39,11 @@ class _Incomplete(Exception):
     pass
 
 
-def get(host, port, path, timeout):
-    """GET path from host:port; returns (outcome, status, (version, pod), error)."""
+def get(host, port, path, timeout, netns=None):
+    """GET path from host:port (from inside netns if given); returns (outcome, status, (version, pod), error)."""
     deadline = time.monotonic() + timeout
     try:
-        with netguard.connect(host, port, timeout) as sock:
+        with netguard.connect(host, port, timeout, netns=netns) as sock:
             sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
             raw = _read_all(sock, deadline)
         status, body = _parse(raw)

@@ -7,14 +7,17 @@ Library:
 
 or m = Meter(...); m.start(); ...; summary = m.stop().  The meter always ends by
 itself: after max_duration seconds or max_requests requests, whichever comes first.
+Meter("http://10.250.0.1:30080/", netns=NAME) sends from inside a real-node cluster's
+network namespace, where its node IP, pod IPs and ClusterIPs exist.
 
 CLI:
     python -m localcluster.meter --url http://127.0.0.1:PORT/ --rps 50 --duration 30 \
-        [--max-requests N] [--timeout 2] [--json out.json]
+        [--max-requests N] [--timeout 2] [--json out.json] [--netns NAME]
 prints the summary as JSON; --json also writes it, with every record, to a file.
 """
 
 import argparse
+import datetime
 import json
 import math
 import signal
@@ -34,11 +37,12 @@ DEFAULT_TIMEOUT = 5.0
 
 
 class Meter:
-    def __init__(self, url, rps=50, timeout=DEFAULT_TIMEOUT, max_duration=120, max_requests=None):
+    def __init__(self, url, rps=50, timeout=DEFAULT_TIMEOUT, max_duration=120, max_requests=None, netns=None):
         parts = urlsplit(url)
         if parts.scheme != "http":
             raise ValueError(f"only http:// URLs are metered, got {url!r}")
-        self.host = netguard.check_loopback(parts.hostname or "")
+        self.host = netguard.check(parts.hostname or "", netns)
+        self.netns = netns
         self.port = parts.port or 80
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.url, self.rps, self.timeout = url, rps, timeout
@@ -97,7 +101,9 @@ class Meter:
 
     def _one(self):
         start = time.monotonic()
-        outcome, status, (version, pod), error = httpget.get(self.host, self.port, self.path, self.timeout)
+        outcome, status, (version, pod), error = httpget.get(
+            self.host, self.port, self.path, self.timeout, netns=self.netns
+        )
         record = httpget.Record(
             start=start - self._t0,
             wall=self._wall0 + (start - self._t0),
@@ -120,7 +126,9 @@ class Meter:
         return dict(Counter(r.version for r in self.sorted_records() if r.ok and r.start >= t))
 
     def summarize(self):
-        return summarize(self.sorted_records(), url=self.url, rps=self.rps, started=self._wall0)
+        # The URL alone does not say which cluster a 10.x address was in.
+        where = {"netns": self.netns} if self.netns else {}
+        return summarize(self.sorted_records(), url=self.url, rps=self.rps, started=self._wall0, **where)
 
 
 def summarize(records, **meta):
@@ -146,6 +154,18 @@ def summarize(records, **meta):
         "failed": len(failures),
         "failed_by_kind": dict(Counter(r.outcome for r in failures)),
         "versions": dict(Counter(r.version for r in ok)),
+        # What a failed assertion needs to say why: when, how, and the error's own words.
+        "failure_samples": [
+            {
+                "start": round(r.start, 3),
+                # The wall clock, to the microsecond, as the kubelet's and kube-proxy's log lines have it.
+                "at": datetime.datetime.fromtimestamp(r.wall, datetime.UTC).strftime("%H:%M:%S.%f"),
+                "outcome": r.outcome,
+                "latency": round(r.latency, 3),
+                "error": r.error,
+            }
+            for r in failures[:10]
+        ],
         "first_failure": failures[0].start if failures else None,
         "last_failure": failures[-1].start if failures else None,
         "last_version": ok[-1].version if ok else None,
@@ -166,7 +186,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m localcluster.meter", description=__doc__.split("\n", maxsplit=1)[0]
     )
-    parser.add_argument("--url", required=True, help="http://127.x.y.z:PORT/ (loopback only)")
+    parser.add_argument("--url", required=True, help="http://127.x.y.z:PORT/ (loopback only, unless --netns)")
+    parser.add_argument("--netns", help="send from inside this cluster namespace (node IP, pod and Service IPs)")
     parser.add_argument("--rps", type=float, default=50)
     parser.add_argument("--duration", type=float, default=30, help="seconds of sending")
     parser.add_argument("--max-requests", type=int)
@@ -176,9 +197,14 @@ def main(argv=None):
 
     try:
         meter = Meter(
-            args.url, rps=args.rps, timeout=args.timeout, max_duration=args.duration, max_requests=args.max_requests
+            args.url,
+            rps=args.rps,
+            timeout=args.timeout,
+            max_duration=args.duration,
+            max_requests=args.max_requests,
+            netns=args.netns,
         )
-    except ValueError as e:  # a bad URL, or one outside 127.0.0.0/8
+    except ValueError as e:  # a bad URL, or one the network rule forbids
         parser.error(str(e))
     # Ctrl-C or SIGTERM ends the run early but still prints what was measured.
     stop = threading.Event()
