@@ -44,7 +44,9 @@ cluster-up: venv
 cluster-down: venv
 	$(PY) -m localcluster down
 
+# The test images' Go tests too (the demo app's behaviour, the registry): tests/cluster/images.
 test-unit: venv collection
+	cd tests/cluster/images && go test ./...
 	$(PY) -m pytest tests/unit -q
 
 # --dist loadfile keeps each test file on one worker: the fault tests share one private cluster.
