@@ -1,7 +1,9 @@
 """The benchmark harness (make bench) in miniature, so it cannot rot: one tiny run of each measurement.
 
-Each test runs tests/bench/run.py --smoke --only NAME on the test cluster and checks the shape of
-results.json and the table; the figures themselves are not judged here (see make bench).
+Each test runs tests/bench/run.py --smoke --only NAME and checks the shape of results.json and the table;
+the figures themselves are not judged here (see make bench). Like make bench, it runs on a cluster with the
+simulated node (the bench's pause images take any tag, and its scale needs more pods than a real node
+holds), started here in a state directory of its own.
 """
 
 import json
@@ -21,10 +23,34 @@ def _figure(fig):
     assert fig["n"] >= 1 and fig["min"] <= fig["median"] <= fig["max"], fig
 
 
-def _run(kube, tmp_path, name):
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory):
+    """The environment of a cluster with the simulated node, up for this module."""
+    state_dir = str(tmp_path_factory.mktemp("simulated-cluster"))
+    env = dict(os.environ, NODOWNTIME_CLUSTER_DIR=state_dir, KUBECONFIG=os.path.join(state_dir, "kubeconfig"))
+
+    def localcluster(*args):
+        proc = subprocess.run(
+            [sys.executable, "-m", "localcluster", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+
+    localcluster("up", "--node", "simulated")
+    try:
+        yield env
+    finally:
+        localcluster("down")
+
+
+def _run(env, tmp_path, name):
     proc = subprocess.run(
         [sys.executable, RUN, "--smoke", "--only", name, "--out", str(tmp_path)],
-        env=dict(os.environ, KUBECONFIG=kube.kubeconfig),
+        env=env,
         capture_output=True,
         text=True,
         timeout=240,
@@ -40,8 +66,8 @@ def _run(kube, tmp_path, name):
 
 
 @pytest.mark.timeout(300)
-def test_latency(kube, tmp_path):
-    r, table = _run(kube, tmp_path, "latency")
+def test_latency(simulated, tmp_path):
+    r, table = _run(simulated, tmp_path, "latency")
     assert set(r["tools"]) == {"ours", "kubernetes.core", "kubectl"}
     for fig in r["tools"].values():
         _figure(fig["latency"])
@@ -50,8 +76,8 @@ def test_latency(kube, tmp_path):
 
 
 @pytest.mark.timeout(300)
-def test_apiload(kube, tmp_path):
-    r, _table = _run(kube, tmp_path, "apiload")
+def test_apiload(simulated, tmp_path):
+    r, _table = _run(simulated, tmp_path, "apiload")
     for tool in ("ours", "kubernetes.core"):
         _figure(r["tool_requests"][tool])
         _figure(r["tool_requests_all_clients"][tool])
@@ -60,16 +86,16 @@ def test_apiload(kube, tmp_path):
 
 
 @pytest.mark.timeout(300)
-def test_overhead(kube, tmp_path):
-    r, _table = _run(kube, tmp_path, "overhead")
+def test_overhead(simulated, tmp_path):
+    r, _table = _run(simulated, tmp_path, "overhead")
     for key in ("wall", "inherent", "overhead", "before", "after"):
         _figure(r[key])
     assert r["overhead"]["median"] > 0
 
 
 @pytest.mark.timeout(300)
-def test_scale(kube, tmp_path):
-    r, _table = _run(kube, tmp_path, "scale")
+def test_scale(simulated, tmp_path):
+    r, _table = _run(simulated, tmp_path, "scale")
     (size,) = r["sizes"].values()
     for key in ("wall", "inherent", "latency", "module_rss_mb", "module_cpu"):
         _figure(size["rollout"][key])
@@ -82,8 +108,8 @@ def test_scale(kube, tmp_path):
 
 
 @pytest.mark.timeout(300)
-def test_rollback(kube, tmp_path):
-    r, _table = _run(kube, tmp_path, "rollback")
+def test_rollback(simulated, tmp_path):
+    r, _table = _run(simulated, tmp_path, "rollback")
     assert set(r["strategies"]) == {"blue/green", "rolling", "canary"}
     for s in r["strategies"].values():
         _figure(s["to_all_old"])

@@ -83,7 +83,7 @@ def test_a_playbook_runs_the_installed_collection_by_fqcn(tarball, kube, namespa
                 name: web
                 namespace: {namespace}
                 images:
-                  app: nodowntime/demo-app:2
+                  app: localhost:5000/nodowntime/demo-app:2
               register: release
 
             - name: It completed as a new revision
@@ -111,5 +111,5 @@ def test_a_playbook_runs_the_installed_collection_by_fqcn(tarball, kube, namespa
     assert proc.returncode == 0, proc.stdout
     assert f"Using module file {module_file}" in proc.stdout, proc.stdout
     assert kube.apps.read_namespaced_deployment("web", namespace).spec.template.spec.containers[0].image == (
-        "nodowntime/demo-app:2"
+        "localhost:5000/nodowntime/demo-app:2"
     )

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from . import build, cluster, paths
+from . import build, cluster, paths, realnode
 
 
 def main():
@@ -20,15 +20,16 @@ def main():
     _settings_arguments(u)
     sub.add_parser("down", help="stop exactly what up started")
     sub.add_parser("status", help="say whether the cluster is up")
-    sub.add_parser("build", help="build the control-plane binary into the cache")
+    sub.add_parser("build", help="build the Kubernetes binary and the node's tools and images into the cache")
     w = sub.add_parser("with", help="run a command against the cluster, starting and stopping it if it was down")
     _settings_arguments(w)
     w.add_argument("argv", nargs=argparse.REMAINDER)
     r = sub.add_parser("restart", help="restart one component with the same ports and data")
-    r.add_argument("name", choices=cluster.ORDER)
+    r.add_argument("name", choices=cluster.ALL_COMPONENTS)
+    r.add_argument("--kill", action="store_true", help="SIGKILL it (kill -9, as a crash would) instead of SIGTERM")
     args = ap.parse_args()
     if args.cmd == "up":
-        cluster.up(components=args.only.split(",") if args.only else cluster.ORDER, settings=_settings(args))
+        cluster.up(components=args.only.split(",") if args.only else None, settings=_settings(args))
         print(f"export KUBECONFIG={paths.ADMIN_KUBECONFIG}")
     elif args.cmd == "down":
         stopped = cluster.down()
@@ -39,14 +40,17 @@ def main():
         sys.exit(0 if info else 1)
     elif args.cmd == "build":
         print(build.build())
+        print(realnode.binaries())
     elif args.cmd == "with":
         sys.exit(run_with(args.argv[1:] if args.argv[:1] == ["--"] else args.argv, _settings(args)))
     elif args.cmd == "restart":
-        cluster.restart(args.name)
+        cluster.restart(args.name, kill=args.kill)
 
 
 SETTINGS = (
     # (flag, settings key, type, what it sets)
+    ("--node", "node", str, "real (upstream kubelet, containerd, kube-proxy in a network namespace) or simulated"),
+    ("--proxy-mode", "proxy_mode", str, "kube-proxy's mode on the real node: iptables or nftables"),
     ("--pods", "node_pods", int, "pods the node agent takes (blue/green at N pods needs 2N)"),
     ("--controller-qps", "controller_qps", float, "kube-controller-manager's --kube-api-qps"),
     ("--controller-burst", "controller_burst", int, "kube-controller-manager's --kube-api-burst"),

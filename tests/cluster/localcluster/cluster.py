@@ -1,4 +1,8 @@
-"""Start and stop the local cluster: etcd, the three control-plane components, the node agent and the proxy.
+"""Start and stop the local cluster: etcd, the three control-plane components and a node.
+
+The node is either real (setting node=real: upstream containerd, kubelet and kube-proxy, with the
+whole cluster inside its own network namespace, realnode.py) or simulated (node=simulated: the
+Python node agent and proxy on loopback, localcluster/node/ and proxy.py).
 
 Every process is a session leader recorded by pid and start time in .cluster/cluster.json,
 so `down` stops exactly what `up` started and nothing else.
@@ -13,10 +17,19 @@ import subprocess
 import sys
 import time
 
-from . import build, claims, health, kubeconfig, paths, pki, procs
+from . import build, claims, health, hostcheck, kubeconfig, netns, paths, pki, procs, realnode
 
-ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "node", "proxy")
+CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
+SIMULATED_NODE = ("node", "proxy")
+# The host ports first: the kube-apiserver's health is checked through them, from the host's loopback.
+REAL_ORDER = ("hostports", *CONTROL_PLANE, *realnode.COMPONENTS)
+ORDER = (*CONTROL_PLANE, *SIMULATED_NODE)
+ALL_COMPONENTS = ("hostports", *CONTROL_PLANE, *SIMULATED_NODE, *realnode.COMPONENTS)
+NODES = ("simulated", "real")
+PROXY_MODES = ("iptables", "nftables")
 DEFAULT_SETTINGS = {
+    "node": "real",
+    "proxy_mode": "iptables",  # kube-proxy's, on the real node
     "proxy_sync_delay": float(os.environ.get("NODOWNTIME_PROXY_SYNC_DELAY", "1.0")),
     "controller_qps": 100,
     "controller_burst": 200,
@@ -56,6 +69,11 @@ def _kubeconfig_for(name):
     return paths.ADMIN_KUBECONFIG if name == "admin" else paths.state(f"{name}.kubeconfig")
 
 
+def order(settings):
+    """The components of a cluster with these settings, in start order."""
+    return REAL_ORDER if settings["node"] == "real" else ORDER
+
+
 def _python_module(module, *args):
     env_path = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return [sys.executable, "-m", module, *args], {"PYTHONPATH": env_path}
@@ -63,9 +81,22 @@ def _python_module(module, *args):
 
 def command(name, info):
     """argv and extra environment of one component, from the cluster record."""
+    argv, env = _command(name, info)
+    if info.get("netns") and name != "hostports":
+        argv = netns.argv(info["netns"], argv)
+    return argv, env
+
+
+def _command(name, info):
     p, binary = info["ports"], info["binary"]
     # A record written before a setting existed (a cluster still running across an upgrade) gets its default.
     s = dict(DEFAULT_SETTINGS, **info["settings"])
+    if name in realnode.COMPONENTS:
+        return realnode.command(name, info, _kubeconfig_for)
+    if name == "hostports":
+        window = "{}-{}".format(*info["node_port_range"])
+        argv = ("--netns", info["netns"], "--api-port", str(p["apiserver"]), "--node-ports", window)
+        return _python_module("localcluster.hostports", *argv)
     if name == "etcd":
         client, peer = f"http://127.0.0.1:{p['etcd']}", f"http://127.0.0.1:{p['etcd_peer']}"
         return [
@@ -93,6 +124,11 @@ def command(name, info):
             f"--tls-cert-file={_pki('apiserver.crt')}",
             f"--tls-private-key-file={_pki('apiserver.key')}",
             f"--client-ca-file={_pki('ca.crt')}",
+            # The kubelet (a real one) answers logs and exec only to a client its CA signed.
+            f"--kubelet-client-certificate={_pki('admin.crt')}",
+            f"--kubelet-client-key={_pki('admin.key')}",
+            # The node's name resolves nowhere (no DNS in the namespace); its InternalIP is the node IP.
+            "--kubelet-preferred-address-types=InternalIP",
             f"--cert-dir={paths.state('apiserver-certs')}",
             "--authorization-mode=Node,RBAC",
             "--service-cluster-ip-range=10.96.0.0/16",
@@ -179,21 +215,27 @@ def _wait_healthy(name, info, timeout=90):
     def running():
         return procs.alive(info["processes"][name])
 
-    if name == "node":
-        return _wait_node_ready(timeout, running)
-    tls = health.client_tls(_pki("ca.crt"), _pki("admin.crt"), _pki("admin.key")) if name == "kube-apiserver" else None
-    health.wait_ok(name, functools.partial(_check_health, name, info["ports"], tls), timeout, running)
+    if name in ("node", "kubelet"):
+        return _wait_node_ready(timeout, running, name)
+    if name == "hostports":
+        return None  # its health is the kube-apiserver's, checked through it
+    health.wait_ok(name, functools.partial(_check_health, name, info), timeout, running)
     return None
 
 
-def _check_health(name, ports, tls):
+def _check_health(name, info):
     """One look at a component's health endpoint: (healthy, detail)."""
+    ports, ns = info["ports"], info.get("netns")
+    if name in realnode.COMPONENTS:
+        return realnode.check_health(name, info)
     if name == "etcd":
-        return _ok(health.get("127.0.0.1", ports["etcd"], "/health"))
+        return _ok(health.get("127.0.0.1", ports["etcd"], "/health", netns=ns))
     if name == "kube-apiserver":
+        # From the host's loopback: through the forwarder when the cluster has a namespace.
+        tls = health.client_tls(_pki("ca.crt"), _pki("admin.crt"), _pki("admin.key"))
         return _ok(health.get("127.0.0.1", ports["apiserver"], "/readyz", tls))
     if name in ("kube-controller-manager", "kube-scheduler"):
-        return _ok(health.get("127.0.0.1", ports[name], "/healthz", health.self_signed_tls()))
+        return _ok(health.get("127.0.0.1", ports[name], "/healthz", health.self_signed_tls(), netns=ns))
     return True, ""  # the proxy reports its listeners in its log
 
 
@@ -202,7 +244,7 @@ def _ok(result):
     return status == 200, f"{status}: {body[:200]}"
 
 
-def _wait_node_ready(timeout, running):
+def _wait_node_ready(timeout, running, component):
     from kubernetes import client, config, watch
 
     core = client.CoreV1Api(config.new_client_from_config(paths.ADMIN_KUBECONFIG))
@@ -214,7 +256,7 @@ def _wait_node_ready(timeout, running):
             if any(c.type == "Ready" and c.status == "True" for c in conditions):
                 return
     state = "exited" if not running() else f"not Ready after {timeout}s"
-    raise RuntimeError(f"node local-node {state} (see {paths.LOG_DIR}/node.log)")
+    raise RuntimeError(f"node local-node {state} (see {paths.LOG_DIR}/{component}.log)")
 
 
 def _log(msg, started):
@@ -226,15 +268,24 @@ def running():
     return info if info and info["processes"] and all(procs.alive(rec) for rec in info["processes"].values()) else None
 
 
-def up(components=ORDER, settings=None):
-    """Start the cluster; settings override DEFAULT_SETTINGS (keys as there) and are recorded in cluster.json."""
+def up(components=None, settings=None):
+    """Start the cluster; settings override DEFAULT_SETTINGS (keys as there) and are recorded in cluster.json.
+
+    components: a subset of order(settings) to start, for developing the others (default: all).
+    """
     started = time.monotonic()
     unknown = set(settings or {}) - set(DEFAULT_SETTINGS)
     if unknown:
         raise ValueError(f"unknown cluster settings: {', '.join(sorted(unknown))}")
+    settings = dict(DEFAULT_SETTINGS, **(settings or {}))
+    if settings["node"] not in NODES or settings["proxy_mode"] not in PROXY_MODES:
+        raise ValueError(f"node must be one of {NODES} and proxy_mode one of {PROXY_MODES}")
+    real = settings["node"] == "real"
+    if real:
+        hostcheck.check()
     if running():
         info = load()
-        differ = {k: v for k, v in (settings or {}).items() if info["settings"].get(k) != v}
+        differ = {k: v for k, v in settings.items() if info["settings"].get(k, DEFAULT_SETTINGS[k]) != v}
         if differ:
             _log(
                 f"already running; its settings differ from those asked for ({differ}): down first to apply them",
@@ -246,6 +297,7 @@ def up(components=ORDER, settings=None):
     if load():
         down()  # a half-dead cluster from an earlier run: clear it first
     binary = build.build()
+    node_binaries = realnode.binaries() if real else None
     for stale in ("etcd", "node", "logs", "apiserver-certs", "controller-manager-certs"):
         shutil.rmtree(paths.state(stale), ignore_errors=True)
     pki.ensure(paths.PKI_DIR)
@@ -261,9 +313,12 @@ def up(components=ORDER, settings=None):
             },
             "node_port_range": window,
             "pod_ip_block": block,
-            "settings": dict(DEFAULT_SETTINGS, **(settings or {})),
+            "settings": settings,
             "processes": {},
         }
+        if real:
+            info["netns"] = netns.name_for(paths.STATE_DIR)
+            info["node_binaries"] = node_binaries
         server = f"https://127.0.0.1:{info['ports']['apiserver']}"
         info["server"] = server
         info["kubeconfig"] = paths.ADMIN_KUBECONFIG
@@ -271,7 +326,10 @@ def up(components=ORDER, settings=None):
     for stem in ("admin", "kube-controller-manager", "kube-scheduler", "node", "proxy"):
         kubeconfig.write(_kubeconfig_for(stem), server, _pki("ca.crt"), _pki(stem + ".crt"), _pki(stem + ".key"), stem)
     try:
-        for name in components:
+        if real:
+            netns.create(info["netns"])
+            realnode.prepare(info, _kubeconfig_for)
+        for name in components or order(settings):
             _start(name, info)
             _wait_healthy(name, info)
             _log(f"{name} healthy (pid {info['processes'][name]['pid']})", started)
@@ -279,27 +337,47 @@ def up(components=ORDER, settings=None):
         _log(f"start-up failed; stopping what was started (logs in {paths.LOG_DIR})", started)
         down()
         raise
-    _log(f"cluster up: {server}, NodePorts {info['node_port_range'][0]}-{info['node_port_range'][1]}", started)
+    where = f"node IP {netns.NODE_IP} in network namespace {info['netns']}" if real else "127.0.0.1"
+    window = f"{info['node_port_range'][0]}-{info['node_port_range'][1]}"
+    _log(f"cluster up ({settings['node']} node): {server}, NodePorts {window} on {where}", started)
     return info
 
 
-def restart(name):
-    """Stop one component and start it again with the same ports and data (fault tests, dev)."""
+def restart(name, kill=False):
+    """Stop one component and start it again with the same ports and data (fault tests, dev).
+
+    kill: SIGKILL it, as a crash would, instead of asking it to stop.
+    """
     info = load()
     if name in info["processes"]:
-        procs.stop(info["processes"][name])
+        procs.stop(info["processes"][name], kill=kill)
     _start(name, info)
     _wait_healthy(name, info)
 
 
 def down():
-    """Stop everything recorded, pods' processes included; leave state on disk for inspection."""
-    from .node import kill_recorded
+    """Stop everything recorded, pods included; leave the state directory's files for inspection.
 
+    A real node leaves nothing else behind: sandboxes, shims, mounts, cgroups and the namespace go.
+    """
     info = load()
     if not info:
         return []
-    stopped = [name for name in reversed(ORDER) if name in info["processes"] and procs.stop(info["processes"][name])]
-    kill_recorded(paths.NODE_DIR)
+    real = "netns" in info
+    stopped = []
+    for name in reversed(order(dict(DEFAULT_SETTINGS, **info["settings"]))):
+        if real and name == "containerd" and procs.alive(info["processes"].get(name, {"pid": 0})):
+            realnode.remove_sandboxes(info)  # the kubelet is stopped by now, so none comes back
+        if name in info["processes"] and procs.stop(info["processes"][name]):
+            stopped.append(name)
+    if real:
+        problems = realnode.down(info)
+        netns.delete(info["netns"])
+        for problem in problems:
+            _log(f"left behind: {problem}", time.monotonic())
+    else:
+        from .node import kill_recorded
+
+        kill_recorded(paths.NODE_DIR)
     os.remove(paths.CLUSTER_FILE)
     return stopped

@@ -2,9 +2,9 @@
 
 One app, `shop`, behind one NodePort Service that selects {app: shop, slot: <colour>}:
 a rolling update of shop-blue to :2, blue/green to :3 (shop-green), a canary of :4 on
-shop-green with an analysis gate, and a bad release :5 that never becomes ready and is
-rolled back by itself. The traffic meter runs through every step and the report counts
-what it saw during each. Progress is printed as it happens.
+shop-green with an analysis gate, and a bad release :10, a tag the registry does not have, that
+the kubelet cannot pull and that is rolled back by itself. The traffic meter runs through every
+step and the report counts what it saw during each. Progress is printed as it happens.
 """
 
 import json
@@ -17,11 +17,12 @@ import time
 
 from kubernetes import client, config
 
-from . import ansiblecli, demoreport, paths, workloads
+from . import ansiblecli, cluster, demoreport, paths, workloads
 from .meter import Meter
 from .podtimeline import PodTimeline
 
 NAMESPACE = "demo"
+BAD_IMAGE = "localhost:5000/nodowntime/demo-app:10"
 OUT_DIR = os.path.join(paths.REPO_ROOT, "build")
 PLAYBOOKS = os.path.join(paths.REPO_ROOT, "playbooks")
 
@@ -114,6 +115,17 @@ def _failures_per_second(records):
     return sorted(buckets.items())
 
 
+def _node(core):
+    """The node as the kubelet reports it: the versions that decide whether a release drops requests."""
+    n = core.read_node("local-node")
+    info = n.status.node_info
+    proxy_mode = cluster.load()["settings"]["proxy_mode"]
+    return (
+        f"{n.metadata.name}: kubelet {info.kubelet_version}, {info.container_runtime_version}, "
+        f"kube-proxy {info.kubelet_version} ({proxy_mode} mode), kernel {info.kernel_version}"
+    )
+
+
 def _fresh_namespace(core):
     """Create the demo namespace, after deleting one left by an earlier demo on a running cluster."""
     try:
@@ -130,7 +142,9 @@ def main():
     api = config.new_client_from_config(paths.ADMIN_KUBECONFIG)
     core = client.CoreV1Api(api)
     _fresh_namespace(core)
-    say(f"namespace {NAMESPACE}: deploying nodowntime/demo-app:1 with probes")
+    node = _node(core)
+    say(f"node {node}")
+    say(f"namespace {NAMESPACE}: deploying localhost:5000/nodowntime/demo-app:1 with probes")
     os.makedirs(os.path.join(OUT_DIR, "demo"), exist_ok=True)
     labels = {"app": "shop", "slot": "blue"}
     # Readiness and liveness probes, and a preStop sleep that outlasts the proxy's sync delay.
@@ -160,7 +174,11 @@ def main():
                 "rolling update",
                 ":2",
                 "rolling_update.yml",
-                {"name": "shop-blue", "namespace": NAMESPACE, "images": {"app": "nodowntime/demo-app:2"}},
+                {
+                    "name": "shop-blue",
+                    "namespace": NAMESPACE,
+                    "images": {"app": "localhost:5000/nodowntime/demo-app:2"},
+                },
                 "complete",
             )
         )
@@ -173,7 +191,7 @@ def main():
                 {
                     "name": "shop",
                     "namespace": NAMESPACE,
-                    "images": {"app": "nodowntime/demo-app:3"},
+                    "images": {"app": "localhost:5000/nodowntime/demo-app:3"},
                     "blue_green_post_switch_analysis": gate,
                     "blue_green_scale_down_delay_seconds": 5,
                 },
@@ -189,7 +207,7 @@ def main():
                 {
                     "name": "shop-green",
                     "namespace": NAMESPACE,
-                    "images": {"app": "nodowntime/demo-app:4"},
+                    "images": {"app": "localhost:5000/nodowntime/demo-app:4"},
                     "canary_steps": [{"weight": 34}, {"analysis": gate}, {"weight": 67}, {"pause": 2}],
                 },
                 "complete",
@@ -199,24 +217,15 @@ def main():
             step(
                 meter,
                 "bad release",
-                ":5",
+                ":10",
                 "rolling_update.yml",
                 {
                     "name": "shop-green",
                     "namespace": NAMESPACE,
-                    "images": {},
-                    "rolling_update_template_patch": {
-                        "spec": {
-                            "containers": [
-                                {
-                                    "name": "app",
-                                    "image": "nodowntime/demo-app:5",
-                                    "env": [{"name": "FAIL_READINESS", "value": "1"}],
-                                }
-                            ]
-                        }
-                    },
-                    "rolling_update_progress_deadline_seconds": 15,
+                    # Not in the registry: the kubelet says ErrImagePull within a second, and the rollout
+                    # fails fast on it instead of waiting for the progress deadline.
+                    "images": {"app": BAD_IMAGE},
+                    "rolling_update_progress_deadline_seconds": 60,
                 },
                 "rolled_back",
             )
@@ -225,7 +234,7 @@ def main():
         stop_progress.set()
     timeline.stop()
     summary = meter.summary
-    demoreport.write(OUT_DIR, steps, summary, timeline.samples, _failures_per_second(meter.records))
+    demoreport.write(OUT_DIR, node, steps, summary, timeline.samples, _failures_per_second(meter.records))
     say("summary")
     print(demoreport.table(steps))
     print(

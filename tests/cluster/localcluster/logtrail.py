@@ -1,4 +1,4 @@
-"""What the node and the proxy logged about one namespace, for a failed test's report.
+"""What the node (and the simulated node's proxy) logged about one namespace, for a failed test's report.
 
 The meter counts failed requests; these lines say why (a probe that failed, a Service left
 with 0 ready endpoints). CI keeps no cluster logs once its run is over, so a failure must
@@ -6,12 +6,29 @@ carry them.
 """
 
 import os
+import re
 
 from . import paths
 
-# The lines that explain failed requests: probes failing, containers ending, endpoints changing.
-TELLING = ("probe -> Failure", "will be restarted", "exited", "ready endpoints")
-LOGS = ("node.log", "proxy.log")
+# The lines that explain failed requests: probes failing, containers ending, endpoints changing; the
+# kubelet's words first, then the simulated node's and proxy's.
+TELLING = (
+    "Probe failed",
+    "Killing container",
+    "ContainerDied",
+    "probe -> Failure",
+    "will be restarted",
+    "exited",
+    "ready endpoints",
+)
+LOGS = ("kubelet.log", "node.log", "proxy.log")
+# klog's prefix: a severity letter, then MMDD hh:mm:ss.us; the time orders lines of any severity.
+KLOG = re.compile(r"^[IWEF](\d{4} \d\d:\d\d:\d\d\.\d+)")
+
+
+def _when(line):
+    m = KLOG.match(line)
+    return m.group(1) if m else line
 
 
 def about(namespace, log_dir=None, limit=20):
@@ -23,5 +40,5 @@ def about(namespace, log_dir=None, limit=20):
                 lines += [line.rstrip() for line in log if f"{namespace}/" in line and any(w in line for w in TELLING)]
         except FileNotFoundError:
             continue
-    lines.sort()  # every line starts with the same ISO timestamp
+    lines.sort(key=_when)  # every line starts with a timestamp: ISO, or klog's
     return lines[-limit:]

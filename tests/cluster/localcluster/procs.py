@@ -32,8 +32,8 @@ def alive(rec):
     return bool(fields) and int(fields[19]) == rec["start_ticks"] and fields[0] not in ("Z", "X")
 
 
-def stop(rec, grace=10.0):
-    """SIGTERM the process group, SIGKILL it after grace seconds; True if it had been running."""
+def stop(rec, grace=10.0, kill=False):
+    """SIGTERM the process group, SIGKILL it after grace seconds (at once with kill); True if it had been running."""
     if not alive(rec):
         return False
     try:
@@ -41,9 +41,9 @@ def stop(rec, grace=10.0):
     except ProcessLookupError:
         return False
     try:
-        _signal_group(rec["pid"], signal.SIGTERM)
+        _signal_group(rec["pid"], signal.SIGKILL if kill else signal.SIGTERM)
         # A pidfd turns readable when the process exits: no polling loop needed.
-        if not select.select([pidfd], [], [], grace)[0]:
+        if not select.select([pidfd], [], [], 5 if kill else grace)[0]:
             _signal_group(rec["pid"], signal.SIGKILL)
             select.select([pidfd], [], [], 5)
     finally:

@@ -4,7 +4,7 @@ import time
 
 from kubernetes import watch
 
-DEMO_IMAGE = "nodowntime/demo-app"
+DEMO_IMAGE = "localhost:5000/nodowntime/demo-app"
 
 
 def demo_container(version, env=None, readiness=True, liveness=False, pre_stop_seconds=0, period=1):

@@ -1,7 +1,8 @@
-"""`up` starts every part, `down` stops exactly those and leaves no process behind.
+"""`up` starts every part, `down` stops exactly those and leaves nothing behind: no process (pods
+included), mount, cgroup or network namespace.
 
 A second cluster in its own state directory, beside the shared one: this also shows
-that two clusters on one machine pick their own ports and don't collide.
+that two clusters on one machine pick their own ports, namespaces and cgroups and don't collide.
 """
 
 import glob
@@ -13,7 +14,7 @@ import sys
 import pytest
 import yaml
 
-from localcluster import procs
+from localcluster import cluster, netns, procs, teardown
 
 
 def _localcluster(state_dir, *args):
@@ -49,35 +50,41 @@ def test_second_cluster_starts_serves_and_stops_without_leftovers(kube, tmp_path
         (first, last), (shared_first, shared_last) = info["node_port_range"], kube.info["node_port_range"]
         assert last < shared_first or first > shared_last, "NodePort windows overlap"
         assert info["pod_ip_block"] != kube.info["pod_ip_block"]
-        assert set(info["processes"]) == {
-            "etcd",
-            "kube-apiserver",
-            "kube-controller-manager",
-            "kube-scheduler",
-            "node",
-            "proxy",
-        }
+        assert set(info["processes"]) == set(cluster.REAL_ORDER)
+        assert info["netns"] != kube.info["netns"] and netns.exists(info["netns"])
         with open(os.path.join(state_dir, "kubeconfig")) as f:
             assert yaml.safe_load(f)["clusters"][0]["cluster"]["server"] == info["server"]
 
         kubectl = [info["binary"], "kubectl", "--kubeconfig", os.path.join(state_dir, "kubeconfig")]
         subprocess.run(
-            [*kubectl, "create", "deployment", "web", "--image=nodowntime/demo-app:1", "--replicas=2"],
+            [*kubectl, "create", "deployment", "web", "--image=localhost:5000/nodowntime/demo-app:1", "--replicas=2"],
             check=True,
             capture_output=True,
         )
         subprocess.run(
             [*kubectl, "rollout", "status", "deployment/web", "--timeout=60s"], check=True, capture_output=True
         )
-        pod_records = []
-        for path in glob.glob(os.path.join(state_dir, "node", "pods", "*", "*.json")):
-            with open(path) as f:
-                pod_records.append(json.load(f))
-        assert len(pod_records) == 2 and all(procs.alive(r) for r in pod_records)
+        cgroup_root = "/" + info["netns"]
+        # Each pod: the sandbox's pause and the app, in the cluster's own cgroups.
+        pod_pids = [pid for d in teardown.cgroup_dirs(cgroup_root) if "/memory/" in d for pid in _pids_below(d)]
+        assert len(pod_pids) >= 4, pod_pids
         component_records = list(info["processes"].values())
     finally:
         down = _localcluster(state_dir, "down")
     assert down.returncode == 0, down.stderr
-    assert "stopped: proxy, node, kube-scheduler, kube-controller-manager, kube-apiserver, etcd" in down.stdout
-    assert not [r for r in component_records + pod_records if procs.alive(r)]
+    assert f"stopped: {', '.join(reversed(cluster.REAL_ORDER))}" in down.stdout
+    assert not [r for r in component_records if procs.alive(r)]
+    assert not [pid for pid in pod_pids if os.path.exists(f"/proc/{pid}")]
     assert _processes_with_marker(state_dir) == []
+    assert not netns.exists(info["netns"])
+    assert teardown.cgroup_dirs(cgroup_root) == []
+    assert teardown.mounts_below(state_dir) == []
+    assert not os.path.exists(f"/run/{info['netns']}")
+
+
+def _pids_below(cgroup_dir):
+    pids = []
+    for procs_file in glob.glob(os.path.join(cgroup_dir, "**", "cgroup.procs"), recursive=True):
+        with open(procs_file) as f:
+            pids += [int(line) for line in f if line.strip()]
+    return pids

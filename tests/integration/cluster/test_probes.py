@@ -1,9 +1,8 @@
-"""The node agent's probes and image handling, seen through the API as a kubelet would show them."""
+"""The kubelet's probes and image handling, seen through the API."""
 
 import datetime
-import os
 
-from localcluster import workloads
+from localcluster import httpget, workloads
 from localcluster.meter import Meter
 
 
@@ -32,31 +31,25 @@ def test_liveness_failure_restarts_then_crash_loop_back_off(kube, namespace):
 
 
 def test_readiness_failure_takes_the_endpoint_out_and_its_traffic_away(kube, namespace, deploy):
-    # An exec probe on a file the test controls: the pod turns unready while it keeps running.
-    flag = f"/tmp/nodowntime-unready-{namespace}"
+    # The pod turns unready while it keeps running: the demo app's /fail-readiness, asked at the pod's own IP
+    # from inside the cluster's namespace.
     c = workloads.demo_container("1")
-    c["readinessProbe"] = {
-        "exec": {"command": ["sh", "-c", f'test ! -e "{flag}-$POD_NAME"']},
-        "periodSeconds": 1,
-        "failureThreshold": 1,
-    }
+    c["readinessProbe"]["failureThreshold"] = 1
     url = deploy(workloads.deployment("web", c, replicas=2))
-    pods = [p.metadata.name for p in kube.core.list_namespaced_pod(namespace, label_selector="app=web").items]
-    victim, survivor = pods
-    try:
-        open(f"{flag}-{victim}", "w").close()
-        _wait_pod(kube, namespace, victim, lambda p: not _container(p).ready, 20, f"{victim} to turn unready")
-        _wait_endpoint_not_ready(kube, namespace, victim)
-        settle = kube.info["settings"]["proxy_sync_delay"] + 0.5
-        with Meter(url, rps=40, max_duration=settle + 3) as m:
-            m.wait(settle + 5)
-        late = [r for r in m.records if r.start > settle]
-        assert late and all(r.ok for r in late)
-        assert {r.pod for r in late} == {survivor}
-        pod = kube.core.read_namespaced_pod(victim, namespace)
-        assert pod.status.phase == "Running" and _container(pod).restart_count == 0
-    finally:
-        os.remove(f"{flag}-{victim}")
+    pods = kube.core.list_namespaced_pod(namespace, label_selector="app=web").items
+    victim, survivor = (p.metadata.name for p in pods)
+    outcome = httpget.get(pods[0].status.pod_ip, 8080, "/fail-readiness", timeout=5, netns=kube.info["netns"])[0]
+    assert outcome == "ok"
+    _wait_pod(kube, namespace, victim, lambda p: not _container(p).ready, 20, f"{victim} to turn unready")
+    _wait_endpoint_not_ready(kube, namespace, victim)
+    settle = kube.settle
+    with Meter(url, rps=40, max_duration=settle + 3) as m:
+        m.wait(settle + 5)
+    late = [r for r in m.records if r.start > settle]
+    assert late and all(r.ok for r in late)
+    assert {r.pod for r in late} == {survivor}
+    pod = kube.core.read_namespaced_pod(victim, namespace)
+    assert pod.status.phase == "Running" and _container(pod).restart_count == 0
 
 
 def test_unknown_image_gives_err_image_pull(kube, namespace):

@@ -23,7 +23,7 @@ def test_demo_app_reaches_available_and_is_served(kube, namespace, deploy):
 
 
 def test_pause_image_runs_no_process_and_is_running_at_once(kube, namespace, deploy):
-    container = {"name": "pause", "image": "registry.k8s.io/pause:3.10"}
+    container = {"name": "pause", "image": "localhost:5000/pause:3.10"}
     deploy(workloads.deployment("idle", container, replicas=5), service=False, timeout=60)
 
     pods = kube.core.list_namespaced_pod(namespace, label_selector="app=idle").items

@@ -46,7 +46,7 @@ def test_a_second_run_on_the_same_app_fails_fast_naming_the_holder(kube, namespa
     # The refused run changed nothing: one patch (the first run's image) and :3 never appeared.
     d = kube.apps.read_namespaced_deployment("web", namespace)
     assert d.metadata.generation == 2 and d.spec.template.spec.containers[0].image == image("2")
-    assert m.summary["failed"] == 0, m.summary["failed_by_kind"]
+    assert m.summary["failed"] == 0, (m.summary["failed_by_kind"], m.summary["failure_samples"])
     assert "3" not in m.summary["versions"]
     assert not _holder(kube, namespace, "web")  # released at the end
 

@@ -6,16 +6,17 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from ansible_run import run_module
 
-from localcluster import httpget, podnet, workloads
+from localcluster import httpget, workloads
 
 SUCCESS = "error_rate < `0.01`"
 
 
 def _metrics_url(kube, namespace, name, error_rate, requests=20):
-    """A 1-pod demo Deployment that has answered `requests` GET / already; its /metrics URL on the pod's twin."""
+    """A 1-pod demo Deployment behind a NodePort Service that has answered `requests` GET / already; its
+    /metrics URL, where the analysis module (outside the cluster's namespace) reaches it."""
     container = workloads.demo_container("1", env={"ERROR_RATE": error_rate})
-    manifest = workloads.deployment(name, container, replicas=1)
-    kube.apps.create_namespaced_deployment(namespace, manifest)
+    kube.apps.create_namespaced_deployment(namespace, workloads.deployment(name, container, replicas=1))
+    svc = kube.core.create_namespaced_service(namespace, workloads.node_port_service(name, {"app": name}))
     workloads.wait_for(
         kube.apps.list_namespaced_deployment,
         name,
@@ -24,13 +25,13 @@ def _metrics_url(kube, namespace, name, error_rate, requests=20):
         f"{name} to roll out",
         namespace=namespace,
     )
-    pod = kube.core.list_namespaced_pod(namespace, label_selector=f"app={name}").items[0]
-    host = podnet.twin(pod.status.pod_ip)
+    url = f"http://127.0.0.1:{svc.spec.ports[0].node_port}/"
+    workloads.wait_serving(url + "healthz", timeout=30)
     for _request in range(requests):
         # Every request must reach the app, or the error rate it reports says nothing.
-        outcome = httpget.get(host, 8080, "/", timeout=10)[0]
+        outcome = httpget.get("127.0.0.1", svc.spec.ports[0].node_port, "/", timeout=10)[0]
         assert outcome in ("ok", "status_500"), outcome
-    return f"http://{host}:8080/metrics"
+    return url + "metrics"
 
 
 @pytest.mark.timeout(180)

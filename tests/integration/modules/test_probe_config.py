@@ -74,9 +74,7 @@ def test_bad_input_fails_before_anything_changes(kube, namespace, deploy):
 @pytest.mark.timeout(180)
 def test_several_containers_and_risky_settings(kube, namespace, deploy):
     manifest = workloads.deployment("web", workloads.demo_container("1"), replicas=1)
-    manifest["spec"]["template"]["spec"]["containers"].append(
-        {"name": "sidecar", "image": "registry.k8s.io/pause:3.10"}
-    )
+    manifest["spec"]["template"]["spec"]["containers"].append({"name": "sidecar", "image": "localhost:5000/pause:3.10"})
     deploy(manifest, service=False)
     result, out = run_module("probe_config", {"name": "web", "namespace": namespace, "readiness": READINESS})
     assert "Task failed" in out and "2 containers ('app', 'sidecar'); set container" in result["msg"], out

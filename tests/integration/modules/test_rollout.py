@@ -72,7 +72,7 @@ def test_the_guides_settings_roll_out_a_new_image_with_no_failed_request(kube, n
             max_surge: 25%
             max_unavailable: 25%
             images:
-              app: nodowntime/demo-app:2
+              app: localhost:5000/nodowntime/demo-app:2
             wait_timeout: 180
           register: release
         - ansible.builtin.assert:
@@ -88,7 +88,7 @@ def test_the_guides_settings_roll_out_a_new_image_with_no_failed_request(kube, n
         settled = kube.settle_after(m)
     assert proc.returncode == 0, proc.stdout
     s = m.summary
-    assert s["failed"] == 0, (s["failed_by_kind"], s["first_failure"], s["last_failure"])
+    assert s["failed"] == 0, (s["failed_by_kind"], s["failure_samples"])
     assert s["sent"] > 200 and set(m.versions_after(settled)) == {"2"}
     probe = kube.apps.read_namespaced_deployment("web", namespace).spec.template.spec.containers[0].readiness_probe
     assert (probe.initial_delay_seconds, probe.period_seconds, probe.failure_threshold) == (15, 10, 1)
@@ -108,7 +108,7 @@ def test_a_release_that_never_becomes_ready_is_rolled_back_with_no_failed_reques
                   spec:
                     containers:
                       - name: app
-                        image: nodowntime/demo-app:2
+                        image: localhost:5000/nodowntime/demo-app:2
                         env: [{{name: FAIL_READINESS, value: "1"}}]
                 progress_deadline_seconds: 10
                 wait_timeout: 120
@@ -131,9 +131,9 @@ def test_a_release_that_never_becomes_ready_is_rolled_back_with_no_failed_reques
         time.sleep(kube.settle + 1)
     assert proc.returncode == 0, proc.stdout
     s = m.summary
-    assert s["failed"] == 0, (s["failed_by_kind"], s["first_failure"], s["last_failure"])
+    assert s["failed"] == 0, (s["failed_by_kind"], s["failure_samples"])
     assert set(s["versions"]) == {"1"} and set(m.versions_after(done)) == {"1"}
-    assert _image(kube, namespace) == "nodowntime/demo-app:1"
+    assert _image(kube, namespace) == "localhost:5000/nodowntime/demo-app:1"
 
 
 @pytest.mark.timeout(240)
@@ -167,7 +167,7 @@ def test_a_broken_release_fails_fast_and_names_the_pod(kube, namespace, deploy, 
     pod = result["failing_pods"][0]
     assert pod["pod"].startswith("web-") and pod["container"] == "app" and pod["reason"] in reasons
     assert f"pod {pod['pod']}, container app: {pod['reason']}" in result["msg"]
-    assert _image(kube, namespace) == "nodowntime/demo-app:1"
+    assert _image(kube, namespace) == "localhost:5000/nodowntime/demo-app:1"
     assert not (kube.apps.read_namespaced_deployment("web", namespace).spec.template.spec.containers[0].env or [])
 
 
@@ -176,21 +176,23 @@ def test_to_revision_works_after_an_undo_left_a_gap(kube, namespace, deploy):
     deploy(workloads.deployment("web", workloads.demo_container("1"), replicas=1), service=False)
     common = {"name": "web", "namespace": namespace, "wait_timeout": 90}
     for version in ("2", "3"):
-        result, out = run_module("rollout", dict(common, images={"app": f"nodowntime/demo-app:{version}"}))
+        result, out = run_module(
+            "rollout", dict(common, images={"app": f"localhost:5000/nodowntime/demo-app:{version}"})
+        )
         assert result["outcome"] == "complete", out
     assert result["revision"] == 3
 
     # A plain undo goes to revision 2, which becomes 4: the history is now 1, 3, 4.
     result, out = run_module("rollout", dict(common, state="rolled_back"))
     assert (result["outcome"], result["revision"], result["changed"]) == ("rolled_back", 4, True), out
-    assert _image(kube, namespace) == "nodowntime/demo-app:2"
+    assert _image(kube, namespace) == "localhost:5000/nodowntime/demo-app:2"
 
     result, out = run_module("rollout", dict(common, state="rolled_back", to_revision=2))
     assert "Task failed" in out and "revisions kept: 1, 3, 4" in result["msg"], out
 
     result, out = run_module("rollout", dict(common, state="rolled_back", to_revision=1))
     assert (result["outcome"], result["revision"]) == ("rolled_back", 5), out
-    assert _image(kube, namespace) == "nodowntime/demo-app:1"
+    assert _image(kube, namespace) == "localhost:5000/nodowntime/demo-app:1"
 
     # Going back to the template that already serves changes nothing.
     result, out = run_module("rollout", dict(common, state="rolled_back", to_revision=5))
@@ -203,7 +205,7 @@ def test_check_mode_changes_nothing_and_a_second_run_is_unchanged(kube, namespac
     args = {
         "name": "web",
         "namespace": namespace,
-        "images": {"app": "nodowntime/demo-app:2"},
+        "images": {"app": "localhost:5000/nodowntime/demo-app:2"},
         "max_surge": "50%",
         "max_unavailable": 0,
         "wait_timeout": 90,
@@ -212,7 +214,7 @@ def test_check_mode_changes_nothing_and_a_second_run_is_unchanged(kube, namespac
 
     result, out = run_module("rollout", args, check=True, diff=True)
     assert result["changed"] is True and result["outcome"] == "complete", out
-    assert "nodowntime/demo-app:2" in out and '"maxSurge": "50%"' in out  # the diff
+    assert "localhost:5000/nodowntime/demo-app:2" in out and '"maxSurge": "50%"' in out  # the diff
     assert kube.apps.read_namespaced_deployment("web", namespace).metadata.resource_version == before
 
     result, out = run_module("rollout", args)
@@ -245,7 +247,7 @@ def test_status_pause_resume_restart(kube, namespace, deploy):
     assert (result["outcome"], result["message"]) == ("unchanged", 'deployment "web" successfully rolled out'), out
     result, _output = run_module("rollout", dict(common, state="paused"))
     assert result["changed"] and kube.apps.read_namespaced_deployment("web", namespace).spec.paused
-    result, out = run_module("rollout", dict(common, images={"app": "nodowntime/demo-app:2"}))
+    result, out = run_module("rollout", dict(common, images={"app": "localhost:5000/nodowntime/demo-app:2"}))
     assert "Task failed" in out and result["reason"] == "Refused" and "is paused" in result["msg"], out
     result, out = run_module("rollout", dict(common, state="resumed"))
     assert (result["changed"], result["outcome"]) == (True, "complete"), out
@@ -263,7 +265,7 @@ def test_the_lock_is_held_for_the_rollout_and_a_held_lock_changes_nothing(kube, 
     lock = {"name": "nodowntime-web", "holder": "tester"}
     common = {"name": "web", "namespace": namespace, "wait_timeout": 90, "lock": lock}
 
-    result, out = run_module("rollout", dict(common, images={"app": "nodowntime/demo-app:2"}))
+    result, out = run_module("rollout", dict(common, images={"app": "localhost:5000/nodowntime/demo-app:2"}))
     assert result["outcome"] == "complete" and result["lock"]["released"] is True, out
     assert result["lock"]["action"] == "create"
     messages = [entry["message"] for entry in result["timeline"]]
@@ -284,14 +286,14 @@ def test_the_lock_is_held_for_the_rollout_and_a_held_lock_changes_nothing(kube, 
     deployment = kube.apps.read_namespaced_deployment("web", namespace).metadata.resource_version
     lease = _lease(kube, namespace).metadata.resource_version
     result, out = run_module(
-        "rollout", dict(common, images={"app": "nodowntime/demo-app:4"}, lock=dict(lock, ttl_seconds=0))
+        "rollout", dict(common, images={"app": "localhost:5000/nodowntime/demo-app:4"}, lock=dict(lock, ttl_seconds=0))
     )
     assert result["reason"] == "Invalid" and result["msg"] == "lock: ttl_seconds must be >= 1, got 0", out
     assert _lease(kube, namespace).metadata.resource_version == lease
     held, _out = run_module("lock", {"name": "nodowntime-web", "namespace": namespace, "holder": "AWX job 4711"})
     assert held["action"] == "take"
     lease = _lease(kube, namespace).metadata.resource_version
-    result, out = run_module("rollout", dict(common, images={"app": "nodowntime/demo-app:4"}))
+    result, out = run_module("rollout", dict(common, images={"app": "localhost:5000/nodowntime/demo-app:4"}))
     assert (result["reason"], result["changed"], result["lock"]["released"]) == ("Locked", False, False), out
     assert f"{namespace}/nodowntime-web is locked: held by AWX job 4711 since" in result["msg"]
     assert kube.apps.read_namespaced_deployment("web", namespace).metadata.resource_version == deployment
@@ -302,7 +304,9 @@ def test_the_lock_is_held_for_the_rollout_and_a_held_lock_changes_nothing(kube, 
         "lock", {"name": "nodowntime-web", "namespace": namespace, "holder": "AWX job 4711", "state": "released"}
     )
     lease = _lease(kube, namespace).metadata.resource_version
-    result, out = run_module("rollout", dict(common, images={"app": "nodowntime/demo-app:4"}), check=True)
+    result, out = run_module(
+        "rollout", dict(common, images={"app": "localhost:5000/nodowntime/demo-app:4"}), check=True
+    )
     assert (result["changed"], result["lock"]["action"], result["lock"]["released"]) == (True, "take", True), out
     assert kube.apps.read_namespaced_deployment("web", namespace).metadata.resource_version == deployment
     assert _lease(kube, namespace).metadata.resource_version == lease

@@ -92,7 +92,7 @@ def test_blue_to_green_under_traffic_fails_no_request(kube, namespace):
 
     s = m.summary
     assert s["sent"] > 200
-    assert s["failed"] == 0, s["failed_by_kind"]
+    assert s["failed"] == 0, (s["failed_by_kind"], s["failure_samples"])
     assert set(s["versions"]) == {"1", "2"}
     # After the proxy's sync delay only green answers.
     assert set(m.versions_after(switched + settle)) == {"2"}

@@ -103,5 +103,5 @@ def gate(url):
     return {"url": url, "success_condition": "error_rate < `0.01`", "count": 2, "interval": 0.5}
 
 
-NEVER_READY_IMAGE = "registry.k8s.io/pause:3.10"  # runs no process: the readiness probe never passes
+NEVER_READY_IMAGE = "localhost:5000/pause:3.10"  # runs no process: the readiness probe never passes
 BAD_IMAGE = "registry.invalid/web:2"

@@ -63,7 +63,7 @@ def test_blue_green_switches_to_green_and_retires_blue_with_no_failed_request(ku
 
     assert proc.returncode == 0, proc.stdout
     s = meter.summary
-    assert s["sent"] > 100 and s["failed"] == 0, s["failed_by_kind"]
+    assert s["sent"] > 100 and s["failed"] == 0, (s["failed_by_kind"], s["failure_samples"])
     assert set(meter.versions_after(settled)) == {"2"}
     assert _selector(kube, namespace) == {"app": "web", "slot": "green"}
     assert image_of(kube, namespace, "web-green") == image("2")
@@ -91,7 +91,7 @@ def test_a_new_colour_that_never_gets_ready_is_removed_and_blue_keeps_serving(
     proc, report, meter, settled = run_metered(kube, url, "blue_green", _vars(namespace, new_image), tmp_path)
 
     assert proc.returncode != 0
-    assert meter.summary["failed"] == 0, meter.summary["failed_by_kind"]
+    assert meter.summary["failed"] == 0, (meter.summary["failed_by_kind"], meter.summary["failure_samples"])
     assert set(meter.versions_after(settled)) == {"1"}
     assert _selector(kube, namespace) == {"app": "web", "slot": "blue"}
     assert (_replicas(kube, namespace, "web-green"), _replicas(kube, namespace, "web-blue")) == (0, 3)
@@ -107,7 +107,7 @@ def test_a_failing_post_switch_analysis_switches_back_at_once(kube, namespace, d
         proc, report, meter, settled = run_metered(kube, url, "blue_green", extra, tmp_path)
 
     assert proc.returncode != 0
-    assert meter.summary["failed"] == 0, meter.summary["failed_by_kind"]
+    assert meter.summary["failed"] == 0, (meter.summary["failed_by_kind"], meter.summary["failure_samples"])
     assert set(meter.versions_after(settled)) == {"1"}
     assert _selector(kube, namespace) == {"app": "web", "slot": "blue"}
     assert (_replicas(kube, namespace, "web-green"), _replicas(kube, namespace, "web-blue")) == (0, 3)
@@ -139,7 +139,7 @@ def test_too_little_capacity_for_both_colours_warns_then_aborts_cleanly(kube, na
     # (PodScheduled False, Unschedulable). The demo app's other tests request no CPU, so the
     # shared node keeps scheduling them.
     node = kube.core.read_node("local-node")
-    per_pod = str(int(parse_quantity(node.status.allocatable["cpu"]) * 3 // 10))
+    per_pod = f"{int(parse_quantity(node.status.allocatable['cpu']) * 1000 * 3 // 10)}m"  # 600m of a 2-core node
     app = container("1")
     app["resources"] = {"requests": {"cpu": per_pod}}
     url = deploy(workloads.deployment("web-blue", app, replicas=3, labels={"app": "web", "slot": "blue"}))
@@ -150,7 +150,7 @@ def test_too_little_capacity_for_both_colours_warns_then_aborts_cleanly(kube, na
     assert "[WARNING]" in proc.stdout and "only 0 of 3 more pods fit" in proc.stdout, proc.stdout
     green_pods = kube.core.list_namespaced_pod(namespace, label_selector="app=web,slot=green").items
     assert all(p.metadata.deletion_timestamp for p in green_pods), "green pods left running"
-    assert meter.summary["failed"] == 0, meter.summary["failed_by_kind"]
+    assert meter.summary["failed"] == 0, (meter.summary["failed_by_kind"], meter.summary["failure_samples"])
     assert set(meter.versions_after(settled)) == {"1"}
     assert _selector(kube, namespace) == {"app": "web", "slot": "blue"}
     assert (_replicas(kube, namespace, "web-green"), _replicas(kube, namespace, "web-blue")) == (0, 3)

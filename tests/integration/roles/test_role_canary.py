@@ -45,7 +45,7 @@ def test_canary_steps_promote_to_stable_with_no_failed_request(kube, namespace, 
 
     assert proc.returncode == 0, proc.stdout
     s = meter.summary
-    assert s["sent"] > 100 and s["failed"] == 0, s["failed_by_kind"]
+    assert s["sent"] > 100 and s["failed"] == 0, (s["failed_by_kind"], s["failure_samples"])
     assert set(meter.versions_after(settled)) == {"2"}
     assert image_of(kube, namespace, "web") == image("2")
     assert _replicas(kube, namespace) == (4, 0)
@@ -68,7 +68,7 @@ def test_a_failing_analysis_at_step_2_aborts_to_stable_with_no_failed_request(ku
         proc, report, meter, settled = run_metered(kube, url, "canary", _vars(namespace, image("2"), steps), tmp_path)
 
     assert proc.returncode != 0
-    assert meter.summary["failed"] == 0, meter.summary["failed_by_kind"]
+    assert meter.summary["failed"] == 0, (meter.summary["failed_by_kind"], meter.summary["failure_samples"])
     assert set(meter.versions_after(settled)) == {"1"}
     assert image_of(kube, namespace, "web") == image("1")
     assert _replicas(kube, namespace) == (4, 0)
@@ -86,7 +86,7 @@ def test_a_canary_that_never_gets_ready_aborts_with_no_failed_request(kube, name
     )
 
     assert proc.returncode != 0
-    assert meter.summary["failed"] == 0, meter.summary["failed_by_kind"]
+    assert meter.summary["failed"] == 0, (meter.summary["failed_by_kind"], meter.summary["failure_samples"])
     assert set(meter.versions_after(settled)) == {"1"}
     assert _replicas(kube, namespace) == (4, 0)
     assert report["outcome"] == "rolled_back"
@@ -99,7 +99,7 @@ def test_manual_pause_ends_the_run_and_promote_and_abort_carry_on(kube, namespac
 
     proc, report, meter, _settled = run_metered(kube, url, "canary", _vars(namespace, image("2"), steps), tmp_path)
     assert proc.returncode == 0, proc.stdout
-    assert meter.summary["failed"] == 0
+    assert meter.summary["failed"] == 0, meter.summary["failure_samples"]
     assert report["outcome"] == "paused"
     assert _replicas(kube, namespace) == (3, 1)
     annotations = kube.apps.read_namespaced_deployment("web-canary", namespace).metadata.annotations
@@ -108,7 +108,7 @@ def test_manual_pause_ends_the_run_and_promote_and_abort_carry_on(kube, namespac
     # abort.yml from the pause: all back to stable; then a new run, paused again, and promote.yml.
     proc, report, meter, settled = run_metered(kube, url, "abort", {"name": "web", "namespace": namespace}, tmp_path)
     assert proc.returncode == 0, proc.stdout
-    assert meter.summary["failed"] == 0
+    assert meter.summary["failed"] == 0, meter.summary["failure_samples"]
     assert report["outcome"] == "aborted"
     assert _replicas(kube, namespace) == (4, 0)
     assert PAUSED_AT not in (kube.apps.read_namespaced_deployment("web-canary", namespace).metadata.annotations or {})
@@ -117,7 +117,7 @@ def test_manual_pause_ends_the_run_and_promote_and_abort_carry_on(kube, namespac
     assert proc.returncode == 0, proc.stdout
     proc, report, meter, settled = run_metered(kube, url, "promote", {"name": "web", "namespace": namespace}, tmp_path)
     assert proc.returncode == 0, proc.stdout
-    assert meter.summary["failed"] == 0
+    assert meter.summary["failed"] == 0, meter.summary["failure_samples"]
     assert report["outcome"] == "complete"
     assert [st["step"] for st in report["steps"]] == ["step 2: weight 50", "promote web", "canary to 0"]
     assert image_of(kube, namespace, "web") == image("2")

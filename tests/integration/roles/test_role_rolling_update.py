@@ -52,7 +52,7 @@ def test_rolling_update_reaches_the_new_version_with_no_failed_request(kube, nam
 
     assert proc.returncode == 0, proc.stdout
     s = meter.summary
-    assert s["sent"] > 100 and s["failed"] == 0, s["failed_by_kind"]
+    assert s["sent"] > 100 and s["failed"] == 0, (s["failed_by_kind"], s["failure_samples"])
     assert set(meter.versions_after(settled)) == {"2"}
     assert image_of(kube, namespace, "web") == image("2")
     d = kube.apps.read_namespaced_deployment("web", namespace)
@@ -96,7 +96,7 @@ def test_a_bad_release_rolls_back_by_itself_with_no_failed_request(kube, namespa
     assert proc.returncode != 0
     assert "rolled_back" in proc.stdout, proc.stdout
     s = meter.summary
-    assert s["failed"] == 0, s["failed_by_kind"]
+    assert s["failed"] == 0, (s["failed_by_kind"], s["failure_samples"])
     assert set(meter.versions_after(0)) == {"1"}  # the bad release never served: it never became ready
     assert image_of(kube, namespace, "web") == image("1")
     assert report["outcome"] == "rolled_back"
@@ -201,7 +201,7 @@ def test_rollback_playbook_goes_back_to_the_previous_version_with_no_failed_requ
     proc, report, meter, settled = run_metered(kube, url, "rollback", {"name": "web", "namespace": namespace}, tmp_path)
 
     assert proc.returncode == 0, proc.stdout
-    assert meter.summary["failed"] == 0, meter.summary["failed_by_kind"]
+    assert meter.summary["failed"] == 0, (meter.summary["failed_by_kind"], meter.summary["failure_samples"])
     assert set(meter.versions_after(settled)) == {"1"}
     assert image_of(kube, namespace, "web") == image("1")
     assert (report["strategy"], report["outcome"]) == ("rollback", "rolled_back")

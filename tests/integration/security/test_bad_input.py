@@ -68,7 +68,7 @@ CASES = [
     (
         "image-for-no-container",
         "rollout",
-        dict(WEB, images={"sidecar": "nodowntime/demo-app:2"}),
+        dict(WEB, images={"sidecar": "localhost:5000/nodowntime/demo-app:2"}),
         ["images", "no container 'sidecar'", "'app'"],
     ),
     ("image-empty", "rollout", dict(WEB, images={"app": " "}), ["images.app", "non-empty image reference"]),
@@ -81,7 +81,7 @@ CASES = [
     (
         "images-with-state-status",
         "rollout",
-        dict(WEB, state="status", images={"app": "nodowntime/demo-app:2"}),
+        dict(WEB, state="status", images={"app": "localhost:5000/nodowntime/demo-app:2"}),
         ["images", "only apply with state=present"],
     ),
     (
@@ -114,7 +114,7 @@ CASES = [
     (
         "deployment-missing",
         "rollout",
-        dict(WEB, name="nope", images={"app": "nodowntime/demo-app:2"}),
+        dict(WEB, name="nope", images={"app": "localhost:5000/nodowntime/demo-app:2"}),
         ["Deployment 'nope' not found", "namespace '{ns}'", "pass definition to create it"],
     ),
     ("deployment-missing-status", "rollout", dict(STATUS, name="nope"), ["Deployment 'nope' not found"]),

@@ -116,10 +116,11 @@ def test_rollout_creates_changes_undoes_and_rolls_back_with_only_the_role(kube, 
           nodowntime.k8s.rollout: {{name: rel, definition: {json.dumps(definition)}, wait_timeout: 120}}
           register: created
         - name: a new image
-          nodowntime.k8s.rollout: {{name: rel, images: {{app: "nodowntime/demo-app:2"}}, wait_timeout: 120}}
+          nodowntime.k8s.rollout:
+            {{name: rel, images: {{app: "localhost:5000/nodowntime/demo-app:2"}}, wait_timeout: 120}}
           register: release
         - name: a dry run of the next one
-          nodowntime.k8s.rollout: {{name: rel, images: {{app: "nodowntime/demo-app:3"}}}}
+          nodowntime.k8s.rollout: {{name: rel, images: {{app: "localhost:5000/nodowntime/demo-app:3"}}}}
           check_mode: true
           register: dry
         - nodowntime.k8s.rollout: {{name: rel, state: status}}
@@ -241,7 +242,11 @@ def _scenario(kind, resource, verb, ns, case):
         args = {"kind": kind, "name": name, "namespace": ns, "readiness": probe, "wait_timeout": 60}
         return "probe_config", args, verb in ("list", "watch")
     if resource == "deployments" and verb == "patch":
-        return "rollout", {"name": "web", "namespace": ns, "images": {"app": "nodowntime/demo-app:9"}}, False
+        return (
+            "rollout",
+            {"name": "web", "namespace": ns, "images": {"app": "localhost:5000/nodowntime/demo-app:9"}},
+            False,
+        )
     if resource == "deployments" and verb == "create":
         manifest = workloads.deployment("fresh", workloads.demo_container("1"), replicas=1)
         return "rollout", {"name": "fresh", "namespace": ns, "definition": manifest, "wait": False}, False

@@ -31,7 +31,9 @@ def _service(kube, namespace, name, selector):
 
 def _release(least_privilege, playbook, extra_vars):
     env = {"K8S_AUTH_KUBECONFIG": least_privilege["kubeconfig"]}
-    extra = dict(extra_vars, namespace=least_privilege["namespace"], images={"app": "nodowntime/demo-app:2"})
+    extra = dict(
+        extra_vars, namespace=least_privilege["namespace"], images={"app": "localhost:5000/nodowntime/demo-app:2"}
+    )
     proc = run_playbook(_playbook(playbook), extra, env=env, timeout=400)
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert "forbidden" not in proc.stdout.lower(), proc.stdout[-4000:]
@@ -47,7 +49,7 @@ def test_rolling_update_playbook_with_only_the_role(kube, least_privilege):
     ns = least_privilege["namespace"]
     _deployment(kube, ns, "shop", {"app": "shop"})
     _release(least_privilege, "rolling_update", {"name": "shop"})
-    assert _image(kube, ns, "shop") == "nodowntime/demo-app:2"
+    assert _image(kube, ns, "shop") == "localhost:5000/nodowntime/demo-app:2"
 
 
 @pytest.mark.timeout(300)
@@ -59,7 +61,7 @@ def test_blue_green_playbook_with_a_preview_service_with_only_the_role(kube, lea
     _release(least_privilege, "blue_green", extra)
     assert kube.core.read_namespaced_service("cart", ns).spec.selector["slot"] == "green"
     assert kube.core.read_namespaced_service("cart-preview", ns).spec.selector["slot"] == "green"
-    assert _image(kube, ns, "cart-green") == "nodowntime/demo-app:2"
+    assert _image(kube, ns, "cart-green") == "localhost:5000/nodowntime/demo-app:2"
 
 
 @pytest.mark.timeout(300)
@@ -68,5 +70,5 @@ def test_canary_playbook_with_only_the_role(kube, least_privilege):
     _deployment(kube, ns, "api", {"app": "api", "track": "stable"})
     _service(kube, ns, "api", {"app": "api"})
     _release(least_privilege, "canary", {"name": "api", "canary_steps": [{"weight": 50}], "canary_wait_timeout": 90})
-    assert _image(kube, ns, "api") == "nodowntime/demo-app:2"
+    assert _image(kube, ns, "api") == "localhost:5000/nodowntime/demo-app:2"
     assert kube.apps.read_namespaced_deployment("api-canary", ns).spec.replicas == 0

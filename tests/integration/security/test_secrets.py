@@ -19,10 +19,10 @@ from localcluster import paths
 
 TASKS = """\
 - name: a release and its undo
-  nodowntime.k8s.rollout: {name: web, images: {app: "nodowntime/demo-app:2"}, wait_timeout: 120}
+  nodowntime.k8s.rollout: {name: web, images: {app: "localhost:5000/nodowntime/demo-app:2"}, wait_timeout: 120}
 - nodowntime.k8s.rollout: {name: web, state: rolled_back, wait_timeout: 120}
 - name: a dry run with a diff
-  nodowntime.k8s.rollout: {name: web, images: {app: "nodowntime/demo-app:3"}}
+  nodowntime.k8s.rollout: {name: web, images: {app: "localhost:5000/nodowntime/demo-app:3"}}
   check_mode: true
 - nodowntime.k8s.rollout: {name: web, state: status}
 - nodowntime.k8s.probe_config:

@@ -16,7 +16,10 @@ def test_classify_images():
     assert images.classify("registry.k8s.io/pause:3.10").kind == images.PAUSE
     assert images.classify("nginx:1.25").kind == images.UNKNOWN
     assert images.classify("nodowntime/demo-app@sha256:abc").kind == images.UNKNOWN
-    assert images.classify("localhost:5000/nodowntime/demo-app:1").kind == images.UNKNOWN
+    # The real node's registry names, so one manifest runs on either node.
+    assert images.classify("localhost:5000/nodowntime/demo-app:1").kind == images.DEMO
+    assert images.classify("localhost:5000/pause:3.10").kind == images.PAUSE
+    assert images.classify("localhost:5001/nodowntime/demo-app:1").kind == images.UNKNOWN
     assert images.classify("nodowntime/demo-app").tag == "latest"
 
 

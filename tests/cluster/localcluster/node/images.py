@@ -5,8 +5,9 @@ import os
 import sys
 from dataclasses import dataclass
 
-DEMO_REPOS = ("nodowntime/demo-app", "docker.io/nodowntime/demo-app")
-PAUSE_REPOS = ("registry.k8s.io/pause",)
+# The real node's registry names (localhost:5000/...) too, so one manifest runs on either node.
+DEMO_REPOS = ("nodowntime/demo-app", "docker.io/nodowntime/demo-app", "localhost:5000/nodowntime/demo-app")
+PAUSE_REPOS = ("registry.k8s.io/pause", "localhost:5000/pause")
 DEMO_APP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "demoapp.py")
 
 DEMO, PAUSE, UNKNOWN = "demo", "pause", "unknown"

@@ -1,0 +1,115 @@
+"""The real node's configuration and commands: every daemon inside the cluster's namespace, every name its own."""
+
+import json
+import tomllib
+
+import pytest
+
+from localcluster import cluster, nodeconfig, realnode
+
+LAYOUT = nodeconfig.Layout(
+    state_dir="/c/node",
+    run_dir="/run/nodowntime-abcd1234",
+    cgroup_root="/nodowntime-abcd1234",
+    tools_dir="/tools",
+    node_ip="10.250.0.1",
+    pki_dir="/c/pki",
+)
+INFO = {
+    "binary": "/k8s",
+    "ports": {"etcd": 1, "etcd_peer": 2, "apiserver": 3, "kube-controller-manager": 4, "kube-scheduler": 5},
+    "node_port_range": [30000, 30399],
+    "pod_ip_block": 0,
+    "netns": "nodowntime-abcd1234",
+    "node_binaries": {"tools": "/tools", "images": {"registry": "/r", "demo-app": "/d", "pause": "/p"}},
+    "settings": dict(cluster.DEFAULT_SETTINGS, node="real"),
+}
+
+
+def test_containerd_keeps_everything_under_the_clusters_own_paths():
+    config = tomllib.loads(nodeconfig.containerd_toml(LAYOUT))
+    plugins = config["plugins"]
+    assert config["version"] == 4 and config["imports"] == []
+    assert config["root"].startswith("/c/node/") and config["state"].startswith("/c/node/")
+    # Every socket under the short run directory: a unix socket's path has at most 107 bytes.
+    sockets = [plugins[f"io.containerd.server.v1.{p}"]["address"] for p in ("grpc", "ttrpc")]
+    assert sockets == [f"{LAYOUT.run_dir}/containerd.sock", f"{LAYOUT.run_dir}/containerd.sock.ttrpc"]
+    assert plugins["io.containerd.shim.v1.manager"]["socket_dir"].startswith(LAYOUT.run_dir)
+    runtime = plugins["io.containerd.cri.v1.runtime"]
+    assert runtime["restrict_oom_score_adj"] is True
+    assert runtime["netns_mounts_under_state_dir"] is True
+    runc = runtime["containerd"]["runtimes"]["runc"]["options"]
+    assert runc == {"BinaryName": "/tools/runc", "Root": f"{LAYOUT.run_dir}/runc", "SystemdCgroup": False}
+    images = plugins["io.containerd.cri.v1.images"]
+    assert images["pinned_images"]["sandbox"] == "localhost:5000/pause:3.10"
+
+
+def test_the_registry_is_plain_http_on_the_namespaces_loopback():
+    hosts = tomllib.loads(nodeconfig.registry_hosts_toml())
+    assert hosts["server"] == "http://127.0.0.1:5000"
+    assert hosts["host"]["http://127.0.0.1:5000"]["capabilities"] == ["pull", "resolve"]
+
+
+def test_cni_reservations_live_in_the_clusters_state_not_var_lib_cni():
+    bridge = json.loads(nodeconfig.cni_conflist(LAYOUT))["plugins"][0]
+    assert bridge["ipam"]["dataDir"] == "/c/node/cni/networks"
+    assert bridge["ipam"]["ranges"] == [[{"subnet": "10.244.0.0/20", "gateway": "10.244.0.1"}]]
+    assert bridge["ipMasq"] is False
+
+
+def test_kubelet_runs_on_cgroup_v1_under_the_clusters_cgroup_root():
+    config = json.loads(nodeconfig.kubelet_config(LAYOUT, max_pods=110))
+    assert config["failCgroupV1"] is False and config["cgroupDriver"] == "cgroupfs"
+    assert config["cgroupRoot"] == "/nodowntime-abcd1234"
+    assert config["podLogsDir"] == "/c/node/pod-logs"
+    assert config["containerRuntimeEndpoint"] == "unix:///run/nodowntime-abcd1234/containerd.sock"
+    assert config["maxPods"] == 110
+    assert config["authentication"]["anonymous"]["enabled"] is False
+
+
+@pytest.mark.parametrize("mode", ["iptables", "nftables"])
+def test_kube_proxy_serves_node_ports_on_the_node_ip_and_leaves_machine_wide_conntrack_alone(mode):
+    config = json.loads(nodeconfig.kube_proxy_config(LAYOUT, "/c/proxy.kubeconfig", mode, 1.0))
+    assert config["mode"] == mode
+    assert config[mode]["minSyncPeriod"] == "1.0s"
+    assert config["nodePortAddresses"] == ["10.250.0.1/32"]
+    assert config["conntrack"]["maxPerCore"] == 0
+
+
+@pytest.mark.parametrize("name", ["etcd", "kube-apiserver", "kube-scheduler", *realnode.COMPONENTS])
+def test_every_component_but_the_host_ports_starts_inside_the_namespace(name):
+    argv, _env = cluster.command(name, INFO)
+    assert argv[:3] == ["nsenter", "--net=/run/netns/nodowntime-abcd1234", "--"]
+
+
+def test_the_host_ports_listen_on_the_hosts_loopback_for_the_api_and_the_node_port_window():
+    argv, _env = cluster.command("hostports", INFO)
+    assert "nsenter" not in argv
+    assert argv[argv.index("--netns") + 1] == "nodowntime-abcd1234" and argv[argv.index("--api-port") + 1] == "3"
+    assert argv[argv.index("--node-ports") + 1] == "30000-30399"
+
+
+def test_the_registry_serves_only_the_tags_it_is_given():
+    argv, _env = cluster.command("registry", INFO)
+    tags = next(a for a in argv if a.startswith("--demo-tags=")).split("=", 1)[1].split(",")
+    assert "1" in tags and "v2" in tags and "does-not-exist" not in tags
+
+
+def test_a_simulated_cluster_starts_no_namespace():
+    info = dict(INFO, settings=cluster.DEFAULT_SETTINGS)
+    del info["netns"]
+    argv, _env = cluster.command("etcd", info)
+    assert argv[0] == "/k8s"
+
+
+def test_the_start_order_depends_on_the_node():
+    assert cluster.order({"node": "real"})[0] == "hostports"
+    assert cluster.order({"node": "real"})[-2:] == ("kubelet", "kube-proxy")
+    assert cluster.order({"node": "simulated"})[-2:] == ("node", "proxy")
+
+
+def test_a_bad_node_or_proxy_mode_is_refused_before_anything_starts():
+    with pytest.raises(ValueError, match="node must be one of"):
+        cluster.up(settings={"node": "hollow"})
+    with pytest.raises(ValueError, match="proxy_mode one of"):
+        cluster.up(settings={"node": "real", "proxy_mode": "ipvs"})
