@@ -100,7 +100,7 @@ options:
     description:
       - Fail as soon as a new pod's container waits with a start error that waiting does not cure, or has
         restarted 3 times, instead of waiting for the progress deadline. The errors are every one the kubelet
-        has for a container it could not start: C(CrashLoopBackOff), C(ErrImagePull), C(ImagePullBackOff),
+        has for a container it could not start, which are C(CrashLoopBackOff), C(ErrImagePull), C(ImagePullBackOff),
         C(ImageInspectError), C(ErrImageNeverPull), C(InvalidImageName), C(CreateContainerConfigError),
         C(CreateContainerError), C(PreCreateHookError), C(RunContainerError), C(PreStartHookError) and
         C(PostStartHookError).

@@ -92,7 +92,9 @@ def targets(api_port, node_ports):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m localcluster.hostports", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m localcluster.hostports", description=__doc__.split("\n", maxsplit=1)[0]
+    )
     parser.add_argument("--netns", required=True, help="the cluster's network namespace")
     parser.add_argument("--api-port", required=True, type=int, help="the API server's port, the same on both sides")
     parser.add_argument("--node-ports", required=True, help="the cluster's NodePort window, FIRST-LAST")

@@ -88,3 +88,21 @@ def _pids_below(cgroup_dir):
         with open(procs_file) as f:
             pids += [int(line) for line in f if line.strip()]
     return pids
+
+
+@pytest.mark.timeout(300)
+def test_a_start_that_fails_at_its_last_step_leaves_nothing_behind(tmp_path):
+    # kube-proxy refuses a negative minSyncPeriod: everything before it (the node with its cgroups, mounts
+    # and namespace) is up when the start fails, and down must take all of it away.
+    state_dir = str(tmp_path / "cluster")
+    up = _localcluster(state_dir, "up", "--proxy-sync-delay", "-1")
+    assert up.returncode != 0
+    assert "kube-proxy exited during start-up" in up.stderr, up.stderr[-2000:]
+    assert "kubelet healthy" in up.stderr
+    name = netns.name_for(state_dir)
+    assert not netns.exists(name)
+    assert teardown.cgroup_dirs("/" + name) == []
+    assert teardown.mounts_below(state_dir) == []
+    assert not os.path.exists(f"/run/{name}")
+    assert _processes_with_marker(state_dir) == []
+    assert not os.path.exists(os.path.join(state_dir, "cluster.json"))

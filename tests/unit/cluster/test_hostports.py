@@ -59,7 +59,7 @@ def test_many_connections_at_once(forwarded):
     ns, port, _proc = forwarded
     server = InsideServer(ns, echo, port=port)
     try:
-        socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(50)]
+        socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _i in range(50)]
         for i, sock in enumerate(socks):
             sock.sendall(b"%d" % i)
         assert [sock.recv(100) for sock in socks] == [b"%d" % i for i in range(50)]

@@ -87,7 +87,7 @@ def test_httpget_inside(node_app):
 def test_httpget_inside_refused_and_forbidden(node_app):
     ns, _port = node_app
     assert httpget.get(netns.NODE_IP, 1, "/", 2, netns=ns)[0] == "refused"
-    outcome, *_, error = httpget.get("192.0.2.1", 80, "/", 2, netns=ns)
+    outcome, *_rest, error = httpget.get("192.0.2.1", 80, "/", 2, netns=ns)
     assert (outcome, "refusing to connect" in error) == ("other", True)
 
 
