@@ -8,10 +8,9 @@ describe(failure) -> "pod web-7d4-x, container app: CrashLoopBackOff: back-off 1
 
 from __future__ import annotations
 
-# Waiting reasons the kubelet only leaves by a change to the pod template. A container waits with
-# the error of its last start attempt (the kubelet's reason cache), and these are every such error the
-# kubelet has: pkg/kubelet/images (pulls), kuberuntime (creating and starting), container (the back-off).
-# ContainerCreating and PodInitializing are the only others, and waiting cures them.
+# A container waits with the error of its last start attempt (the kubelet's reason cache: the errors of
+# pkg/kubelet/images, kuberuntime and container). These the kubelet only leaves by a change to the pod
+# template (an image, a name, a missing ConfigMap or Secret key, the back-off of a container that exits).
 FAIL_FAST_REASONS = (
     "CrashLoopBackOff",
     "ErrImagePull",
@@ -21,11 +20,12 @@ FAIL_FAST_REASONS = (
     "InvalidImageName",
     "CreateContainerConfigError",
     "CreateContainerError",
-    "PreCreateHookError",
-    "RunContainerError",
-    "PreStartHookError",
-    "PostStartHookError",
 )
+# These say the runtime could not start the container's process or its hooks. With an exit behind them
+# (runc ran the process and it failed: a command the image lacks, a hook that fails) every retry ends the
+# same way, and the kubelet keeps this reason rather than CrashLoopBackOff. With none, the runtime itself
+# failed (containerd restarting answers "error reading from server: EOF") and the kubelet's retry cures it.
+FAIL_FAST_AFTER_AN_EXIT = ("RunContainerError", "PreStartHookError", "PostStartHookError")
 RESTART_THRESHOLD = 3
 
 
@@ -44,7 +44,8 @@ def _last_exit(status):
 def _failure(pod, status, restart_threshold):
     waiting = (status.get("state") or {}).get("waiting") or {}
     restarts = status.get("restartCount") or 0
-    if waiting.get("reason") in FAIL_FAST_REASONS:
+    exited = bool((status.get("lastState") or {}).get("terminated"))
+    if waiting.get("reason") in FAIL_FAST_REASONS or (waiting.get("reason") in FAIL_FAST_AFTER_AN_EXIT and exited):
         reason, message = waiting["reason"], waiting.get("message") or ""
     elif restart_threshold and restarts >= restart_threshold:
         reason, message = "TooManyRestarts", f"restarted {restarts} times"

@@ -99,11 +99,12 @@ options:
   fail_fast:
     description:
       - Fail as soon as a new pod's container waits with a start error that waiting does not cure, or has
-        restarted 3 times, instead of waiting for the progress deadline. The errors are every one the kubelet
-        has for a container it could not start, which are C(CrashLoopBackOff), C(ErrImagePull), C(ImagePullBackOff),
-        C(ImageInspectError), C(ErrImageNeverPull), C(InvalidImageName), C(CreateContainerConfigError),
-        C(CreateContainerError), C(PreCreateHookError), C(RunContainerError), C(PreStartHookError) and
-        C(PostStartHookError).
+        restarted 3 times, instead of waiting for the progress deadline. The errors are those of the kubelet
+        that only a new pod template cures, which are C(CrashLoopBackOff), C(ErrImagePull), C(ImagePullBackOff),
+        C(ImageInspectError), C(ErrImageNeverPull), C(InvalidImageName), C(CreateContainerConfigError) and
+        C(CreateContainerError); and C(RunContainerError), C(PreStartHookError) and C(PostStartHookError) once
+        the container has exited (a command the image lacks, a failing hook). Without an exit those mean the
+        container runtime itself failed (a containerd restart), and the kubelet's next try cures them.
     type: bool
     default: true
   rollback_on_failure:

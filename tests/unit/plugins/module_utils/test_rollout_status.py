@@ -77,7 +77,8 @@ def test_paused_but_complete_is_done():
     assert deployment_status(deployment(paused=True), [OLD, NEW], []).state == v.DONE
 
 
-# Every error the kubelet leaves a container waiting with that waiting does not cure (pod_failures says where).
+# Every error the kubelet leaves a container waiting with that waiting does not cure (pod_failures says where);
+# the last three once the container has exited (runc ran it, and it failed).
 KUBELET_START_ERRORS = [
     "CrashLoopBackOff",
     "ErrImagePull",
@@ -87,7 +88,6 @@ KUBELET_START_ERRORS = [
     "InvalidImageName",
     "CreateContainerConfigError",
     "CreateContainerError",
-    "PreCreateHookError",
     "RunContainerError",
     "PreStartHookError",
     "PostStartHookError",
@@ -114,6 +114,13 @@ def test_fail_fast_names_pod_container_reason_and_message(reason):
         "message": "it hurts; last exit code 1 (Error)",
         "restarts": 1,
     }
+
+
+@pytest.mark.parametrize("reason", ["RunContainerError", "PreStartHookError", "PostStartHookError"])
+def test_a_start_error_with_no_exit_behind_it_is_waited_out(reason):
+    # containerd killed mid-start: "error reading from server: EOF", and the kubelet's next try succeeds.
+    sick = pod("web-new-a", "web-new", waiting=reason, message="error reading from server: EOF")
+    assert deployment_status(deployment(updated=1, available=0), [OLD, NEW], [sick]).state == v.WAITING
 
 
 def test_fail_fast_on_restarts_at_the_threshold_only():
