@@ -15,7 +15,9 @@ connection outside (the meter counts both as failed), a silence inside is a sile
 """
 
 import argparse
+import collections
 import datetime
+import resource
 import selectors
 import socket
 import sys
@@ -26,6 +28,7 @@ from . import netguard, netns, splice
 
 LOOPBACK = "127.0.0.1"
 CONNECT_TIMEOUT = 5.0
+HOLD_REFUSED_PORT = 130.0  # s: past nf_conntrack_tcp_timeout_syn_sent (120 s)
 
 
 class Forwarder:
@@ -44,6 +47,8 @@ class Forwarder:
             listener.setblocking(False)
             self.selector.register(listener, selectors.EVENT_READ, port)
         self._inner_up = {}  # port -> whether its last inner connect worked; logged when it changes
+        self._held = collections.deque()  # (until, socket) of refused connections' source ports
+        self._held_lock = threading.Lock()
 
     def serve_forever(self):
         while True:
@@ -62,7 +67,7 @@ class Forwarder:
     def _carry(self, outer, port):
         host = self.targets[port]
         try:
-            inner = netguard.connect(host, port, CONNECT_TIMEOUT, netns=self.namespace)
+            inner = self._dial(host, port)
         except OSError as e:
             # Nothing serves there (now): the client sees a failed connection, as it would inside.
             self._state(port, False, f"{host}:{port}: inner connect failed: {e}")
@@ -73,6 +78,35 @@ class Forwarder:
         inner.settimeout(None)
         outer.settimeout(None)
         splice.splice(outer, inner)
+
+    def _dial(self, host, port):
+        sock = netns.socket_in(self.namespace)
+        try:
+            sock.bind(("0.0.0.0", 0))  # the source port, known before connect: held below if refused
+            sock.settimeout(CONNECT_TIMEOUT)
+            sock.connect((netguard.check_inside(host, self.namespace), port))
+        except ConnectionRefusedError:
+            self._hold(sock)
+            raise
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def _hold(self, sock):
+        """Keep a refused connection's source port bound for as long as the kernel remembers the refusal.
+
+        kube-proxy rejects a connection to a Service with no ready endpoint, but the kernel keeps the
+        rejected SYN's conntrack entry (SYN_SENT, unanswered, no NAT) for 120 s. A later connection given
+        the same source port would match that entry, skip kube-proxy's DNAT, reach the node's own unbound
+        port and be reset, long after the Service got its endpoints: waiting for a new Service sends many
+        such SYNs, and the traffic measured next met them. While the port stays bound here, the kernel
+        gives it to no other connection; nothing in the node's networking is changed."""
+        now = time.monotonic()
+        with self._held_lock:
+            self._held.append((now + HOLD_REFUSED_PORT, sock))
+            while self._held[0][0] < now:
+                self._held.popleft()[1].close()
 
     def _state(self, port, up, message):
         last = self._inner_up.get(port)
@@ -100,6 +134,9 @@ def main(argv=None):
     parser.add_argument("--node-ports", required=True, help="the cluster's NodePort window, FIRST-LAST")
     args = parser.parse_args(argv)
     first, last = (int(p) for p in args.node_ports.split("-"))
+    # 401 listeners, the connections carried, and the source ports held: more than the usual 1024 files.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     forwarder = Forwarder(args.netns, targets(args.api_port, (first, last)))
     print(
         f"hostports: {LOOPBACK}:{args.api_port} -> {args.netns} {LOOPBACK}:{args.api_port}; "

@@ -19,13 +19,17 @@ def demo_container(version, env=None, readiness=True, liveness=False, pre_stop_s
             "httpGet": {"path": "/readyz", "port": "http"},
             "periodSeconds": period,
             # One late answer must not take a pod out of its Service: on a starved test machine
-            # every pod's probe can time out in the same second, and a whole Service went dark.
+            # every pod's probe can time out in the same second, and a whole Service went dark
+            # (kube-proxy then rejects every connection). The kubelet's 1 s timeout is short at a
+            # load average of 10, the suite's on 2 cores.
+            "timeoutSeconds": 3,
             "failureThreshold": 2,
         }
     if liveness:
         container["livenessProbe"] = {
             "httpGet": {"path": "/healthz", "port": "http"},
             "periodSeconds": period,
+            "timeoutSeconds": 3,
             "failureThreshold": 2,
         }
     if pre_stop_seconds:
