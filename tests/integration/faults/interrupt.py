@@ -1,13 +1,14 @@
-"""Run a strategy playbook that can be killed like a CI runner dies: SIGKILL to its whole process group
+"""Run a strategy playbook that can be killed like a CI runner dies: SIGKILL to every process of the run
 (ansible-playbook, its forked worker and the module it is running), with no chance to clean up."""
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import time
 
-from localcluster import ansiblecli, paths, workloads
+from localcluster import ansiblecli, paths, procs, workloads
 
 PLAYBOOKS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "playbooks")
 # The default's order of magnitude: a killed run's lock must be taken over because its holder is dead,
@@ -52,21 +53,37 @@ class Run:
     def kill(self):
         """SIGKILL the whole group at once: nothing of the run gets to clean up."""
         assert self.proc.poll() is None, f"the run ended before the kill:\n{self.output}"
-        os.killpg(self.proc.pid, signal.SIGKILL)
+        # By parent, not by group: a process of the run that left the group (a module that got to finish its
+        # undo and release the lock on the real node, where pods start fast) would outlive a group kill.
+        tree = _descendants(self.proc.pid)
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.proc.wait(10)
-        # Every process of the group is gone, the module included.
         deadline = time.monotonic() + 10
-        while _group_alive(self.proc.pid):
+        while any(_running(pid) for pid in tree):
             assert time.monotonic() < deadline, "processes of the killed run are still alive"
             time.sleep(0.05)
 
 
-def _group_alive(pgid):
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+def _descendants(pid):
+    """pid and every process below it, by the parent pid /proc gives."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        fields = procs.stat_fields(int(entry)) if entry.isdigit() else None
+        if fields:
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += children.get(found[-1], [])
+    return found
+
+
+def _running(pid):
+    # This machine's init reaps no orphans: a killed process may stay a zombie, which runs nothing.
+    fields = procs.stat_fields(pid)
+    return bool(fields) and fields[0] not in ("Z", "X")
 
 
 def held_by(kube, namespace, application, pid, timeout):

@@ -420,7 +420,9 @@ def test_bad_input_fails_naming_field_and_rule_and_changes_nothing(kube, app, ku
     msg = result["msg"]
     missing = [text for text in _fill(expected, app, kubeconfigs) if text not in msg]
     assert not missing, f"{missing} not in: {msg}"
-    assert kubeaccess.changed(before, after) == []
+    # The kubelet writes a pod's status by itself (a probe, a container): a pod counts when it appears or goes.
+    changed = kubeaccess.changed(before, after)
+    assert [k for k in changed if not (k.startswith("pods/") and k in before and k in after)] == []
     assert "Traceback" not in out
     # A failure says what went wrong in a sentence, not in a dump.
     assert len(msg) < 1200, msg
