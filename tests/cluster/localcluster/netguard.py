@@ -25,29 +25,25 @@ def check_loopback(host):
 
     Names are not resolved: a name could point anywhere, so only 'localhost' is accepted.
     """
-    if host == "localhost":
-        return "127.0.0.1"
-    try:
-        addr = ipaddress.ip_address(host)
-    except ValueError:
-        raise ForbiddenAddress(f"refusing to connect to {host!r}: only 127.0.0.0/8 addresses are allowed") from None
-    if addr not in LOOPBACK:
-        raise ForbiddenAddress(f"refusing to connect to {host}: only 127.0.0.0/8 addresses are allowed")
-    return str(addr)
+    return _allowed(host, (LOOPBACK,), "only 127.0.0.0/8 addresses are allowed")
 
 
 def check_inside(host, netns):
     """Return host as an IPv4 string if namespace netns holds it (loopback, node IP, pod or Service
     address), else raise ForbiddenAddress."""
-    allowed = f"inside network namespace {netns} only 127.0.0.0/8, {', '.join(map(str, INSIDE_NAMESPACE))} are allowed"
+    nets = (LOOPBACK, *INSIDE_NAMESPACE)
+    return _allowed(host, nets, f"inside network namespace {netns} only {', '.join(map(str, nets))} are allowed")
+
+
+def _allowed(host, nets, rule):
     if host == "localhost":
         return "127.0.0.1"
     try:
         addr = ipaddress.ip_address(host)
     except ValueError:
-        raise ForbiddenAddress(f"refusing to connect to {host!r}: {allowed}") from None
-    if addr not in LOOPBACK and not any(addr in net for net in INSIDE_NAMESPACE):
-        raise ForbiddenAddress(f"refusing to connect to {host}: {allowed}")
+        raise ForbiddenAddress(f"refusing to connect to {host!r}: {rule}") from None
+    if not any(addr in net for net in nets):
+        raise ForbiddenAddress(f"refusing to connect to {host}: {rule}")
     return str(addr)
 
 
