@@ -1,7 +1,8 @@
 // Command controlplane is one multi-call binary for etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler, kubectl and the node's kubelet and
-// kube-proxy: one link step instead of seven, and one file to cache.  The
-// component is the first argument.
+// kube-controller-manager, kube-scheduler, kubectl, the node's kubelet and
+// kube-proxy, and kubemark's hollow node (the kubelet's code over a fake
+// runtime, for the scale benchmark): one link step instead of eight, and one
+// file to cache.  The component is the first argument.
 package main
 
 import (
@@ -22,6 +23,7 @@ import (
 	proxy "k8s.io/kubernetes/cmd/kube-proxy/app"
 	scheduler "k8s.io/kubernetes/cmd/kube-scheduler/app"
 	kubelet "k8s.io/kubernetes/cmd/kubelet/app"
+	kubemark "k8s.io/kubernetes/cmd/kubemark/app"
 )
 
 var commands = map[string]func() *cobra.Command{
@@ -31,11 +33,12 @@ var commands = map[string]func() *cobra.Command{
 	"kubectl":                 kubectl.NewDefaultKubectlCommand,
 	"kubelet":                 func() *cobra.Command { return kubelet.NewKubeletCommand(context.Background()) },
 	"kube-proxy":              proxy.NewProxyCommand,
+	"kubemark":                kubemark.NewHollowNodeCommand,
 }
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: controlplane etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kubelet|kube-proxy [flags]")
+		fmt.Fprintln(os.Stderr, "usage: controlplane etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kubelet|kube-proxy|kubemark [flags]")
 		os.Exit(2)
 	}
 	name := os.Args[1]
