@@ -149,7 +149,7 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call" and report.failed:
         for namespace, log_dir in _watched(item.funcargs):
             lines = logtrail.about(namespace, log_dir)
-            report.sections.append((f"node and proxy log about {namespace}", "\n".join(lines) or "(nothing telling)"))
+            report.sections.append((f"kubelet log about {namespace}", "\n".join(lines) or "(nothing telling)"))
     return report
 
 

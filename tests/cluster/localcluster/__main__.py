@@ -1,6 +1,6 @@
 """`python -m localcluster up|down|status|restart NAME|build|with -- CMD`.
 
-up and with take the cluster's settings, e.g. `up --pods 2600 --controller-qps 100 --controller-burst 200`
+up and with take the cluster's settings, e.g. `up --hollow-pods 2600 --controller-qps 100 --controller-burst 200`
 (defaults: cluster.DEFAULT_SETTINGS); they are recorded in cluster.json, where the bench reads them.
 """
 
@@ -49,14 +49,14 @@ def main():
 
 SETTINGS = (
     # (flag, settings key, type, what it sets)
-    ("--node", "node", str, "real (upstream kubelet, containerd, kube-proxy in a network namespace) or simulated"),
-    ("--proxy-mode", "proxy_mode", str, "kube-proxy's mode on the real node: iptables or nftables"),
-    ("--pods", "node_pods", int, "pods the node agent takes (blue/green at N pods needs 2N)"),
+    ("--proxy-mode", "proxy_mode", str, "kube-proxy's mode: iptables or nftables"),
+    ("--pods", "node_pods", int, "pods the real node's kubelet takes (maxPods)"),
+    ("--hollow-pods", "hollow_pods", int, "pods of kubemark's hollow node (not a real node), for the bench; 0: none"),
     ("--controller-qps", "controller_qps", float, "kube-controller-manager's --kube-api-qps"),
     ("--controller-burst", "controller_burst", int, "kube-controller-manager's --kube-api-burst"),
     ("--scheduler-qps", "scheduler_qps", float, "kube-scheduler's --kube-api-qps"),
     ("--scheduler-burst", "scheduler_burst", int, "kube-scheduler's --kube-api-burst"),
-    ("--proxy-sync-delay", "proxy_sync_delay", float, "seconds before endpoint changes reach the proxy"),
+    ("--proxy-sync-delay", "proxy_sync_delay", float, "kube-proxy's minSyncPeriod in seconds"),
 )
 
 

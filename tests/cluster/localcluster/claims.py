@@ -1,10 +1,10 @@
-"""The NodePort window and pod IP block each local cluster on this machine holds, so no two share one.
+"""The NodePort window each local cluster on this machine holds, so no two share one.
 
-A window's ports look free until its proxy opens them on demand, and a pod IP block leaves no
-trace at all, so probing cannot tell them taken. Two clusters (the shared one and the fault
-tests' private one) once got overlapping windows: the proxy of one could not listen on a port
-and the other's pods answered the test's traffic. So every cluster.json is a claim, found
-through a machine-wide index of state directories and read under a lock.
+A window's ports on the host's loopback look free until the cluster's host-port forwarder opens
+them on demand, so probing cannot tell them taken. Two clusters (the shared one and the fault
+tests' private one) once got overlapping windows: one could not listen on a port and the other's
+pods answered the test's traffic. So every cluster.json is a claim, found through a machine-wide
+index of state directories and read under a lock.
 """
 
 import fcntl
@@ -21,15 +21,12 @@ from . import procs
 INDEX_DIR = os.environ.get("NODOWNTIME_CLUSTER_INDEX", "/tmp/nodowntime-clusters")
 NODE_PORTS = (30000, 32767)  # the API server's default NodePort range, inclusive
 NODE_PORT_SPAN = 400
-# Usable addresses in sixteen /24s: more than the bench's node holds pods (2600), terminating ones included.
-POD_IP_BLOCK = 254 * 16
-POD_IP_BLOCKS = 16  # 16 * 16 /24s fill 10.244.0.0/16
 # A cluster.json whose processes are not all recorded yet belongs to an `up` still starting them.
 STARTING_SECONDS = 600
 
 
 def live(info, age, alive=procs.alive):
-    """Whether a cluster.json, age seconds old, still holds its window and block."""
+    """Whether a cluster.json, age seconds old, still holds its window."""
     processes = info.get("processes") or {}
     if processes:
         return any(alive(rec) for rec in processes.values())
@@ -49,12 +46,6 @@ def pick_window(held, rng, bindable):
         if bindable(base, base + NODE_PORT_SPAN):
             return [base, base + NODE_PORT_SPAN - 1]
     return None
-
-
-def pick_block(held, rng):
-    """A pod IP block no live cluster holds; None if all are held."""
-    free = [block for block in range(POD_IP_BLOCKS) if block not in held]
-    return rng.choice(free) if free else None
 
 
 def _bindable(start, stop):
@@ -98,9 +89,9 @@ def _others(state_dir):
 
 @contextmanager
 def claiming(state_dir, rng=random):
-    """Under the machine-wide lock, yield (NodePort window, pod IP block) free of every live cluster.
+    """Under the machine-wide lock, yield a NodePort window free of every live cluster.
 
-    The caller writes them into its cluster.json before the block ends: that file is the claim.
+    The caller writes it into its cluster.json before the block ends: that file is the claim.
     """
     os.makedirs(INDEX_DIR, exist_ok=True)
     with open(os.path.join(INDEX_DIR, ".lock"), "w") as lock:
@@ -113,10 +104,6 @@ def claiming(state_dir, rng=random):
                 f"no free NodePort window of {NODE_PORT_SPAN} ports: other clusters hold {sorted(windows)}, "
                 "other programs the ports of every free window tried"
             )
-        blocks = {o.get("pod_ip_block") for o in others}
-        block = pick_block(blocks, rng)
-        if block is None:
-            raise RuntimeError(f"no free pod IP block: other clusters hold all {POD_IP_BLOCKS}")
         with open(entry_path(state_dir), "w") as f:
             f.write(state_dir)
-        yield window, block
+        yield window

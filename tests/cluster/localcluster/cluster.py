@@ -1,8 +1,8 @@
-"""Start and stop the local cluster: etcd, the three control-plane components and a node.
+"""Start and stop the local cluster: etcd, the three control-plane components and a real node.
 
-The node is either real (setting node=real: upstream containerd, kubelet and kube-proxy, with the
-whole cluster inside its own network namespace, realnode.py) or simulated (node=simulated: the
-Python node agent and proxy on loopback, localcluster/node/ and proxy.py).
+The whole cluster lives in its own network namespace; the node is upstream containerd, kubelet and
+kube-proxy (realnode.py).  With the setting hollow_pods > 0, kubemark's hollow node joins it for
+the scale benchmark (hollownode.py): not a real node, tainted so that only the bench's pods go there.
 
 Every process is a session leader recorded by pid and start time in .cluster/cluster.json,
 so `down` stops exactly what `up` started and nothing else.
@@ -17,25 +17,23 @@ import subprocess
 import sys
 import time
 
-from . import build, claims, health, hostcheck, kubeconfig, netns, paths, pki, procs, realnode
+from . import build, claims, health, hollownode, hostcheck, kubeconfig, netns, nodeconfig, paths, pki, procs, realnode
 
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
-SIMULATED_NODE = ("node", "proxy")
+HOLLOW_NODE = "hollow-node"
 # The host ports first: the kube-apiserver's health is checked through them, from the host's loopback.
-REAL_ORDER = ("hostports", *CONTROL_PLANE, *realnode.COMPONENTS)
-ORDER = (*CONTROL_PLANE, *SIMULATED_NODE)
-ALL_COMPONENTS = ("hostports", *CONTROL_PLANE, *SIMULATED_NODE, *realnode.COMPONENTS)
-NODES = ("simulated", "real")
+ORDER = ("hostports", *CONTROL_PLANE, *realnode.COMPONENTS)
+ALL_COMPONENTS = (*ORDER, HOLLOW_NODE)
 PROXY_MODES = ("iptables", "nftables")
 DEFAULT_SETTINGS = {
-    "node": "real",
-    "proxy_mode": "iptables",  # kube-proxy's, on the real node
+    "proxy_mode": "iptables",  # kube-proxy's
     "proxy_sync_delay": float(os.environ.get("NODOWNTIME_PROXY_SYNC_DELAY", "1.0")),
     "controller_qps": 100,
     "controller_burst": 200,
     "scheduler_qps": 50,  # kube-scheduler's own defaults
     "scheduler_burst": 100,
-    "node_pods": 1100,
+    "node_pods": 1100,  # the real kubelet's maxPods
+    "hollow_pods": 0,  # 0: no hollow node
 }
 
 
@@ -71,18 +69,19 @@ def _kubeconfig_for(name):
 
 def order(settings):
     """The components of a cluster with these settings, in start order."""
-    return REAL_ORDER if settings["node"] == "real" else ORDER
+    return (*ORDER, HOLLOW_NODE) if settings["hollow_pods"] > 0 else ORDER
 
 
-def _python_module(module, *args):
-    env_path = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return [sys.executable, "-m", module, *args], {"PYTHONPATH": env_path}
+def _kubeconfig_stems(settings):
+    return ("admin", "kube-controller-manager", "kube-scheduler", "node", "proxy") + (
+        (HOLLOW_NODE,) if settings["hollow_pods"] > 0 else ()
+    )
 
 
 def command(name, info):
     """argv and extra environment of one component, from the cluster record."""
     argv, env = _command(name, info)
-    if info.get("netns") and name != "hostports":
+    if name != "hostports":
         argv = netns.argv(info["netns"], argv)
     return argv, env
 
@@ -93,10 +92,13 @@ def _command(name, info):
     s = dict(DEFAULT_SETTINGS, **info["settings"])
     if name in realnode.COMPONENTS:
         return realnode.command(name, info, _kubeconfig_for)
+    if name == HOLLOW_NODE:
+        return hollownode.command(info, _kubeconfig_for(name), paths.state(HOLLOW_NODE))
     if name == "hostports":
         window = "{}-{}".format(*info["node_port_range"])
         argv = ("--netns", info["netns"], "--api-port", str(p["apiserver"]), "--node-ports", window)
-        return _python_module("localcluster.hostports", *argv)
+        env_path = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        return [sys.executable, "-m", "localcluster.hostports", *argv], {"PYTHONPATH": env_path}
     if name == "etcd":
         client, peer = f"http://127.0.0.1:{p['etcd']}", f"http://127.0.0.1:{p['etcd_peer']}"
         return [
@@ -124,7 +126,7 @@ def _command(name, info):
             f"--tls-cert-file={_pki('apiserver.crt')}",
             f"--tls-private-key-file={_pki('apiserver.key')}",
             f"--client-ca-file={_pki('ca.crt')}",
-            # The kubelet (a real one) answers logs and exec only to a client its CA signed.
+            # The kubelet answers logs and exec only to a client its CA signed.
             f"--kubelet-client-certificate={_pki('admin.crt')}",
             f"--kubelet-client-key={_pki('admin.key')}",
             # The node's name resolves nowhere (no DNS in the namespace); its InternalIP is the node IP.
@@ -169,29 +171,6 @@ def _command(name, info):
                 f"--kube-api-burst={s['controller_burst']}",
             ]
         return argv, {}
-    if name == "node":
-        return _python_module(
-            "localcluster.node",
-            "--kubeconfig",
-            _kubeconfig_for("node"),
-            "--state-dir",
-            paths.NODE_DIR,
-            "--pods",
-            str(s["node_pods"]),
-            # Pods of two clusters on one machine must not share loopback twins (same address and port).
-            "--pod-ip-skip",
-            str(info["pod_ip_block"] * claims.POD_IP_BLOCK),
-            "--pod-ip-count",
-            str(claims.POD_IP_BLOCK),
-        )
-    if name == "proxy":
-        return _python_module(
-            "localcluster.proxy",
-            "--kubeconfig",
-            _kubeconfig_for("proxy"),
-            "--sync-delay",
-            str(s["proxy_sync_delay"]),
-        )
     raise KeyError(name)
 
 
@@ -215,8 +194,10 @@ def _wait_healthy(name, info, timeout=90):
     def running():
         return procs.alive(info["processes"][name])
 
-    if name in ("node", "kubelet"):
-        return _wait_node_ready(timeout, running, name)
+    if name == "kubelet":
+        return _wait_node_ready(nodeconfig.NODE_NAME, timeout, running, name)
+    if name == HOLLOW_NODE:
+        return _wait_node_ready(hollownode.NAME, timeout, running, name)
     if name == "hostports":
         return None  # its health is the kube-apiserver's, checked through it
     health.wait_ok(name, functools.partial(_check_health, name, info), timeout, running)
@@ -225,7 +206,7 @@ def _wait_healthy(name, info, timeout=90):
 
 def _check_health(name, info):
     """One look at a component's health endpoint: (healthy, detail)."""
-    ports, ns = info["ports"], info.get("netns")
+    ports, ns = info["ports"], info["netns"]
     if name in realnode.COMPONENTS:
         return realnode.check_health(name, info)
     if name == "etcd":
@@ -236,7 +217,7 @@ def _check_health(name, info):
         return _ok(health.get("127.0.0.1", ports["apiserver"], "/readyz", tls))
     if name in ("kube-controller-manager", "kube-scheduler"):
         return _ok(health.get("127.0.0.1", ports[name], "/healthz", health.self_signed_tls(), netns=ns))
-    return True, ""  # the proxy reports its listeners in its log
+    raise KeyError(name)
 
 
 def _ok(result):
@@ -244,19 +225,19 @@ def _ok(result):
     return status == 200, f"{status}: {body[:200]}"
 
 
-def _wait_node_ready(timeout, running, component):
+def _wait_node_ready(node, timeout, running, component):
     from kubernetes import client, config, watch
 
     core = client.CoreV1Api(config.new_client_from_config(paths.ADMIN_KUBECONFIG))
     deadline = time.monotonic() + timeout
     # Short watch windows, so an agent that dies at start is noticed within seconds.
     while time.monotonic() < deadline and running():
-        for event in watch.Watch().stream(core.list_node, field_selector="metadata.name=local-node", timeout_seconds=2):
+        for event in watch.Watch().stream(core.list_node, field_selector=f"metadata.name={node}", timeout_seconds=2):
             conditions = event["object"].status.conditions or []
             if any(c.type == "Ready" and c.status == "True" for c in conditions):
                 return
     state = "exited" if not running() else f"not Ready after {timeout}s"
-    raise RuntimeError(f"node local-node {state} (see {paths.LOG_DIR}/{component}.log)")
+    raise RuntimeError(f"node {node} {state} (see {paths.LOG_DIR}/{component}.log)")
 
 
 def _log(msg, started):
@@ -278,11 +259,9 @@ def up(components=None, settings=None):
     if unknown:
         raise ValueError(f"unknown cluster settings: {', '.join(sorted(unknown))}")
     settings = dict(DEFAULT_SETTINGS, **(settings or {}))
-    if settings["node"] not in NODES or settings["proxy_mode"] not in PROXY_MODES:
-        raise ValueError(f"node must be one of {NODES} and proxy_mode one of {PROXY_MODES}")
-    real = settings["node"] == "real"
-    if real:
-        hostcheck.check()
+    if settings["proxy_mode"] not in PROXY_MODES:
+        raise ValueError(f"proxy_mode must be one of {PROXY_MODES}")
+    hostcheck.check()
     if running():
         info = load()
         differ = {k: v for k, v in settings.items() if info["settings"].get(k, DEFAULT_SETTINGS[k]) != v}
@@ -297,11 +276,11 @@ def up(components=None, settings=None):
     if load():
         down()  # a half-dead cluster from an earlier run: clear it first
     binary = build.build()
-    node_binaries = realnode.binaries() if real else None
-    for stale in ("etcd", "node", "logs", "apiserver-certs", "controller-manager-certs"):
+    node_binaries = realnode.binaries()
+    for stale in ("etcd", "node", HOLLOW_NODE, "logs", "apiserver-certs", "controller-manager-certs"):
         shutil.rmtree(paths.state(stale), ignore_errors=True)
     pki.ensure(paths.PKI_DIR)
-    with claims.claiming(paths.STATE_DIR) as (window, block):
+    with claims.claiming(paths.STATE_DIR) as window:
         info = {
             "binary": binary,
             "ports": {
@@ -312,23 +291,20 @@ def up(components=None, settings=None):
                 "kube-scheduler": _free_port(),
             },
             "node_port_range": window,
-            "pod_ip_block": block,
             "settings": settings,
             "processes": {},
+            "netns": netns.name_for(paths.STATE_DIR),
+            "node_binaries": node_binaries,
         }
-        if real:
-            info["netns"] = netns.name_for(paths.STATE_DIR)
-            info["node_binaries"] = node_binaries
         server = f"https://127.0.0.1:{info['ports']['apiserver']}"
         info["server"] = server
         info["kubeconfig"] = paths.ADMIN_KUBECONFIG
         _save(info)
-    for stem in ("admin", "kube-controller-manager", "kube-scheduler", "node", "proxy"):
+    for stem in _kubeconfig_stems(settings):
         kubeconfig.write(_kubeconfig_for(stem), server, _pki("ca.crt"), _pki(stem + ".crt"), _pki(stem + ".key"), stem)
     try:
-        if real:
-            netns.create(info["netns"])
-            realnode.prepare(info, _kubeconfig_for)
+        netns.create(info["netns"])
+        realnode.prepare(info, _kubeconfig_for)
         for name in components or order(settings):
             _start(name, info)
             _wait_healthy(name, info)
@@ -337,9 +313,13 @@ def up(components=None, settings=None):
         _log(f"start-up failed; stopping what was started (logs in {paths.LOG_DIR})", started)
         down()
         raise
-    where = f"node IP {netns.NODE_IP} in network namespace {info['netns']}" if real else "127.0.0.1"
     window = f"{info['node_port_range'][0]}-{info['node_port_range'][1]}"
-    _log(f"cluster up ({settings['node']} node): {server}, NodePorts {window} on {where}", started)
+    hollow = f", hollow node {hollownode.NAME} ({settings['hollow_pods']} pods)" if settings["hollow_pods"] else ""
+    _log(
+        f"cluster up: {server}, NodePorts {window} on node IP {netns.NODE_IP} "
+        f"in network namespace {info['netns']}{hollow}",
+        started,
+    )
     return info
 
 
@@ -358,26 +338,20 @@ def restart(name, kill=False):
 def down():
     """Stop everything recorded, pods included; leave the state directory's files for inspection.
 
-    A real node leaves nothing else behind: sandboxes, shims, mounts, cgroups and the namespace go.
+    Nothing else is left behind: sandboxes, shims, mounts, cgroups and the namespace go.
     """
     info = load()
     if not info:
         return []
-    real = "netns" in info
     stopped = []
     for name in reversed(order(dict(DEFAULT_SETTINGS, **info["settings"]))):
-        if real and name == "containerd" and procs.alive(info["processes"].get(name, {"pid": 0})):
+        if name == "containerd" and procs.alive(info["processes"].get(name, {"pid": 0})):
             realnode.remove_sandboxes(info)  # the kubelet is stopped by now, so none comes back
         if name in info["processes"] and procs.stop(info["processes"][name]):
             stopped.append(name)
-    if real:
-        problems = realnode.down(info)
-        netns.delete(info["netns"])
-        for problem in problems:
-            _log(f"left behind: {problem}", time.monotonic())
-    else:
-        from .node import kill_recorded
-
-        kill_recorded(paths.NODE_DIR)
+    problems = realnode.down(info)
+    netns.delete(info["netns"])
+    for problem in problems:
+        _log(f"left behind: {problem}", time.monotonic())
     os.remove(paths.CLUSTER_FILE)
     return stopped

@@ -1,8 +1,7 @@
-"""What the node (and the simulated node's proxy) logged about one namespace, for a failed test's report.
+"""What the kubelet logged about one namespace, for a failed test's report.
 
-The meter counts failed requests; these lines say why (a probe that failed, a Service left
-with 0 ready endpoints). CI keeps no cluster logs once its run is over, so a failure must
-carry them.
+The meter counts failed requests; these lines say why (a probe that failed, a container killed).
+CI keeps no cluster logs once its run is over, so a failure must carry them.
 """
 
 import os
@@ -10,18 +9,8 @@ import re
 
 from . import paths
 
-# The lines that explain failed requests: probes failing, containers ending, endpoints changing; the
-# kubelet's words first, then the simulated node's and proxy's.
-TELLING = (
-    "Probe failed",
-    "Killing container",
-    "ContainerDied",
-    "probe -> Failure",
-    "will be restarted",
-    "exited",
-    "ready endpoints",
-)
-LOGS = ("kubelet.log", "node.log", "proxy.log")
+# The kubelet's lines that explain failed requests: probes failing, containers ending.
+TELLING = ("Probe failed", "Killing container", "ContainerDied", "will be restarted")
 # klog's prefix: a severity letter, then MMDD hh:mm:ss.us; the time orders lines of any severity.
 KLOG = re.compile(r"^[IWEF](\d{4} \d\d:\d\d:\d\d\.\d+)")
 
@@ -32,13 +21,11 @@ def _when(line):
 
 
 def about(namespace, log_dir=None, limit=20):
-    """The last limit telling lines naming namespace, node and proxy merged in time order."""
-    lines = []
-    for name in LOGS:
-        try:
-            with open(os.path.join(log_dir or paths.LOG_DIR, name), errors="replace") as log:
-                lines += [line.rstrip() for line in log if f"{namespace}/" in line and any(w in line for w in TELLING)]
-        except FileNotFoundError:
-            continue
-    lines.sort(key=_when)  # every line starts with a timestamp: ISO, or klog's
+    """The last limit telling lines naming namespace, in time order."""
+    try:
+        with open(os.path.join(log_dir or paths.LOG_DIR, "kubelet.log"), errors="replace") as log:
+            lines = [line.rstrip() for line in log if f"{namespace}/" in line and any(w in line for w in TELLING)]
+    except FileNotFoundError:
+        return []
+    lines.sort(key=_when)  # klog writes lines of different severities out of order
     return lines[-limit:]

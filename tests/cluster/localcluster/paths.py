@@ -14,4 +14,3 @@ ADMIN_KUBECONFIG = state("kubeconfig")
 CLUSTER_FILE = state("cluster.json")  # ports, pids and settings of the running cluster
 PKI_DIR = state("pki")
 LOG_DIR = state("logs")
-NODE_DIR = state("node")  # the node agent's own records (pods, pid files)

@@ -31,6 +31,7 @@ CLIENTS = (
     ("kube-scheduler", "system:kube-scheduler", None),
     ("node", "system:node:local-node", "system:nodes"),
     ("proxy", "system:kube-proxy", None),
+    ("hollow-node", "system:node:10.250.0.2", "system:nodes"),  # hollownode.NAME
 )
 
 
@@ -93,9 +94,17 @@ def _issue(pki, stem, ca_key, ca_cert, subject, usage, sans=None):
 
 
 def ensure(pki):
-    """Create the CA, the serving cert, client certs and the service-account keys once."""
-    if os.path.exists(os.path.join(pki, "done")):
-        return
+    """Create the CA, the serving cert, client certs and the service-account keys once.
+
+    The marker names the client identities made; a directory made before one was added is made again
+    (every cluster start rewrites the kubeconfigs and etcd's data, so nothing holds the old ones).
+    """
+    marker = os.path.join(pki, "done")
+    identities = " ".join(stem for stem, _cn, _org in CLIENTS)
+    if os.path.exists(marker):
+        with open(marker) as f:
+            if f.read() == identities:
+                return
     os.makedirs(pki, exist_ok=True)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("nodowntime-local-ca")
@@ -131,4 +140,5 @@ def ensure(pki):
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             )
         )
-    open(os.path.join(pki, "done"), "w").close()
+    with open(marker, "w") as f:
+        f.write(identities)

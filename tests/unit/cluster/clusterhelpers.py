@@ -7,13 +7,10 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 
-import localcluster
-
-DEMOAPP = os.path.join(os.path.dirname(localcluster.__file__), "demoapp.py")
+from localcluster import imagebuild
 
 
 def free_port(host):
@@ -43,7 +40,9 @@ class DemoApp:
         self.host = random_loopback()
         self.port = free_port(self.host)
         full_env = {**os.environ, "HOST": self.host, "PORT": str(self.port), **{k: str(v) for k, v in env.items()}}
-        self.proc = subprocess.Popen([sys.executable, DEMOAPP], env=full_env, stderr=subprocess.PIPE, text=True)
+        # The image's own binary (static, cached by imagebuild), run on the host's loopback.
+        binary = imagebuild.build()["demo-app"]
+        self.proc = subprocess.Popen([binary], env=full_env, stderr=subprocess.PIPE, text=True)
         self.lines = []
         self._cond = threading.Condition()
         threading.Thread(target=self._read_log, daemon=True).start()

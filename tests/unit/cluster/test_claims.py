@@ -1,4 +1,4 @@
-"""Two clusters on one machine never share a NodePort window or a pod IP block."""
+"""Two clusters on one machine never share a NodePort window."""
 
 import json
 import random
@@ -37,12 +37,6 @@ def test_no_window_when_the_held_ones_cover_the_range():
     assert claims.pick_window(held, random.Random(1), _anywhere) is None
 
 
-def test_a_block_is_one_nobody_holds():
-    held = set(range(claims.POD_IP_BLOCKS)) - {7}
-    assert claims.pick_block(held, random.Random(3)) == 7
-    assert claims.pick_block(held | {7}, random.Random(3)) is None
-
-
 @pytest.mark.parametrize(
     "processes, age, alive, expected",
     [
@@ -56,12 +50,11 @@ def test_a_claim_lives_while_its_cluster_does(processes, age, alive, expected):
     assert claims.live({"processes": processes}, age, alive=lambda _rec: alive) is expected
 
 
-def _cluster(state_dir, window, block, pid):
+def _cluster(state_dir, window, pid):
     state_dir.mkdir()
     info = {
         "kubeconfig": str(state_dir / "kubeconfig"),
         "node_port_range": window,
-        "pod_ip_block": block,
         "processes": {"etcd": {"pid": pid, "start_ticks": None}},
     }
     (state_dir / "cluster.json").write_text(json.dumps(info))
@@ -72,17 +65,18 @@ def test_claiming_avoids_live_clusters_and_forgets_dead_ones(tmp_path, monkeypat
     monkeypatch.setattr(claims, "INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setattr(claims, "live", lambda info, _age: info["processes"]["etcd"]["pid"] == 1)
     monkeypatch.setattr(claims, "_bindable", _anywhere)
-    dead_dir = _cluster(tmp_path / "dead", [30000, 30399], 0, pid=2)
-    live_dir = _cluster(tmp_path / "live", [30400, 30799], 1, pid=1)
-    monkeypatch.setattr(claims, "POD_IP_BLOCKS", 2)  # block 0 is free only once the dead cluster is forgotten
+    dead_dir = _cluster(tmp_path / "dead", [31000, 31399], pid=2)
+    live_dir = _cluster(tmp_path / "live", [30400, 30799], pid=1)
     for state_dir in (dead_dir, live_dir):
         with claims.claiming(state_dir):
             pass  # each registers itself in the index
 
+    windows = []
     for seed in range(30):
-        with claims.claiming(str(tmp_path / "new"), random.Random(seed)) as (window, block):
+        with claims.claiming(str(tmp_path / "new"), random.Random(seed)) as window:
             assert window[1] < 30400 or window[0] > 30799, window
-            assert block == 0
+            windows.append(window)
+    assert any(first <= 31399 and last >= 31000 for first, last in windows), "the dead cluster's window stayed held"
 
     entries = sorted(str(p) for p in (tmp_path / "index").iterdir() if p.suffix == ".dir")
     assert entries == sorted(claims.entry_path(d) for d in (live_dir, str(tmp_path / "new")))

@@ -11,7 +11,8 @@ INFO = {
     "binary": "/cp",
     "ports": {"kube-controller-manager": 1, "kube-scheduler": 2},
     "node_port_range": [30000, 30399],
-    "pod_ip_block": 3,
+    "netns": "nodowntime-abcd1234",
+    "node_binaries": {"tools": "/tools", "images": {}},
 }
 
 
@@ -21,28 +22,25 @@ def _argv(name, **settings):
 
 
 def test_each_setting_reaches_its_component():
-    node = _argv("node", node_pods=2600)
-    assert node[node.index("--pods") + 1] == "2600"
+    assert "--max-pods=2600" in _argv("hollow-node", hollow_pods=2600)
     cm = _argv("kube-controller-manager", controller_qps=150, controller_burst=300)
     assert {"--kube-api-qps=150", "--kube-api-burst=300"} <= set(cm)
     assert {"--kube-api-qps=80", "--kube-api-burst=160"} <= set(
         _argv("kube-scheduler", scheduler_qps=80, scheduler_burst=160)
     )
-    proxy = _argv("proxy", proxy_sync_delay=0.5)
-    assert proxy[proxy.index("--sync-delay") + 1] == "0.5"
 
 
 def test_a_record_from_before_a_setting_existed_gets_its_default():
-    argv, _env = cluster.command("node", dict(INFO, settings={"proxy_sync_delay": 1.0}))
-    assert argv[argv.index("--pods") + 1] == str(cluster.DEFAULT_SETTINGS["node_pods"])
+    argv, _env = cluster.command("kube-scheduler", dict(INFO, settings={"proxy_sync_delay": 1.0}))
+    assert f"--kube-api-qps={cluster.DEFAULT_SETTINGS['scheduler_qps']}" in argv
 
 
 def test_the_command_line_names_only_the_settings_given(monkeypatch):
     seen = {}
     monkeypatch.setattr(cluster, "up", lambda components, settings: seen.update(settings=settings))
-    monkeypatch.setattr(sys, "argv", ["localcluster", "up", "--pods", "2600", "--controller-qps", "100"])
+    monkeypatch.setattr(sys, "argv", ["localcluster", "up", "--hollow-pods", "2600", "--controller-qps", "100"])
     cli.main()
-    assert seen["settings"] == {"node_pods": 2600, "controller_qps": 100.0}
+    assert seen["settings"] == {"hollow_pods": 2600, "controller_qps": 100.0}
 
 
 def test_unknown_settings_are_refused_before_anything_starts():

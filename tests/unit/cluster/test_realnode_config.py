@@ -5,7 +5,7 @@ import tomllib
 
 import pytest
 
-from localcluster import cluster, nodeconfig, realnode
+from localcluster import cluster, hollownode, nodeconfig, realnode
 
 LAYOUT = nodeconfig.Layout(
     state_dir="/c/node",
@@ -19,10 +19,9 @@ INFO = {
     "binary": "/k8s",
     "ports": {"etcd": 1, "etcd_peer": 2, "apiserver": 3, "kube-controller-manager": 4, "kube-scheduler": 5},
     "node_port_range": [30000, 30399],
-    "pod_ip_block": 0,
     "netns": "nodowntime-abcd1234",
     "node_binaries": {"tools": "/tools", "images": {"registry": "/r", "demo-app": "/d", "pause": "/p"}},
-    "settings": dict(cluster.DEFAULT_SETTINGS, node="real"),
+    "settings": cluster.DEFAULT_SETTINGS,
 }
 
 
@@ -95,21 +94,34 @@ def test_the_registry_serves_only_the_tags_it_is_given():
     assert "1" in tags and "v2" in tags and "does-not-exist" not in tags
 
 
-def test_a_simulated_cluster_starts_no_namespace():
-    info = dict(INFO, settings=cluster.DEFAULT_SETTINGS)
-    del info["netns"]
-    argv, _env = cluster.command("etcd", info)
-    assert argv[0] == "/k8s"
+def test_the_start_order_puts_the_host_ports_first_and_the_hollow_node_last_when_asked_for():
+    assert cluster.order(cluster.DEFAULT_SETTINGS)[0] == "hostports"
+    assert cluster.order(cluster.DEFAULT_SETTINGS)[-2:] == ("kubelet", "kube-proxy")
+    assert cluster.order(dict(cluster.DEFAULT_SETTINGS, hollow_pods=2600))[-3:] == (
+        "kubelet",
+        "kube-proxy",
+        "hollow-node",
+    )
 
 
-def test_the_start_order_depends_on_the_node():
-    assert cluster.order({"node": "real"})[0] == "hostports"
-    assert cluster.order({"node": "real"})[-2:] == ("kubelet", "kube-proxy")
-    assert cluster.order({"node": "simulated"})[-2:] == ("node", "proxy")
+def test_the_hollow_node_is_kubemark_tainted_labelled_and_in_the_namespace():
+    info = dict(INFO, settings=dict(cluster.DEFAULT_SETTINGS, hollow_pods=2600))
+    argv, env = cluster.command("hollow-node", info)
+    assert argv[:3] == ["nsenter", "--net=/run/netns/nodowntime-abcd1234", "--"]
+    assert argv[3:6] == ["/k8s", "kubemark", "--morph=kubelet"]
+    assert {"--max-pods=2600", "--use-host-image-service=false", "--kubelet-read-only-port=0"} <= set(argv)
+    assert f"--register-with-taints={hollownode.TAINT}" in argv and f"--name={hollownode.NAME}" in argv
+    assert "--kubelet-port=10250" not in argv  # the real kubelet's
+    assert env["TMPDIR"].endswith("/hollow-node")
 
 
-def test_a_bad_node_or_proxy_mode_is_refused_before_anything_starts():
-    with pytest.raises(ValueError, match="node must be one of"):
-        cluster.up(settings={"node": "hollow"})
-    with pytest.raises(ValueError, match="proxy_mode one of"):
-        cluster.up(settings={"node": "real", "proxy_mode": "ipvs"})
+def test_a_pod_tolerating_the_hollow_node_also_selects_it():
+    spec = hollownode.toleration_and_selector()
+    key, effect = hollownode.TAINT.split(":")[0].split("=")[0], hollownode.TAINT.split(":")[1]
+    assert spec["nodeSelector"] == {hollownode.LABEL: "true"}
+    assert spec["tolerations"] == [{"key": key, "operator": "Equal", "value": "true", "effect": effect}]
+
+
+def test_a_bad_proxy_mode_is_refused_before_anything_starts():
+    with pytest.raises(ValueError, match="proxy_mode must be one of"):
+        cluster.up(settings={"proxy_mode": "ipvs"})
