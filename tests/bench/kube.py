@@ -6,9 +6,20 @@ import uuid
 
 from kubernetes import client, config
 
-from localcluster import cluster, paths, workloads
+from localcluster import cluster, hollownode, paths, workloads
 
 PAUSE = "registry.k8s.io/pause"
+# Where each measurement's pods run. Pause pods go to kubemark's hollow node (not a real node: any
+# image tag "pulls", pods are Ready at once, 2600 fit); the rollback section serves live traffic
+# from the demo app and podstart times the real kubelet, so they run on the real node.
+NODE_OF = {
+    "latency": "hollow",
+    "apiload": "hollow",
+    "overhead": "hollow",
+    "scale": "hollow",
+    "rollback": "real",
+    "podstart": "real",
+}
 
 
 class Kube:
@@ -23,6 +34,20 @@ class Kube:
         self.api = config.new_client_from_config(self.kubeconfig)
         self.core = client.CoreV1Api(self.api)
         self.apps = client.AppsV1Api(self.api)
+
+    def require_hollow_node(self):
+        """Stop with one clear line when the pause pods have nowhere to go."""
+        if not self.core.list_node(label_selector=f"{hollownode.LABEL}=true").items:
+            raise SystemExit(
+                f"the cluster at {self.info['server']} has no hollow node (settings.hollow_pods is "
+                f"{self.info['settings'].get('hollow_pods', 0)}): make cluster-down first so that make bench starts "
+                "its own, or start one with `python -m localcluster up --hollow-pods 2600`"
+            )
+
+    def hollow_pods(self):
+        """How many pods the hollow node takes (kubemark's --max-pods): blue/green at N pods needs 2N."""
+        nodes = self.core.list_node(label_selector=f"{hollownode.LABEL}=true").items
+        return min(int(n.status.allocatable.get("pods", 0)) for n in nodes)
 
     @property
     def binary(self):
@@ -60,7 +85,7 @@ class Kube:
 
 
 def pause_deployment(name, replicas, tag="bench-0", max_surge=1, max_unavailable=0, min_ready_seconds=0, labels=None):
-    """Pods that run no process: the node agent makes them Running and ready at once, and stops them at once."""
+    """Pods on the hollow node: kubemark's fake runtime makes them Running and ready at once, and stops them at once."""
     container = {"name": "app", "image": f"{PAUSE}:{tag}"}
     manifest = workloads.deployment(
         name,
@@ -72,4 +97,5 @@ def pause_deployment(name, replicas, tag="bench-0", max_surge=1, max_unavailable
         min_ready_seconds=min_ready_seconds,
         grace=0,
     )
+    manifest["spec"]["template"]["spec"].update(hollownode.toleration_and_selector())
     return json.loads(json.dumps(manifest))

@@ -5,7 +5,7 @@ subtraction.  Every sample is one rollout of the same Deployment (pause pods, 3 
 maxSurge 1, maxUnavailable 0, minReadySeconds chosen so it lasts about `seconds`), counted over
 a fixed window of the same length from the same starting state:
   baseline        - the harness patches the image and does nothing else (the controllers', the
-                    scheduler's, the node agent's and the observer's own requests);
+                    scheduler's, the kubelets' and the observer's own requests);
   ours            - `nodowntime.k8s.rollout` makes the same change and waits;
   kubernetes.core - `kubernetes.core.k8s` with the whole manifest and wait: true, at its defaults.
 A tool's requests = its window's counts - the median baseline, per (verb, resource); the change

@@ -1,7 +1,7 @@
 """(5) Rollback speed: from the decision to roll back until the old version serves all traffic.
 
 Three ways back, each from a release of the demo app's v2 over v1 (4 pods by default, readiness probe
-every 1 s, a preStop sleep that outlasts the proxy's sync delay), each behind a NodePort Service
+every 1 s, a preStop sleep that outlasts kube-proxy's sync delay), on the real node, each behind a NodePort Service
 under the traffic meter (50 requests/s, each on a new connection):
   blue/green - the Service selects green (v2); `nodowntime.k8s.switch_selector` back to blue (v1);
   rolling    - the Deployment was rolled to v2; `nodowntime.k8s.rollout state=rolled_back` (undo),
@@ -11,10 +11,10 @@ under the traffic meter (50 requests/s, each on a new connection):
 The decision is the moment the harness starts the tool (so the tool's own start-up counts).
 Where the time goes, from the independent observer: `first_change` (decision until the tool's
 first change reached the API), `endpoints_old` (decision until the Service's EndpointSlices
-listed only v1 pods as ready); the rest is the proxy's sync delay and the meter's resolution.
+listed only v1 pods as ready); the rest is kube-proxy's rule sync and the meter's resolution.
 "All traffic" is the start of the first metered request after which every request was answered
-by v1: the resolution is the meter's interval (20 ms).  The proxy applies endpoint changes after
-its sync delay (recorded in the settings), as kube-proxy does.  Failed requests are counted too.
+by v1: the resolution is the meter's interval (20 ms).  kube-proxy applies endpoint changes no sooner
+than its minSyncPeriod (settings.proxy_sync_delay) after its last sync.  Failed requests are counted too.
 """
 
 import time
@@ -111,7 +111,7 @@ def _metered(kube, ns, url, action, old="1"):
 
 
 def _wait_versions(url, want, timeout=60):
-    """Until 20 GETs in a row are answered by version `want` (the proxy has caught up)."""
+    """Until 20 GETs in a row are answered by version `want` (kube-proxy has caught up)."""
     from urllib.parse import urlsplit
 
     from localcluster import httpget

@@ -12,10 +12,10 @@ At each size, in one namespace:
               it saw on the Service until the slices it saw list exactly the N new pods as ready);
   canary    - `green` scaled to 0 and reused as the canary; `nodowntime.k8s.canary_scale` steps of
               weight 10, 20, 10 (keep_total): the module process's wall, RSS and CPU.
-The pods run no process; the node agent makes them ready at once.  The node takes as many pods
-as its agent's --pods (recorded as settings.node_pods; `make bench` starts its cluster with 2600,
-the default is 1100): blue/green at N needs 2N pods and is skipped, with a note, where they do not
-fit; a rollout's surge beyond it waits.  The controller-manager's and scheduler's client-side
+The pods run on kubemark's hollow node (not a real node: the kubelet's code over a fake runtime),
+which makes them ready at once.  It takes as many pods as its --max-pods (settings.hollow_pods;
+`make bench` starts its cluster with 2600): blue/green at N needs 2N pods and is skipped, with a
+note, where they do not fit; a rollout's surge beyond it waits.  The controller-manager's and scheduler's client-side
 throttling during each size is taken from their logs.  Each size's namespace is deleted and
 watched until it is gone before the next size starts.
 """
@@ -34,8 +34,8 @@ BLUE, GREEN = {"app": "web", "slot": "blue"}, {"app": "web", "slot": "green"}
 def measure(
     kube, sizes=(10, 100, 1000), reps=3, big_reps=2, big=1000, switches=3, canary_steps=(10, 20, 10), log=print
 ):
-    capacity = node_pods(kube)
-    out = {"sizes": {}, "settings": dict(kube.info.get("settings", {}), node_pods=capacity)}
+    capacity = kube.hollow_pods()
+    out = {"sizes": {}, "settings": dict(kube.info.get("settings", {}), hollow_pods=capacity)}
     for size in sizes:
         n = big_reps if size >= big else reps
         with Throttling() as throttle:
@@ -56,11 +56,6 @@ def measure(
     biggest = out["sizes"].get(str(max(sizes)), {}).get("bluegreen", {}).get("switch_seconds", {}).get("median")
     out["goal"]["bluegreen_met_at_largest"] = biggest is not None and biggest <= 2.0
     return out
-
-
-def node_pods(kube):
-    """How many pods the node takes (the node agent's --pods): blue/green at N pods needs 2N."""
-    return min(int(n.status.allocatable.get("pods", 0)) for n in kube.core.list_node().items)
 
 
 def _size(kube, size, reps, switches, canary_steps, capacity, log):

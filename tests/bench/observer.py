@@ -47,6 +47,19 @@ def complete(d):
     )
 
 
+def _pod_milestones(p):
+    """Which of a pod's start-up milestones its raw object shows reached."""
+    status = p.get("status") or {}
+    containers = status.get("containerStatuses") or []
+    conditions = {c["type"]: c["status"] for c in status.get("conditions") or []}
+    return {
+        "created": True,
+        "scheduled": bool((p.get("spec") or {}).get("nodeName")),
+        "started": bool(containers) and all("running" in (c.get("state") or {}) for c in containers),
+        "ready": conditions.get("Ready") == "True",
+    }
+
+
 def _matches(selector, labels):
     return all(labels.get(k) == v for k, v in selector.items())
 
@@ -63,6 +76,8 @@ class Observer:
         self.selectors = {}
         # [(t, what)]: each new Deployment generation (spec change, scale) and Service selector seen
         self.changes = []
+        # pod name -> {milestone: t} for created, scheduled, started, ready: when each was first seen
+        self.pods = {}
         self._lock = threading.Condition()
         self._stop = threading.Event()
         self._responses = {}
@@ -150,6 +165,12 @@ class Observer:
                     self.changes.append((t, f"deployment {name} generation {entry[1]}"))
                 if not log or log[-1][1:] != entry[1:]:
                     log.append(entry)
+        if kind == "pods":
+            for p in self.objects["pods"].values():
+                seen = self.pods.setdefault(p["metadata"]["name"], {})
+                for milestone, reached in _pod_milestones(p).items():
+                    if reached:
+                        seen.setdefault(milestone, t)
         if kind == "endpointslices":
             ready = {}
             for s in self.objects["endpointslices"].values():
@@ -209,6 +230,11 @@ class Observer:
         """When the observer first saw a Deployment's spec or a Service's selector change, at or after `after`."""
         with self._lock:
             return next((t for t, _change in self.changes if t >= after), None)
+
+    def pod_milestones(self):
+        """{pod name: {milestone: t}} so far (a copy)."""
+        with self._lock:
+            return {name: dict(seen) for name, seen in self.pods.items()}
 
     def pod_image(self, name):
         """The first container image of the pod called name, if the observer knows it (call inside a query)."""

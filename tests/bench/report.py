@@ -32,6 +32,10 @@ def markdown(results):
             f"Kubernetes {meta['versions']['kubernetes']} · cluster settings {meta['cluster_settings']}"
         ),
         "",
+        "Nodes: "
+        + ", ".join(f"{name} on the {node} node" for name, node in meta.get("nodes", {}).items())
+        + " (the hollow node is kubemark's: the kubelet's code over a fake runtime, not a real node).",
+        "",
         "Each figure: median (min..max, n runs). Ratios are of medians from this run.",
         "",
     ]
@@ -166,10 +170,26 @@ def _rollback(s):
     return rows
 
 
+def _podstart(s):
+    steps = s["steps"]
+    row = " | ".join(
+        _f(steps[key])
+        for key in ("created_to_ready", "created_to_scheduled", "scheduled_to_started", "started_to_ready")
+    )
+    return [
+        "| created → ready | created → scheduled | scheduled → started | started → ready |",
+        "|---|---|---|---|",
+        f"| {row} |",
+        "",
+        f"Per pod ({s['pods']} pods), times the observer first saw each step. Workload: {s['workload']}.",
+    ]
+
+
 SECTIONS = (
     ("latency", "1. Detection latency", _latency),
     ("apiload", "2. API load, one ~60 s rollout", _apiload),
     ("overhead", "3. Overhead of the rolling_update role", _overhead),
     ("scale", "4. Scale", _scale),
     ("rollback", "5. Rollback speed", _rollback),
+    ("podstart", "6. Pod start on the real node", _podstart),
 )

@@ -1,6 +1,6 @@
 """`make bench`: measure, write build/bench/results.json and results.md, print the table.
 
-    python tests/bench/run.py [--smoke] [--only latency,apiload,overhead,scale,rollback] [--out DIR]
+    python tests/bench/run.py [--smoke] [--only latency,apiload,overhead,rollback,podstart,scale] [--out DIR]
 
 Runs on the cluster of NODOWNTIME_CLUSTER_DIR (default .cluster/), with KUBECONFIG if set;
 `make bench` starts one for the run if none is up.  --smoke: one tiny run of each measurement
@@ -20,10 +20,11 @@ import baselines
 import m_apiload
 import m_latency
 import m_overhead
+import m_podstart
 import m_rollback
 import m_scale
 import report
-from kube import Kube
+from kube import NODE_OF, Kube
 
 from localcluster import paths
 
@@ -34,6 +35,7 @@ PROFILES = {
         "overhead": {"reps": 5, "replicas": 10},
         "scale": {"sizes": (10, 100, 1000), "reps": 3, "big_reps": 3, "switches": 3, "canary_steps": (10, 20, 10)},
         "rollback": {"reps": 3},
+        "podstart": {"reps": 5, "replicas": 4},
     },
     "smoke": {
         "latency": {"reps": 1, "replicas": 3, "min_ready": 0},
@@ -41,9 +43,10 @@ PROFILES = {
         "overhead": {"reps": 1, "replicas": 3},
         "scale": {"sizes": (3,), "reps": 1, "switches": 1, "canary_steps": (34,)},
         "rollback": {"reps": 1, "replicas": 2},
+        "podstart": {"reps": 1, "replicas": 2},
     },
 }
-ORDER = ("latency", "apiload", "overhead", "rollback", "scale")  # scale last: 1000 pods take a while to go
+ORDER = ("latency", "apiload", "overhead", "rollback", "podstart", "scale")  # scale last: 1000 pods take a while to go
 
 
 def log(msg):
@@ -64,6 +67,8 @@ def main(argv=None):
         ap.error(f"unknown measurement(s): {', '.join(sorted(unknown))}")
 
     kube = Kube()
+    if any(NODE_OF[name] == "hollow" for name in only):
+        kube.require_hollow_node()
     started, t0 = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.monotonic()
     load_start = os.getloadavg()
     k8s_collection = baselines.kubernetes_core() if {"latency", "apiload"} & set(only) else (None, None)
@@ -86,6 +91,8 @@ def main(argv=None):
                 results[name] = m_overhead.measure(kube, log=log, **params)
             elif name == "rollback":
                 results[name] = m_rollback.measure(kube, log=log, **params)
+            elif name == "podstart":
+                results[name] = m_podstart.measure(kube, log=log, **params)
             elif name == "scale":
                 results[name] = m_scale.measure(kube, log=log, **params)
         except Exception as e:  # noqa: BLE001  record it, go on with the others
@@ -108,6 +115,7 @@ def main(argv=None):
         "shared": args.shared,
         "cluster": kube.info["server"],
         "cluster_settings": kube.info.get("settings", {}),
+        "nodes": {name: NODE_OF[name] for name in only},
         "versions": {
             "python": platform.python_version(),
             "ansible-core": _version("ansible-core"),

@@ -1,9 +1,9 @@
 """The benchmark harness (make bench) in miniature, so it cannot rot: one tiny run of each measurement.
 
 Each test runs tests/bench/run.py --smoke --only NAME and checks the shape of results.json and the table;
-the figures themselves are not judged here (see make bench). Like make bench, it runs on a cluster with the
-simulated node (the bench's pause images take any tag, and its scale needs more pods than a real node
-holds), started here in a state directory of its own.
+the figures themselves are not judged here (see make bench). Like make bench, it runs on a cluster with
+kubemark's hollow node beside the real node (the bench's pause images take any tag there, and its scale
+needs more pods than a real node holds), started here in a state directory of its own.
 """
 
 import json
@@ -24,9 +24,9 @@ def _figure(fig):
 
 
 @pytest.fixture(scope="module")
-def simulated(tmp_path_factory):
-    """The environment of a cluster with the simulated node, up for this module."""
-    state_dir = str(tmp_path_factory.mktemp("simulated-cluster"))
+def bench_cluster(tmp_path_factory):
+    """The environment of a cluster with a hollow node, up for this module."""
+    state_dir = str(tmp_path_factory.mktemp("bench-cluster"))
     env = dict(os.environ, NODOWNTIME_CLUSTER_DIR=state_dir, KUBECONFIG=os.path.join(state_dir, "kubeconfig"))
 
     def localcluster(*args):
@@ -40,7 +40,7 @@ def simulated(tmp_path_factory):
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
 
-    localcluster("up", "--node", "simulated")
+    localcluster("up", "--hollow-pods", "50")
     try:
         yield env
     finally:
@@ -62,12 +62,13 @@ def _run(env, tmp_path, name):
     assert results["meta"]["profile"] == "smoke" and table in proc.stdout
     assert "error" not in results[name], results[name]
     assert results[name]["duration_s"] > 0 and "s; load average" in table
+    assert f"{name} on the {results['meta']['nodes'][name]} node" in table
     return results[name], table
 
 
 @pytest.mark.timeout(300)
-def test_latency(simulated, tmp_path):
-    r, table = _run(simulated, tmp_path, "latency")
+def test_latency(bench_cluster, tmp_path):
+    r, table = _run(bench_cluster, tmp_path, "latency")
     assert set(r["tools"]) == {"ours", "kubernetes.core", "kubectl"}
     for fig in r["tools"].values():
         _figure(fig["latency"])
@@ -76,8 +77,8 @@ def test_latency(simulated, tmp_path):
 
 
 @pytest.mark.timeout(300)
-def test_apiload(simulated, tmp_path):
-    r, _table = _run(simulated, tmp_path, "apiload")
+def test_apiload(bench_cluster, tmp_path):
+    r, _table = _run(bench_cluster, tmp_path, "apiload")
     for tool in ("ours", "kubernetes.core"):
         _figure(r["tool_requests"][tool])
         _figure(r["tool_requests_all_clients"][tool])
@@ -86,16 +87,16 @@ def test_apiload(simulated, tmp_path):
 
 
 @pytest.mark.timeout(300)
-def test_overhead(simulated, tmp_path):
-    r, _table = _run(simulated, tmp_path, "overhead")
+def test_overhead(bench_cluster, tmp_path):
+    r, _table = _run(bench_cluster, tmp_path, "overhead")
     for key in ("wall", "inherent", "overhead", "before", "after"):
         _figure(r[key])
     assert r["overhead"]["median"] > 0
 
 
 @pytest.mark.timeout(300)
-def test_scale(simulated, tmp_path):
-    r, _table = _run(simulated, tmp_path, "scale")
+def test_scale(bench_cluster, tmp_path):
+    r, _table = _run(bench_cluster, tmp_path, "scale")
     (size,) = r["sizes"].values()
     for key in ("wall", "inherent", "latency", "module_rss_mb", "module_cpu"):
         _figure(size["rollout"][key])
@@ -104,13 +105,25 @@ def test_scale(simulated, tmp_path):
     _figure(size["bluegreen"]["observer_switch_seconds"])
     _figure(size["canary"]["module_wall"])
     assert set(size["throttling"]) == {"kube-controller-manager", "kube-scheduler"}
-    assert r["settings"]["controller_qps"] > 0
+    assert r["settings"]["controller_qps"] > 0 and r["settings"]["hollow_pods"] == 50
 
 
 @pytest.mark.timeout(300)
-def test_rollback(simulated, tmp_path):
-    r, _table = _run(simulated, tmp_path, "rollback")
+def test_rollback(bench_cluster, tmp_path):
+    r, _table = _run(bench_cluster, tmp_path, "rollback")
     assert set(r["strategies"]) == {"blue/green", "rolling", "canary"}
     for s in r["strategies"].values():
         _figure(s["to_all_old"])
         assert s["never_settled"] == 0
+
+
+@pytest.mark.timeout(300)
+def test_podstart(bench_cluster, tmp_path):
+    r, table = _run(bench_cluster, tmp_path, "podstart")
+    assert r["pods"] == 2
+    for fig in r["steps"].values():
+        _figure(fig)
+    # Each step is a span of one pod's own life, so the steps add up to the whole.
+    parts = ("created_to_scheduled", "scheduled_to_started", "started_to_ready")
+    assert abs(sum(r["steps"][k]["values"][0] for k in parts) - r["steps"]["created_to_ready"]["values"][0]) < 0.01
+    assert "6. Pod start on the real node" in table
