@@ -80,31 +80,41 @@ class Forwarder:
         splice.splice(outer, inner)
 
     def _dial(self, host, port):
+        # No bind() first: connect() picks the source port from the destination's own sequence, so a
+        # port recently used for the same NodePort comes back only after thousands of others. bind() to
+        # port 0 picks any free port, and picked ports whose last connection to the same NodePort (and
+        # its conntrack entry and NAT to a pod since gone) was seconds old: a rare reset.
         sock = netns.socket_in(self.namespace)
         try:
-            sock.bind(("0.0.0.0", 0))  # the source port, known before connect: held below if refused
             sock.settimeout(CONNECT_TIMEOUT)
             sock.connect((netguard.check_inside(host, self.namespace), port))
         except ConnectionRefusedError:
-            self._hold(sock)
+            self._hold(sock.getsockname()[1])  # the refused connection's source port, still known
+            sock.close()
             raise
         except BaseException:
             sock.close()
             raise
         return sock
 
-    def _hold(self, sock):
+    def _hold(self, source_port):
         """Keep a refused connection's source port bound for as long as the kernel remembers the refusal.
 
         kube-proxy rejects a connection to a Service with no ready endpoint, but the kernel keeps the
         rejected SYN's conntrack entry (SYN_SENT, unanswered, no NAT) for 120 s. A later connection given
         the same source port would match that entry, skip kube-proxy's DNAT, reach the node's own unbound
         port and be reset, long after the Service got its endpoints: waiting for a new Service sends many
-        such SYNs, and the traffic measured next met them. While the port stays bound here, the kernel
+        such SYNs, and the traffic measured next met them. While the port stays bound here, connect()
         gives it to no other connection; nothing in the node's networking is changed."""
+        holder = netns.socket_in(self.namespace)
+        try:
+            holder.bind(("0.0.0.0", source_port))
+        except OSError:
+            holder.close()  # taken again already: by a connection of its own, with a NAT of its own
+            return
         now = time.monotonic()
         with self._held_lock:
-            self._held.append((now + HOLD_REFUSED_PORT, sock))
+            self._held.append((now + HOLD_REFUSED_PORT, holder))
             while self._held[0][0] < now:
                 self._held.popleft()[1].close()
 

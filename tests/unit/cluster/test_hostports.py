@@ -94,3 +94,27 @@ def test_a_node_port_goes_to_the_node_ip_inside(forwarded):
         assert _exchange(port + 1, [b"nodeport"]) == [b"nodeport", b""]
     finally:
         server.close()
+
+
+def test_a_refused_connections_source_port_is_held_and_others_are_not():
+    from localcluster import hostports, netns
+
+    with throwaway() as ns:
+        port = free_port("127.0.0.1")
+        forwarder = hostports.Forwarder(ns, {port: "127.0.0.1"})
+        with pytest.raises(ConnectionRefusedError):
+            forwarder._dial("127.0.0.1", port)  # nothing listens inside
+        ((_until, holder),) = forwarder._held
+        held = holder.getsockname()[1]
+        probe = netns.socket_in(ns)
+        with pytest.raises(OSError, match="in use"):
+            probe.bind(("0.0.0.0", held))
+        probe.close()
+
+        server = InsideServer(ns, echo, port=port)
+        try:
+            sock = forwarder._dial("127.0.0.1", port)
+            assert sock.getsockname()[1] != held and len(forwarder._held) == 1
+            sock.close()
+        finally:
+            server.close()
