@@ -76,10 +76,12 @@ lint-ansible: venv collection
 # git (skipping what .gitignore hides, and build/ is hidden), so it gets a real copy of the working
 # tree that is a git work tree of its own. Each sanity test with requirements gets a virtualenv
 # under ~/.ansible/test/venv, filled from PyPI once; tests/sanity/get_pip.py stands in for the pip
-# bootstrap script ansible-test would download from a host outside PyPI.
+# bootstrap script ansible-test would download from a host outside PyPI. The two below are
+# expanded when the sanity recipe runs (=, not :=), once the venv that answers them exists: on a
+# fresh clone a := read them before it did and copied the script to get_pip_.py.
 SANITY_TREE := $(CURDIR)/build/sanity/ansible_collections/nodowntime/k8s
-ANSIBLE_TEST_PIP := $(shell $(PY) -c "import types; from ansible_test._internal.python_requirements import get_venv_packages as g; print(g(types.SimpleNamespace(version='3.11'))['pip'].replace('.', '_'))" 2>/dev/null)
-GET_PIP_CACHE := $(HOME)/.ansible/test/cache/get_pip_$(ANSIBLE_TEST_PIP).py
+ANSIBLE_TEST_PIP = $(shell $(PY) -c "import types; from ansible_test._internal.python_requirements import get_venv_packages as g; print(g(types.SimpleNamespace(version='3.11'))['pip'].replace('.', '_'))" 2>/dev/null)
+GET_PIP_CACHE = $(HOME)/.ansible/test/cache/get_pip_$(ANSIBLE_TEST_PIP).py
 
 sanity-tree: venv
 	rm -rf $(SANITY_TREE)
