@@ -9,7 +9,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 # four, on the real node: at four the 2-core machine ran at a load average of 10 and a rare request failed.
 WORKERS ?= 3
 
-.PHONY: help venv controlplane collection cluster-up cluster-down test test-unit test-integration demo clean bench \
+.PHONY: help venv host-packages controlplane collection cluster-up cluster-down test test-unit test-integration demo clean bench \
 	lint lint-python lint-yaml lint-ansible sanity sanity-tree changelog ee-context
 
 help:
@@ -27,11 +27,14 @@ $(VENV_STAMP): requirements-dev.txt constraints.txt
 
 venv: $(VENV_STAMP)
 
-# The cluster's binaries: Debian packages from tests/cluster/bindep.txt (runc's cgo needs libseccomp-dev),
-# then Kubernetes (control plane, kubelet, kube-proxy), containerd, runc, the CNI plugins and the test
-# images, each built once from pinned Go modules into ~/.cache/nodowntime.
-controlplane: venv
+# The Debian packages tests/cluster/bindep.txt lists (runc's cgo needs libseccomp-dev; the node needs
+# nft, iptables, conntrack). Before the unit tests too: one of them checks this machine can run a real node.
+host-packages: venv
 	$(PY) -m localcluster.hostpackages
+
+# The cluster's binaries: Kubernetes (control plane, kubelet, kube-proxy), containerd, runc, the CNI
+# plugins and the test images, each built once from pinned Go modules into ~/.cache/nodowntime.
+controlplane: venv host-packages
 	$(PY) -m localcluster build
 
 # The collection is the repo root; Ansible finds it as ansible_collections/nodowntime/k8s.
@@ -46,7 +49,7 @@ cluster-down: venv
 	$(PY) -m localcluster down
 
 # The test images' Go tests too (the demo app's behaviour, the registry): tests/cluster/images.
-test-unit: venv collection
+test-unit: venv collection host-packages
 	cd tests/cluster/images && go test ./...
 	$(PY) -m pytest tests/unit -q
 
