@@ -89,8 +89,11 @@ class Forwarder:
             sock.settimeout(CONNECT_TIMEOUT)
             sock.connect((netguard.check_inside(host, self.namespace), port))
         except ConnectionRefusedError:
-            self._hold(sock.getsockname()[1])  # the refused connection's source port, still known
+            # Refused by kube-proxy's REJECT (an ICMP error), the socket keeps its port until closed: bind
+            # the holder after close(), or its bind fails and nothing is held.
+            source_port = sock.getsockname()[1]
             sock.close()
+            self._hold(source_port)
             raise
         except BaseException:
             sock.close()
@@ -109,8 +112,11 @@ class Forwarder:
         holder = netns.socket_in(self.namespace)
         try:
             holder.bind(("0.0.0.0", source_port))
-        except OSError:
-            holder.close()  # taken again already: by a connection of its own, with a NAT of its own
+        except OSError as e:
+            # Taken again already, by a connection of its own with a NAT of its own; said, because a
+            # port that is not held may meet the refusal's conntrack entry later.
+            holder.close()
+            self._say(f"source port {source_port} not held: {e}")
             return
         now = time.monotonic()
         with self._held_lock:

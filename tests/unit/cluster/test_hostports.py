@@ -1,6 +1,7 @@
 """The host ports: host loopback in, the same port inside a throwaway namespace out (the API's on its
 loopback, a NodePort's on the node IP)."""
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -9,16 +10,16 @@ import pytest
 from clusterhelpers import free_port
 from nshelpers import InsideServer, echo, throwaway
 
+from localcluster import hostports, netns, splice
 from localcluster.netns import NODE_IP
 
 
 @pytest.fixture
 def forwarded():
-    """(namespace, API port, forwarder process), with a one-port NodePort window at API port + 1 (when free);
+    """(namespace, API port, forwarder process), with a one-port NodePort window at API port + 1;
     nothing listens inside until a test starts it."""
     with throwaway() as ns:
-        port = free_port("127.0.0.1")
-        node_port = port + 1
+        port, node_port, reserved = _two_ports()
         argv = ["--netns", ns, "--api-port", str(port), "--node-ports", f"{node_port}-{node_port}"]
         proc = subprocess.Popen(
             [sys.executable, "-m", "localcluster.hostports", *argv], stdout=subprocess.PIPE, text=True
@@ -28,10 +29,31 @@ def forwarded():
                 f"hostports: 127.0.0.1:{port} -> {ns} 127.0.0.1:{port}; "
                 f"127.0.0.1:{node_port}-{node_port} -> {ns} {NODE_IP}:{node_port}-{node_port}\n"
             )
+            for sock in reserved:
+                sock.close()
             yield ns, port, proc
         finally:
             proc.kill()
             proc.wait(5)
+
+
+def _two_ports():
+    """Two free loopback ports in a row, bound until the forwarder has bound them too (SO_REUSEADDR on both
+    sides, neither listening here): a connection made meanwhile cannot take one as its source port."""
+    while True:
+        port = free_port("127.0.0.1")
+        socks = []
+        try:
+            for p in (port, port + 1):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(("127.0.0.1", p))
+        except OSError:
+            for sock in socks:
+                sock.close()
+            continue
+        return port, port + 1, socks
 
 
 def _exchange(port, messages):
@@ -96,25 +118,46 @@ def test_a_node_port_goes_to_the_node_ip_inside(forwarded):
         server.close()
 
 
-def test_a_refused_connections_source_port_is_held_and_others_are_not():
-    from localcluster import hostports, netns
+def _echo_until_reset(conn):
+    with contextlib.suppress(ConnectionResetError):
+        echo(conn)
 
+
+def _inside(ns, *command):
+    subprocess.run(netns.argv(ns, list(command)), check=True, capture_output=True)
+
+
+def test_a_source_port_kube_proxys_reject_refused_is_never_given_to_a_later_connection():
+    # kube-proxy REJECTs a SYN to a Service with no ready endpoint; the kernel keeps that SYN's conntrack
+    # entry (SYN_SENT, no NAT) for 120 s. A later connection from the same source port would match it, skip
+    # the DNAT to the endpoint and be reset by the node itself. Twenty ephemeral ports make reuse certain.
     with throwaway() as ns:
-        port = free_port("127.0.0.1")
-        forwarder = hostports.Forwarder(ns, {port: "127.0.0.1"})
-        with pytest.raises(ConnectionRefusedError):
-            forwarder._dial("127.0.0.1", port)  # nothing listens inside
-        ((_until, holder),) = forwarder._held
-        held = holder.getsockname()[1]
-        probe = netns.socket_in(ns)
-        with pytest.raises(OSError, match="in use"):
-            probe.bind(("0.0.0.0", held))
-        probe.close()
-
-        server = InsideServer(ns, echo, port=port)
+        _inside(ns, "sh", "-c", "echo 40000 40019 > /proc/sys/net/ipv4/ip_local_port_range")
+        server = InsideServer(ns, _echo_until_reset, host=NODE_IP)
+        node_port = server.port + 1
+        forwarder = hostports.Forwarder(ns, {})
+        rule = ["-p", "tcp", "-d", NODE_IP, "--dport", str(node_port)]
+        to_server = ["-j", "DNAT", "--to-destination", f"{NODE_IP}:{server.port}"]
+        # Some Service's DNAT, as kube-proxy always has: with a nat rule in place conntrack tracks every connection.
+        _inside(ns, "iptables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "--dport", str(node_port + 1), *to_server)
+        # In INPUT, as kube-proxy's KUBE-EXTERNAL-SERVICES: the node's own SYN is past conntrack's confirmation.
+        _inside(ns, "iptables", "-A", "INPUT", *rule, "-j", "REJECT")
+        for _i in range(3):
+            with pytest.raises(ConnectionRefusedError):
+                forwarder._dial(NODE_IP, node_port)
+        held = {holder.getsockname()[1] for _until, holder in forwarder._held}
+        assert len(held) == 3
+        # The Service has its endpoint now.
+        _inside(ns, "iptables", "-D", "INPUT", *rule, "-j", "REJECT")
+        _inside(ns, "iptables", "-t", "nat", "-A", "OUTPUT", *rule, *to_server)
         try:
-            sock = forwarder._dial("127.0.0.1", port)
-            assert sock.getsockname()[1] != held and len(forwarder._held) == 1
-            sock.close()
+            used = set()
+            for i in range(60):
+                sock = forwarder._dial(NODE_IP, node_port)
+                used.add(sock.getsockname()[1])
+                sock.sendall(b"%d" % i)
+                assert sock.recv(10) == b"%d" % i
+                splice.reset(sock)  # no TIME_WAIT: the port is free for the next connection at once
         finally:
             server.close()
+        assert used and not used & held
