@@ -55,6 +55,59 @@ def deployment(
     }
 
 
+def statefulset(strategy="RollingUpdate", rolling_update=None, replicas=3, generation=2, **status):
+    """db, 3 replicas, all at revision db-2; status fields given override those; rolling_update as in the spec."""
+    update_strategy = {"type": strategy}
+    if rolling_update is not None:
+        update_strategy["rollingUpdate"] = rolling_update
+    base = {
+        "observedGeneration": 2,
+        "readyReplicas": 3,
+        "updatedReplicas": 3,
+        "currentReplicas": 3,
+        "updateRevision": "db-2",
+        "currentRevision": "db-2",
+    }
+    return {
+        "kind": "StatefulSet",
+        "metadata": {"name": "db", "namespace": "shop", "uid": "sts", "generation": generation},
+        "spec": {"replicas": replicas, "updateStrategy": update_strategy},
+        "status": dict(base, **status),
+    }
+
+
+def daemonset(strategy="RollingUpdate", generation=4, **status):
+    """agent on 2 nodes, all updated and available; status fields given override those."""
+    base = {"observedGeneration": 4, "desiredNumberScheduled": 2, "updatedNumberScheduled": 2, "numberAvailable": 2}
+    return {
+        "kind": "DaemonSet",
+        "metadata": {"name": "agent", "namespace": "shop", "uid": "ds", "generation": generation},
+        "spec": {"updateStrategy": {"type": strategy}},
+        "status": dict(base, **status),
+    }
+
+
+def _edited(obj, paths, edit):
+    obj = copy.deepcopy(obj)
+    for path in paths:
+        *parents, key = path.split(".")
+        fields = obj
+        for parent in parents:
+            fields = fields[parent]
+        edit(fields, key)
+    return obj
+
+
+def without(obj, *paths):
+    """obj without the fields at the dotted paths: an object that never met the API server's defaults."""
+    return _edited(obj, paths, dict.pop)
+
+
+def nulled(obj, *paths):
+    """obj with null at the dotted paths, as JSON may carry them."""
+    return _edited(obj, paths, lambda fields, key: fields.__setitem__(key, None))
+
+
 def replica_set(name, revision, template=None, owner="dep-uid", created="2026-01-01T00:00:00Z", annotations=None):
     tpl = copy.deepcopy(template or TEMPLATE)
     tpl["metadata"]["labels"]["pod-template-hash"] = name.rsplit("-", 1)[-1]
