@@ -7,7 +7,9 @@ wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True)
     namespace and selector).  Watches the workload and (Deployments) its ReplicaSets,
     and its pods where the verdict asks about them: always for a Deployment (its old
     pods must be gone), with fail_fast for the others.  Of ReplicaSets and pods only
-    rollout_status's summaries are held; see rollout_status for the verdict.
+    rollout_status's summaries are held; see rollout_status for the verdict.  A StatefulSet or
+    DaemonSet whose update strategy kubectl will not judge (OnDelete) ends the wait at once,
+    failed, with rollout_status.refusal's message; callers ask refusal before they change it.
 status_now(client, kind, workload, fail_fast=True) -> the verdict right now, without waiting
 owned_replica_sets(client, deployment) -> the ReplicaSets it controls (by uid)
 undo(client, namespace, name, to_revision=None, dry_run=False)
@@ -46,13 +48,21 @@ def _evaluator(kind, name, fail_fast):
         if not state["owner"]:
             return v.failed("NotFound", f"{kind} {name!r} was deleted while waiting for its rollout")
         owner = state["owner"][0]
-        if kind == "Deployment":
-            return rollout_status.deployment_status(owner, state["replicasets"], state["pods"], fail_fast=fail_fast)
-        if kind == "StatefulSet":
-            return rollout_status.statefulset_status(owner, state.get("pods", []), fail_fast=fail_fast)
-        return rollout_status.daemonset_status(owner, state.get("pods", []), fail_fast=fail_fast)
+        verdict = _verdict(kind, owner, state, fail_fast)
+        if verdict.reason == rollout_status.UNSUPPORTED_STRATEGY:
+            # kubectl's words alone do not say which workload or strategy: the task's failure must.
+            return verdict._replace(message=rollout_status.refusal(kind, owner))
+        return verdict
 
     return evaluate
+
+
+def _verdict(kind, owner, state, fail_fast):
+    if kind == "Deployment":
+        return rollout_status.deployment_status(owner, state["replicasets"], state["pods"], fail_fast=fail_fast)
+    if kind == "StatefulSet":
+        return rollout_status.statefulset_status(owner, state.get("pods", []), fail_fast=fail_fast)
+    return rollout_status.daemonset_status(owner, state.get("pods", []), fail_fast=fail_fast)
 
 
 def wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True):

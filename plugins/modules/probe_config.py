@@ -22,6 +22,10 @@ description:
     the grace period.
   - Changing the pod template starts a rollout. With O(wait), it waits for it with the same verdict
     as M(nodowntime.k8s.rollout).
+  - "With O(wait), a StatefulSet or DaemonSet whose C(updateStrategy) is not C(RollingUpdate) (C(OnDelete)) is
+    refused before anything is sent, in kubectl's words: C(rollout status is only available for RollingUpdate
+    strategy type). Nothing could judge its rollout. Set O(wait=false) to change it anyway; its pods take the
+    change when they are deleted."
 author:
   - nodowntime maintainers (@nodowntime)
 extends_documentation_fragment:
@@ -199,7 +203,7 @@ duration_seconds:
 """
 
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils import auth, probe_plan, rollouts
+from ansible_collections.nodowntime.k8s.plugins.module_utils import auth, probe_plan, rollout_status, rollouts
 from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict as v
 from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client, retry_on_conflict
 from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
@@ -236,6 +240,13 @@ def main():
     def attempt():
         workload = client.get(p["kind"], p["namespace"], p["name"])
         plan = probe_plan.plan(workload, p)
+        refused = plan.ops and p["wait"] and rollout_status.refusal(p["kind"], workload)
+        if refused:
+            # Before the patch: the wait after it could never judge the rollout it starts.
+            raise ValueError(
+                f"{refused}; nothing was changed. Set wait: false to change it without waiting; "
+                "its pods take the change when they are deleted."
+            )
         if not plan.ops:
             return workload, plan, workload
         return (
