@@ -2,7 +2,7 @@
 """Replica math for a replica-ratio canary: two Deployments behind one Service.
 
 Without a mesh, a Service spreads requests over its ready pods, so the canary's
-share of traffic is its share of the pods.  The split follows Argo Rollouts'
+share of traffic is its share of the pods.  ``keep_total`` follows Argo Rollouts'
 basic canary (``approximateWeightedCanaryStableReplicaCounts`` with maxSurge 0):
 
 * round to nearest, halves up: 10 pods at weight 14 -> canary 1, at 15 -> 2;
@@ -12,9 +12,16 @@ basic canary (``approximateWeightedCanaryStableReplicaCounts`` with maxSurge 0):
   weight rounds to (weight 49 -> stable, 50 -> canary), as Argo does;
 * weight 0 -> canary 0; weight 100 -> canary gets the total and stable 0.
 
+Argo differs where weight% of the total is exactly total - 1/2 (2 pods at 75,
+10 at 95): its search finds no candidate and returns canary 0; here the rules
+above give total - 1.
+
 ``surge`` mode never shrinks stable: it stays at the total and the canary gets
-weight% of the total on top (at least one pod while weight > 0), like Argo's
-traffic-routed canary; its real share is then canary / (stable + canary).
+weight% of the total on top (at least one pod while weight > 0), the shape of
+Argo's traffic-routed canary; its real share is then canary / (stable + canary).
+Argo rounds that canary up (ceil); here it rounds to nearest like keep_total,
+because here the pods are the traffic split, not capacity behind a router: a pod
+rounded up is more users on the canary than the weight asked for.
 """
 
 KEEP_TOTAL = "keep_total"

@@ -10,10 +10,27 @@ author: nodowntime maintainers (@nodowntime)
 description:
   - A canary without a mesh, a controller or CRDs. O(stable) and O(canary) are Deployments whose pods the same
     Service selects, so the canary's share of traffic is its share of the ready pods.
-  - "Replica math, as Argo Rollouts' basic canary: the canary gets O(weight)% of O(total_replicas), rounded
-    to nearest with halves up (10 pods: weight 14 -> 1 canary, 15 -> 2). While 0 < O(weight) < 100 each side
-    keeps at least one pod. Weight 0 gives the canary 0 pods; weight 100 gives it the total and, in
-    O(mode=keep_total), stable 0. With a total of 1 the one pod goes to the side the weight rounds to."
+  - "Replica math with O(mode=keep_total): the canary gets O(weight)% of O(total_replicas) rounded to the
+    nearest pod, halves up (10 pods: weight 14 -> 1 canary, 15 -> 2), and stable the rest. While
+    0 < O(weight) < 100 each side keeps at least one pod (10 pods: weight 1 -> 1 canary, 99 -> 9). Weight 0
+    gives the canary 0 pods; weight 100 gives it all of them and stable 0. With a total of 1 the one pod goes
+    to the side the weight rounds to (49 -> stable, 50 -> canary)."
+  - "Replica math with O(mode=surge): stable stays at O(total_replicas) and the canary gets O(weight)% of the
+    total on top, rounded the same way (nearest, halves up) but at least one pod while O(weight) > 0; weight
+    100 runs twice the pods. The canary's real share is then canary / (stable + canary), returned as
+    RV(actual_weight) (10 pods at weight 50: 5 canary beside 10 stable, 33.33%)."
+  - "Compared with Argo Rollouts: O(mode=keep_total) gives the counts of Argo's basic canary with
+    C(maxSurge: 0), except where O(weight)% of the total comes to the total minus exactly half a pod
+    (2 pods at 75, 10 pods at 95): there Argo finds no split and leaves the canary at 0 pods, here it gets all
+    pods but one. With C(maxSurge) above 0 (Argo's default is 25%) Argo's basic canary may also run one pod
+    over the total when that comes nearer the weight (10 pods at 15: 2 canary and 9 stable, here 2 and 8).
+    Argo's traffic-routed canary, whose shape O(mode=surge) borrows, rounds the canary up (10 pods at weight
+    11: 2 canary pods, here 1)."
+  - "Why nearest and not up: without a mesh the canary's share of the ready pods is its share of the traffic,
+    so every pod rounded up sends more users to the untried version than O(weight) asked for (10 pods at
+    weight 11: 20% instead of 10%). Argo rounds up where a mesh or ingress sets the traffic and pods are only
+    capacity, so one pod too many costs spare capacity, not exposure. What rounding up guards against, a step
+    with O(weight) > 0 whose canary has no pod, the at-least-one-pod rule prevents here."
   - "Order: the side that grows is scaled first and must be available at its new count before the side that
     shrinks is scaled down, so ready capacity never drops below the total. This wait happens even with
     O(wait=false); O(wait) only decides whether the task also waits for the last scale-down."
@@ -55,6 +72,7 @@ options:
       - V(keep_total) shrinks stable as the canary grows, so the pod count stays at O(total_replicas).
       - V(surge) keeps stable at O(total_replicas) and adds the canary on top (O(weight)% of the total, at least
         one pod while O(weight) > 0); the canary's real share is then RV(actual_weight).
+      - The description says how each mode rounds, and where that differs from Argo Rollouts.
     type: str
     choices: [keep_total, surge]
     default: keep_total
@@ -95,7 +113,8 @@ seealso:
   - module: nodowntime.k8s.switch_selector
   - module: nodowntime.k8s.rollout
   - name: Argo Rollouts canary
-    description: The basic (replica-ratio) canary whose replica math this module follows.
+    description: The basic (replica-ratio) canary whose replica math this module follows, with the differences
+      the description gives.
     link: https://argo-rollouts.readthedocs.io/en/stable/features/canary/
 """
 

@@ -59,6 +59,10 @@ KEEP_TOTAL_TABLE = [
     (4, 49, 2, 2),  # 1.96 -> 2
     (4, 62, 2, 2),  # 2.48 -> 2
     (4, 63, 3, 1),  # 2.52 -> 3
+    # weight% of the total is total - 1/2: Argo's maxSurge-0 search has no candidate and gives canary 0
+    (2, 75, 1, 1),
+    (5, 90, 4, 1),
+    (10, 95, 9, 1),
 ]
 
 
@@ -83,6 +87,10 @@ SURGE_TABLE = [
     (10, 14, 1, 10),
     (10, 15, 2, 10),
     (10, 100, 10, 10),
+    # nearest, where Argo's traffic-routed canary rounds up (ceil) to 2
+    (10, 11, 1, 10),
+    (4, 26, 1, 4),
+    (10, 50, 5, 10),
 ]
 
 
