@@ -222,7 +222,7 @@ def deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_g
 
 def _sick_updated_pods(owner, pods, field, value):
     uid = _uid(owner)
-    if not uid:  # not stored by the API server yet: no pod is its own
+    if not uid or not value:  # no uid: no pod is its own; no updateRevision: no pod can be told new
         return []
     return [p for p in pods if p.failures and p.owner == uid and getattr(p, field) == value]
 

@@ -172,6 +172,11 @@ def test_statefulset_fail_fast_only_on_the_update_revision():
     )
     assert statefulset_status(statefulset(readyReplicas=1), [sick_old]).state == v.WAITING
     assert statefulset_status(statefulset(readyReplicas=1), [sick_new]).reason == "CrashLoopBackOff"
+    # Without an updateRevision no pod can be told new, not even one without the label.
+    unlabelled = pod("db-2", None, waiting="CrashLoopBackOff", labels={"app": "db"}, owner_uid="sts")
+    assert statefulset_status(without(statefulset(readyReplicas=1), "status.updateRevision"), [unlabelled]).state == (
+        v.WAITING
+    )
 
 
 def test_daemonset_fail_fast_on_pods_of_the_current_generation():
