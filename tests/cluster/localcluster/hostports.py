@@ -15,11 +15,11 @@ connection outside (the meter counts both as failed), a silence inside is a sile
 """
 
 import argparse
-import collections
 import datetime
 import resource
 import selectors
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -28,7 +28,6 @@ from . import netguard, netns, splice
 
 LOOPBACK = "127.0.0.1"
 CONNECT_TIMEOUT = 5.0
-HOLD_REFUSED_PORT = 130.0  # s: past nf_conntrack_tcp_timeout_syn_sent (120 s)
 
 
 class Forwarder:
@@ -47,8 +46,6 @@ class Forwarder:
             listener.setblocking(False)
             self.selector.register(listener, selectors.EVENT_READ, port)
         self._inner_up = {}  # port -> whether its last inner connect worked; logged when it changes
-        self._held = collections.deque()  # (until, socket) of refused connections' source ports
-        self._held_lock = threading.Lock()
 
     def serve_forever(self):
         while True:
@@ -80,49 +77,36 @@ class Forwarder:
         splice.splice(outer, inner)
 
     def _dial(self, host, port):
-        # No bind() first: connect() picks the source port from the destination's own sequence, so a
-        # port recently used for the same NodePort comes back only after thousands of others. bind() to
-        # port 0 picks any free port, and picked ports whose last connection to the same NodePort (and
-        # its conntrack entry and NAT to a pod since gone) was seconds old: a rare reset.
         sock = netns.socket_in(self.namespace)
         try:
             sock.settimeout(CONNECT_TIMEOUT)
             sock.connect((netguard.check_inside(host, self.namespace), port))
         except ConnectionRefusedError:
-            # Refused by kube-proxy's REJECT (an ICMP error), the socket keeps its port until closed: bind
-            # the holder after close(), or its bind fails and nothing is held.
-            source_port = sock.getsockname()[1]
+            source = sock.getsockname()
             sock.close()
-            self._hold(source_port)
+            self._forget_refusal(source, (host, port))
             raise
         except BaseException:
             sock.close()
             raise
         return sock
 
-    def _hold(self, source_port):
-        """Keep a refused connection's source port bound for as long as the kernel remembers the refusal.
+    def _forget_refusal(self, source, destination):
+        """Delete the conntrack entry a refused connection left, as it would not exist for a client outside.
 
-        kube-proxy rejects a connection to a Service with no ready endpoint, but the kernel keeps the
-        rejected SYN's conntrack entry (SYN_SENT, unanswered, no NAT) for 120 s. A later connection given
-        the same source port would match that entry, skip kube-proxy's DNAT, reach the node's own unbound
-        port and be reset, long after the Service got its endpoints: waiting for a new Service sends many
-        such SYNs, and the traffic measured next met them. While the port stays bound here, connect()
-        gives it to no other connection; nothing in the node's networking is changed."""
-        holder = netns.socket_in(self.namespace)
-        try:
-            holder.bind(("0.0.0.0", source_port))
-        except OSError as e:
-            # Taken again already, by a connection of its own with a NAT of its own; said, because a
-            # port that is not held may meet the refusal's conntrack entry later.
-            holder.close()
-            self._say(f"source port {source_port} not held: {e}")
-            return
-        now = time.monotonic()
-        with self._held_lock:
-            self._held.append((now + HOLD_REFUSED_PORT, holder))
-            while self._held[0][0] < now:
-                self._held.popleft()[1].close()
+        kube-proxy rejects a connection to a Service with no ready endpoint in INPUT. A client on another
+        machine leaves nothing behind: its SYN is dropped before conntrack confirms it. Ours starts on the
+        node, and its SYN is confirmed on the way out, so the entry stays (SYN_SENT, no NAT) for 120 s. A
+        later connection from the same source port would match it, skip the DNAT to the endpoints that
+        exist by then and be reset by the node itself: waits for a new Service send many such SYNs, and
+        the traffic measured next met them. Only this one entry goes, by its exact tuple."""
+        (src, sport), (dst, dport) = source, destination
+        command = ["conntrack", "-D", "-p", "tcp", "--orig-src", src, "--orig-dst", dst]
+        command += ["--orig-port-src", str(sport), "--orig-port-dst", str(dport)]
+        done = subprocess.run(netns.argv(self.namespace, command), capture_output=True, text=True, check=False)
+        # Exit 1 and "0 flow entries" when the refusal left none (a reset rather than a REJECT, say): fine.
+        if done.returncode != 0 and "0 flow entries" not in done.stderr:
+            self._say(f"conntrack entry of {src}:{sport} -> {dst}:{dport} not deleted: {done.stderr.strip()}")
 
     def _state(self, port, up, message):
         last = self._inner_up.get(port)
@@ -150,7 +134,7 @@ def main(argv=None):
     parser.add_argument("--node-ports", required=True, help="the cluster's NodePort window, FIRST-LAST")
     args = parser.parse_args(argv)
     first, last = (int(p) for p in args.node_ports.split("-"))
-    # 401 listeners, the connections carried, and the source ports held: more than the usual 1024 files.
+    # 401 listeners and the connections carried: more than the usual 1024 files.
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     forwarder = Forwarder(args.netns, targets(args.api_port, (first, last)))
