@@ -30,7 +30,7 @@ def measure(kube, reps, replicas=10, log=print):
         with Observer(kube, ns) as obs:
             for rep in range(reps):
                 run = tools.ansible_playbook(
-                    PLAYBOOK, {"name": "web", "namespace": ns, "images": {"app": f"{PAUSE}:o{rep + 1}"}}, kube
+                    PLAYBOOK, {"app_name": "web", "app_namespace": ns, "images": {"app": f"{PAUSE}:o{rep + 1}"}}, kube
                 )
                 run.check("playbooks/rolling_update.yml")
                 generation = kube.generation(ns, "web")

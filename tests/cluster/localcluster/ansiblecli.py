@@ -3,6 +3,7 @@ connection, with the Python that runs us (so the collection's dependencies are t
 
 import json
 import os
+import re
 import sys
 
 BIN = os.path.dirname(sys.executable)
@@ -13,6 +14,15 @@ QUIET = {
     "ANSIBLE_LOCALHOST_WARNING": "0",
     "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
 }
+
+# QUIET's warnings back on, as a user's terminal shows them: for the tests that no run warns.
+WARNINGS_ON = {key: "1" for key in QUIET if "WARNING" in key}
+_WARNING = re.compile(r"^\[(DEPRECATION )?WARNING\]")
+
+
+def warnings(output):
+    """The lines of ansible's output that start a warning or a deprecation warning."""
+    return [line for line in output.splitlines() if _WARNING.match(line)]
 
 
 def env(kubeconfig, extra=None):

@@ -152,7 +152,7 @@ def main():
     first = workloads.deployment("shop-blue", app, replicas=3, labels=labels)
     rc, _report = run_playbook(
         "rolling_update.yml",
-        {"name": "shop-blue", "namespace": NAMESPACE, "rolling_update_definition": first, "images": {}},
+        {"app_name": "shop-blue", "app_namespace": NAMESPACE, "rolling_update_definition": first, "images": {}},
         os.path.join(OUT_DIR, "demo", "initial"),
     )
     if rc:
@@ -175,8 +175,8 @@ def main():
                 ":2",
                 "rolling_update.yml",
                 {
-                    "name": "shop-blue",
-                    "namespace": NAMESPACE,
+                    "app_name": "shop-blue",
+                    "app_namespace": NAMESPACE,
                     "images": {"app": "localhost:5000/nodowntime/demo-app:2"},
                 },
                 "complete",
@@ -189,8 +189,8 @@ def main():
                 ":3",
                 "blue_green.yml",
                 {
-                    "name": "shop",
-                    "namespace": NAMESPACE,
+                    "app_name": "shop",
+                    "app_namespace": NAMESPACE,
                     "images": {"app": "localhost:5000/nodowntime/demo-app:3"},
                     "blue_green_post_switch_analysis": gate,
                     "blue_green_scale_down_delay_seconds": 5,
@@ -205,8 +205,8 @@ def main():
                 ":4",
                 "canary.yml",
                 {
-                    "name": "shop-green",
-                    "namespace": NAMESPACE,
+                    "app_name": "shop-green",
+                    "app_namespace": NAMESPACE,
                     "images": {"app": "localhost:5000/nodowntime/demo-app:4"},
                     "canary_steps": [{"weight": 34}, {"analysis": gate}, {"weight": 67}, {"pause": 2}],
                 },
@@ -220,8 +220,8 @@ def main():
                 ":10",
                 "rolling_update.yml",
                 {
-                    "name": "shop-green",
-                    "namespace": NAMESPACE,
+                    "app_name": "shop-green",
+                    "app_namespace": NAMESPACE,
                     # Not in the registry: the kubelet says ErrImagePull within a second, and the rollout
                     # fails fast on it instead of waiting for the progress deadline.
                     "images": {"app": BAD_IMAGE},

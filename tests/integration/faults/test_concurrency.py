@@ -30,7 +30,7 @@ def _holder(kube, namespace, application):
 @pytest.mark.timeout(300)
 def test_a_second_run_on_the_same_app_fails_fast_naming_the_holder(kube, namespace, deploy, tmp_path):
     url = deploy(_app("web"))
-    extra = {"name": "web", "namespace": namespace, "images": {"app": image("2")}}
+    extra = {"app_name": "web", "app_namespace": namespace, "images": {"app": image("2")}}
     with Meter(url, rps=25, max_duration=300) as m:
         first = Run("rolling_update", extra, tmp_path / "first.log")
         held_by(kube, namespace, "web", first.proc.pid, 60)
@@ -58,7 +58,7 @@ def test_runs_on_two_apps_proceed_side_by_side(kube, namespace, deploy, tmp_path
     runs = {
         app: Run(
             "rolling_update",
-            {"name": app, "namespace": namespace, "images": {"app": image("2")}},
+            {"app_name": app, "app_namespace": namespace, "images": {"app": image("2")}},
             tmp_path / f"{app}.log",
         )
         for app in ("shop", "cart")
@@ -82,7 +82,9 @@ def test_an_expired_lock_is_taken_over(kube, namespace, deploy, tmp_path):
     deploy(_app("web"), service=False)
     _lease_held_by(kube, namespace, "ci@dead-runner pid 4242", ago=600, ttl=60, transitions=3)
     run = Run(
-        "rolling_update", {"name": "web", "namespace": namespace, "images": {"app": image("2")}}, tmp_path / "run.log"
+        "rolling_update",
+        {"app_name": "web", "app_namespace": namespace, "images": {"app": image("2")}},
+        tmp_path / "run.log",
     )
     rc, out = run.wait(300)
     assert rc == 0, out[-3000:]
@@ -94,7 +96,7 @@ def test_an_expired_lock_is_taken_over(kube, namespace, deploy, tmp_path):
 @pytest.mark.timeout(300)
 def test_a_killed_runs_lock_is_taken_over_at_once_while_a_live_holder_is_refused(kube, namespace, deploy, tmp_path):
     deploy(_app("web"), service=False)
-    extra = {"name": "web", "namespace": namespace, "images": {"app": image("2")}}
+    extra = {"app_name": "web", "app_namespace": namespace, "images": {"app": image("2")}}
     first = Run("rolling_update", extra, tmp_path / "first.log")
     ttl = held_by(kube, namespace, "web", first.proc.pid, 60).spec.lease_duration_seconds
     assert ttl == LOCK_TTL

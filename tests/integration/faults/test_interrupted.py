@@ -90,7 +90,7 @@ def _check_meter(m, settled):
 @pytest.mark.timeout(420)
 def test_rolling_update_killed_mid_rollout_finishes_on_the_next_run(kube, namespace, deploy, tmp_path):
     url = deploy(workloads.deployment("web", _app(), replicas=3))
-    extra = {"name": "web", "namespace": namespace, "images": {"app": image("2")}}
+    extra = {"app_name": "web", "app_namespace": namespace, "images": {"app": image("2")}}
 
     def mid_rollout(d):
         return d.metadata.generation >= 2 and (d.status.updated_replicas or 0) >= 1
@@ -132,8 +132,8 @@ def _converged_blue_green(kube, namespace):
 def test_blue_green_killed_after_the_new_colour_was_created_switches_on_the_next_run(kube, namespace, deploy, tmp_path):
     url = _blue_green(kube, namespace, deploy)
     extra = {
-        "name": "web",
-        "namespace": namespace,
+        "app_name": "web",
+        "app_namespace": namespace,
         "images": {"app": image("2")},
         "blue_green_scale_down_delay_seconds": 2,
     }
@@ -154,7 +154,7 @@ def test_blue_green_killed_after_the_new_colour_was_created_switches_on_the_next
 @pytest.mark.timeout(420)
 def test_blue_green_killed_after_the_switch_converges_on_the_next_run(kube, namespace, deploy, tmp_path):
     url = _blue_green(kube, namespace, deploy)
-    extra = {"name": "web", "namespace": namespace, "images": {"app": image("2")}}
+    extra = {"app_name": "web", "app_namespace": namespace, "images": {"app": image("2")}}
 
     def switched(service):
         return service.spec.selector.get("slot") == "green"
@@ -192,8 +192,8 @@ def _stable(kube, namespace, deploy):
 
 def _canary_vars(namespace, steps):
     return {
-        "name": "web",
-        "namespace": namespace,
+        "app_name": "web",
+        "app_namespace": namespace,
         "images": {"app": image("2")},
         "canary_steps": steps,
         "canary_wait_timeout": 90,
@@ -260,8 +260,8 @@ def test_blue_green_killed_while_switching_back_finishes_the_rollback_on_the_nex
 ):
     url = _blue_green(kube, namespace, deploy)
     extra = {
-        "name": "web",
-        "namespace": namespace,
+        "app_name": "web",
+        "app_namespace": namespace,
         "images": {"app": image("2")},
         "blue_green_post_switch_analysis": _failing_gate(url),
     }
@@ -302,8 +302,8 @@ def test_canary_killed_while_rolling_back_finishes_the_rollback_on_the_next_run(
 def test_rollback_killed_mid_undo_rolls_back_again_on_the_next_run(kube, namespace, deploy, tmp_path):
     url = deploy(workloads.deployment("web", _app(), replicas=3))
     extra = {
-        "name": "web",
-        "namespace": namespace,
+        "app_name": "web",
+        "app_namespace": namespace,
         "images": {"app": "example.invalid/web:2"},  # cannot be pulled: fail fast, then undo
         # One old pod goes at once, so the undo has a pod to bring back: it takes a start-up's time.
         "rolling_update_max_surge": 0,

@@ -23,8 +23,8 @@ def _stable(kube, namespace, deploy, safeguards=True, env=None):
 
 def _vars(namespace, new_image, steps):
     return {
-        "name": "web",
-        "namespace": namespace,
+        "app_name": "web",
+        "app_namespace": namespace,
         "images": {"app": new_image},
         "canary_steps": steps,
         "canary_wait_timeout": 60,
@@ -106,7 +106,9 @@ def test_manual_pause_ends_the_run_and_promote_and_abort_carry_on(kube, namespac
     assert annotations[PAUSED_AT] == "1"
 
     # abort.yml from the pause: all back to stable; then a new run, paused again, and promote.yml.
-    proc, report, meter, settled = run_metered(kube, url, "abort", {"name": "web", "namespace": namespace}, tmp_path)
+    proc, report, meter, settled = run_metered(
+        kube, url, "abort", {"app_name": "web", "app_namespace": namespace}, tmp_path
+    )
     assert proc.returncode == 0, proc.stdout
     assert meter.summary["failed"] == 0, meter.summary["failure_samples"]
     assert report["outcome"] == "aborted"
@@ -115,7 +117,9 @@ def test_manual_pause_ends_the_run_and_promote_and_abort_carry_on(kube, namespac
 
     proc, _report = run("canary", _vars(namespace, image("2"), steps), tmp_path)
     assert proc.returncode == 0, proc.stdout
-    proc, report, meter, settled = run_metered(kube, url, "promote", {"name": "web", "namespace": namespace}, tmp_path)
+    proc, report, meter, settled = run_metered(
+        kube, url, "promote", {"app_name": "web", "app_namespace": namespace}, tmp_path
+    )
     assert proc.returncode == 0, proc.stdout
     assert meter.summary["failed"] == 0, meter.summary["failure_samples"]
     assert report["outcome"] == "complete"

@@ -25,7 +25,7 @@ def _web(deploy, safeguards=True):
 
 
 def _vars(namespace, version="2", env=None, safeguards=True, **more):
-    extra = dict(FAST, name="web", namespace=namespace, images={"app": image(version)}, **more)
+    extra = dict(FAST, app_name="web", app_namespace=namespace, images={"app": image(version)}, **more)
     if env:
         # The image goes into the same container patch: rollout drops a template_patch's fields of a
         # container that images also names (reported to the rollout module's author).
@@ -198,7 +198,9 @@ def test_rollback_playbook_goes_back_to_the_previous_version_with_no_failed_requ
     proc, _report = run("rolling_update", _vars(namespace), tmp_path)
     assert proc.returncode == 0, proc.stdout
 
-    proc, report, meter, settled = run_metered(kube, url, "rollback", {"name": "web", "namespace": namespace}, tmp_path)
+    proc, report, meter, settled = run_metered(
+        kube, url, "rollback", {"app_name": "web", "app_namespace": namespace}, tmp_path
+    )
 
     assert proc.returncode == 0, proc.stdout
     assert meter.summary["failed"] == 0, (meter.summary["failed_by_kind"], meter.summary["failure_samples"])

@@ -32,7 +32,7 @@ def _service(kube, namespace, name, selector):
 def _release(least_privilege, playbook, extra_vars):
     env = {"K8S_AUTH_KUBECONFIG": least_privilege["kubeconfig"]}
     extra = dict(
-        extra_vars, namespace=least_privilege["namespace"], images={"app": "localhost:5000/nodowntime/demo-app:2"}
+        extra_vars, app_namespace=least_privilege["namespace"], images={"app": "localhost:5000/nodowntime/demo-app:2"}
     )
     proc = run_playbook(_playbook(playbook), extra, env=env, timeout=400)
     assert proc.returncode == 0, proc.stdout[-4000:]
@@ -48,7 +48,7 @@ def _image(kube, namespace, name):
 def test_rolling_update_playbook_with_only_the_role(kube, least_privilege):
     ns = least_privilege["namespace"]
     _deployment(kube, ns, "shop", {"app": "shop"})
-    _release(least_privilege, "rolling_update", {"name": "shop"})
+    _release(least_privilege, "rolling_update", {"app_name": "shop"})
     assert _image(kube, ns, "shop") == "localhost:5000/nodowntime/demo-app:2"
 
 
@@ -57,7 +57,7 @@ def test_blue_green_playbook_with_a_preview_service_with_only_the_role(kube, lea
     ns = least_privilege["namespace"]
     _deployment(kube, ns, "cart-blue", {"app": "cart", "slot": "blue"})
     _service(kube, ns, "cart", {"app": "cart", "slot": "blue"})
-    extra = {"name": "cart", "blue_green_preview_service": "cart-preview", "blue_green_scale_down_delay_seconds": 1}
+    extra = {"app_name": "cart", "blue_green_preview_service": "cart-preview", "blue_green_scale_down_delay_seconds": 1}
     _release(least_privilege, "blue_green", extra)
     assert kube.core.read_namespaced_service("cart", ns).spec.selector["slot"] == "green"
     assert kube.core.read_namespaced_service("cart-preview", ns).spec.selector["slot"] == "green"
@@ -69,6 +69,8 @@ def test_canary_playbook_with_only_the_role(kube, least_privilege):
     ns = least_privilege["namespace"]
     _deployment(kube, ns, "api", {"app": "api", "track": "stable"})
     _service(kube, ns, "api", {"app": "api"})
-    _release(least_privilege, "canary", {"name": "api", "canary_steps": [{"weight": 50}], "canary_wait_timeout": 90})
+    _release(
+        least_privilege, "canary", {"app_name": "api", "canary_steps": [{"weight": 50}], "canary_wait_timeout": 90}
+    )
     assert _image(kube, ns, "api") == "localhost:5000/nodowntime/demo-app:2"
     assert kube.apps.read_namespaced_deployment("api-canary", ns).spec.replicas == 0
