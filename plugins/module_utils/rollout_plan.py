@@ -24,17 +24,19 @@ WHAT = ("definition", "images", "template_patch")
 STRATEGY = ("max_surge", "max_unavailable", "min_ready_seconds", "progress_deadline_seconds")
 
 
-def _int_or_percent(value, field):
-    return None if value is None else rolling_update.int_or_percent(value, field)
+def _written(options):
+    """The strategy options the user set: their messages name them as written."""
+    return [o for o in rolling_update.OPTION.values() if options.get(o) is not None]
 
 
 def _strategy(options):
     """The strategy fields the options set, in API form; ValueError for a malformed value."""
     spec = {}
+    written = _written(options)
     rolling = {
-        k: _int_or_percent(options.get(o), k)
-        for o, k in (("max_surge", "maxSurge"), ("max_unavailable", "maxUnavailable"))
-        if options.get(o) is not None
+        field: rolling_update.int_or_percent(options[option], field, written)
+        for field, option in rolling_update.OPTION.items()
+        if option in written
     }
     if rolling:
         spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate": rolling}
@@ -102,7 +104,7 @@ def check(options, current):
     except ValueError as e:
         return [*errors, str(e)]
     if rolling is not None:
-        errors += rolling_update.validate(rolling["maxSurge"], rolling["maxUnavailable"])
+        errors += rolling_update.validate(rolling["maxSurge"], rolling["maxUnavailable"], _written(options))
     if min_ready < 0:
         errors.append(f"spec.minReadySeconds: Invalid value: {min_ready}: must be greater than or equal to 0")
     if deadline <= min_ready:

@@ -136,13 +136,26 @@ def test_probes_refused_before_any_change_still_report_both_versions(kube, names
 
 
 @pytest.mark.timeout(300)
-def test_options_the_rollout_module_refuses_take_no_lock_and_release_none(kube, namespace, deploy, tmp_path):
+@pytest.mark.parametrize(
+    "bad, said",
+    [
+        ({"images": {"no-such-container": image("2")}}, ["images: no container 'no-such-container'"]),
+        # The role variable feeds the module's option max_unavailable, which the message names with its field
+        # (the output is JSON: the value's own quotes come escaped).
+        (
+            {"rolling_update_max_unavailable": "150%"},
+            ["max_unavailable (spec.strategy.rollingUpdate.maxUnavailable): Invalid value: ", "greater than 100%"],
+        ),
+    ],
+    ids=["images", "max_unavailable"],
+)
+def test_options_the_rollout_module_refuses_take_no_lock_and_release_none(kube, namespace, deploy, tmp_path, bad, said):
     # Without probes the rollout module holds the lock, and it checks the options before it takes it.
     _web(deploy)
 
-    proc, report = run("rolling_update", dict(_vars(namespace), images={"no-such-container": image("2")}), tmp_path)
+    proc, report = run("rolling_update", dict(_vars(namespace), **bad), tmp_path)
 
-    assert proc.returncode != 0 and "images: no container 'no-such-container'" in proc.stdout, proc.stdout
+    assert proc.returncode != 0 and all(s in proc.stdout for s in said), proc.stdout
     assert image_of(kube, namespace, "web") == image("1")
     assert report["outcome"] == "failed"
     with pytest.raises(ApiException) as read:

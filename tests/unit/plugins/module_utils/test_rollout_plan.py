@@ -10,6 +10,9 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils.rollout_plan import
     spec_changed,
 )
 
+SURGE = "spec.strategy.rollingUpdate.maxSurge"
+UNAVAILABLE = "spec.strategy.rollingUpdate.maxUnavailable"
+
 
 def with_strategy(surge, unavailable):
     d = deployment()
@@ -52,6 +55,41 @@ def with_strategy(surge, unavailable):
 def test_refused_before_anything_is_sent(opts, current, error):
     errors = check(opts, current)
     assert any(error in e for e in errors), errors
+
+
+@pytest.mark.parametrize(
+    "opts, current, error",
+    [
+        (
+            options(max_unavailable="150%"),
+            deployment(),
+            f'max_unavailable ({UNAVAILABLE}): Invalid value: "150%": must not be greater than 100%',
+        ),
+        (
+            options(max_surge="abc"),
+            deployment(),
+            f'max_surge ({SURGE}): Invalid value: "abc": a valid percent string',
+        ),
+        (
+            options(max_surge=0, max_unavailable=0),
+            deployment(),
+            f"max_unavailable ({UNAVAILABLE}): Invalid value: 0: may not be 0 when `maxSurge` is 0",
+        ),
+        # maxUnavailable 0 is what the Deployment has: only the field names it.
+        (
+            options(max_surge=0),
+            with_strategy(1, 0),
+            f"{UNAVAILABLE}: Invalid value: 0: may not be 0 when `maxSurge` is 0",
+        ),
+        (
+            options(definition=with_strategy(1, "150%")),
+            None,
+            f'{UNAVAILABLE}: Invalid value: "150%": must not be greater than 100%',
+        ),
+    ],
+)
+def test_strategy_messages_name_the_option_as_written(opts, current, error):
+    assert any(e.startswith(error) for e in check(opts, current)), check(opts, current)
 
 
 def test_good_options_pass():
