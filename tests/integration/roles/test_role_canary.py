@@ -1,5 +1,6 @@
 """The canary playbooks under 50 rps: steps to promotion, abort on a failing analysis or a canary that never
-gets ready, a manual pause carried on by promote.yml and abort.yml, and the negative control."""
+gets ready, a manual pause carried on by promote.yml and abort.yml (which refuse another canary than the
+one they approve), and the negative control."""
 
 import pytest
 from strategy_helpers import NEVER_READY_IMAGE, MetricsStub, container, gate, image, image_of, run, run_metered
@@ -28,6 +29,19 @@ def _vars(namespace, new_image, steps):
         "images": {"app": new_image},
         "canary_steps": steps,
         "canary_wait_timeout": 60,
+    }
+
+
+def _decision(namespace, version):
+    """promote.yml's and abort.yml's extra vars: the canary version the decision approves."""
+    return {"app_name": "web", "app_namespace": namespace, "canary_version": version}
+
+
+def _what_a_decision_changes(kube, namespace):
+    """Both Deployments' replicas, images and annotations (the controller's status writes aside)."""
+    found = {name: kube.apps.read_namespaced_deployment(name, namespace) for name in ("web", "web-canary")}
+    return {
+        n: (d.spec.replicas, d.spec.template.spec.containers[0].image, d.metadata.annotations) for n, d in found.items()
     }
 
 
@@ -106,9 +120,7 @@ def test_manual_pause_ends_the_run_and_promote_and_abort_carry_on(kube, namespac
     assert annotations[PAUSED_AT] == "1"
 
     # abort.yml from the pause: all back to stable; then a new run, paused again, and promote.yml.
-    proc, report, meter, settled = run_metered(
-        kube, url, "abort", {"app_name": "web", "app_namespace": namespace}, tmp_path
-    )
+    proc, report, meter, settled = run_metered(kube, url, "abort", _decision(namespace, image("2")), tmp_path)
     assert proc.returncode == 0, proc.stdout
     assert meter.summary["failed"] == 0, meter.summary["failure_samples"]
     assert report["outcome"] == "aborted"
@@ -117,9 +129,7 @@ def test_manual_pause_ends_the_run_and_promote_and_abort_carry_on(kube, namespac
 
     proc, _report = run("canary", _vars(namespace, image("2"), steps), tmp_path)
     assert proc.returncode == 0, proc.stdout
-    proc, report, meter, settled = run_metered(
-        kube, url, "promote", {"app_name": "web", "app_namespace": namespace}, tmp_path
-    )
+    proc, report, meter, settled = run_metered(kube, url, "promote", _decision(namespace, image("2")), tmp_path)
     assert proc.returncode == 0, proc.stdout
     assert meter.summary["failed"] == 0, meter.summary["failure_samples"]
     assert report["outcome"] == "complete"
@@ -127,6 +137,34 @@ def test_manual_pause_ends_the_run_and_promote_and_abort_carry_on(kube, namespac
     assert image_of(kube, namespace, "web") == image("2")
     assert _replicas(kube, namespace) == (4, 0)
     assert set(meter.versions_after(settled)) == {"2"}
+
+
+@pytest.mark.timeout(420)
+def test_a_decision_on_another_canary_is_refused_and_changes_nothing(kube, namespace, deploy, tmp_path):
+    # 2 was paused for approval; then someone started 3, paused at the same step.
+    _stable(kube, namespace, deploy)
+    steps = [{"weight": 25}, {"pause": "manual"}, {"weight": 50}]
+    for version in ("2", "3"):
+        proc, report = run("canary", _vars(namespace, image(version), steps), tmp_path)
+        assert proc.returncode == 0 and report["outcome"] == "paused", proc.stdout
+    before = _what_a_decision_changes(kube, namespace)
+
+    for playbook in ("promote", "abort"):
+        proc, report = run(playbook, _decision(namespace, image("2")), tmp_path)
+        assert proc.returncode != 0, proc.stdout
+        said = f"{playbook} approves {image('2')}, but the canary web-canary is {image('3')}"
+        assert said in proc.stdout and "nothing changed" in proc.stdout, proc.stdout
+        assert report["outcome"] == "refused" and said in report["rollback_cause"], report
+        assert _what_a_decision_changes(kube, namespace) == before
+        assert not kube.coordination.read_namespaced_lease("nodowntime-web", namespace).spec.holder_identity
+
+    # The canary that runs, approved by its revision: aborted.
+    revision = kube.apps.read_namespaced_deployment("web-canary", namespace).metadata.annotations[
+        "deployment.kubernetes.io/revision"
+    ]
+    proc, report = run("abort", _decision(namespace, revision), tmp_path)
+    assert proc.returncode == 0 and report["outcome"] == "aborted", proc.stdout
+    assert _replicas(kube, namespace) == (4, 0)
 
 
 @pytest.mark.timeout(300)

@@ -17,8 +17,8 @@ EXTRA_VARS = {
     "rolling_update": {"app_name": "web", "app_namespace": "shop", "images": IMAGES},
     "blue_green": {"app_name": "web", "app_namespace": "shop", "images": IMAGES},
     "canary": {"app_name": "web", "app_namespace": "shop", "images": IMAGES},
-    "promote": {"app_name": "web", "app_namespace": "shop"},
-    "abort": {"app_name": "web", "app_namespace": "shop"},
+    "promote": {"app_name": "web", "app_namespace": "shop", "canary_version": IMAGES["app"]},
+    "abort": {"app_name": "web", "app_namespace": "shop", "canary_version": IMAGES["app"]},
     "rollback": {"app_name": "web", "app_namespace": "shop"},
 }
 
