@@ -7,6 +7,7 @@ change causes.  The release lock refuses a second concurrent run, naming the fir
 import time
 
 import pytest
+from ansible_run import run_module
 from kubernetes.client.exceptions import ApiException
 from strategy_helpers import PROGRESS_DEADLINE, container, image, image_of, in_background, run, run_metered
 
@@ -220,3 +221,22 @@ def test_rollback_playbook_goes_back_to_the_previous_version_with_no_failed_requ
     assert set(meter.versions_after(settled)) == {"1"}
     assert image_of(kube, namespace, "web") == image("1")
     assert (report["strategy"], report["outcome"]) == ("rollback", "rolled_back")
+    # The rollout module took the lock in its own call and released it: no lock task of its own ran.
+    assert "TASK [nodowntime.k8s.release_run : Lock the application" not in proc.stdout, proc.stdout
+    assert kube.coordination.read_namespaced_lease("nodowntime-web", namespace).spec.holder_identity is None
+
+
+@pytest.mark.timeout(300)
+def test_rollback_playbook_is_refused_while_another_run_holds_the_lock(kube, namespace, deploy, tmp_path):
+    _web(deploy)
+    proc, _report = run("rolling_update", _vars(namespace), tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    taken, out = run_module("lock", {"name": "nodowntime-web", "namespace": namespace, "holder": "AWX job 4711"})
+    assert taken["changed"], out
+
+    proc, report = run("rollback", {"app_name": "web", "app_namespace": namespace}, tmp_path)
+
+    assert proc.returncode != 0 and "is locked: held by AWX job 4711" in proc.stdout, proc.stdout
+    assert report is None  # the report at that path is the holder's to write
+    assert image_of(kube, namespace, "web") == image("2")
+    assert kube.coordination.read_namespaced_lease("nodowntime-web", namespace).spec.holder_identity == "AWX job 4711"
