@@ -15,7 +15,9 @@ connection outside (the meter counts both as failed), a silence inside is a sile
 """
 
 import argparse
+import collections
 import datetime
+import queue
 import resource
 import selectors
 import socket
@@ -28,6 +30,7 @@ from . import netguard, netns, splice
 
 LOOPBACK = "127.0.0.1"
 CONNECT_TIMEOUT = 5.0
+HOLD_REFUSED_PORT = 130.0  # s: past nf_conntrack_tcp_timeout_syn_sent (120 s)
 
 
 class Forwarder:
@@ -46,6 +49,10 @@ class Forwarder:
             listener.setblocking(False)
             self.selector.register(listener, selectors.EVENT_READ, port)
         self._inner_up = {}  # port -> whether its last inner connect worked; logged when it changes
+        self._held = collections.deque()  # (until, socket) of refused connections' source ports
+        self._held_lock = threading.Lock()
+        self._forget = queue.SimpleQueue()  # (source, destination) of refusals whose port is not held
+        threading.Thread(target=self._forget_refusals, name="hostports-conntrack", daemon=True).start()
 
     def serve_forever(self):
         while True:
@@ -77,36 +84,64 @@ class Forwarder:
         splice.splice(outer, inner)
 
     def _dial(self, host, port):
+        # No bind() first: connect() picks the source port from the destination's own sequence, so a
+        # port recently used for the same NodePort comes back only after thousands of others. bind() to
+        # port 0 picks any free port, and picked ports whose last connection to the same NodePort (and
+        # its conntrack entry and NAT to a pod since gone) was seconds old: a rare reset.
         sock = netns.socket_in(self.namespace)
         try:
             sock.settimeout(CONNECT_TIMEOUT)
             sock.connect((netguard.check_inside(host, self.namespace), port))
         except ConnectionRefusedError:
+            # Refused by kube-proxy's REJECT (an ICMP error), the socket keeps its port until closed: bind
+            # the holder after close(), or its bind fails.
             source = sock.getsockname()
             sock.close()
-            self._forget_refusal(source, (host, port))
+            if not self._hold(source[1]):
+                self._forget.put((source, (host, port)))
             raise
         except BaseException:
             sock.close()
             raise
         return sock
 
-    def _forget_refusal(self, source, destination):
-        """Delete the conntrack entry a refused connection left, as it would not exist for a client outside.
+    def _hold(self, source_port):
+        """Keep a refused connection's source port bound for as long as the kernel remembers the refusal.
 
         kube-proxy rejects a connection to a Service with no ready endpoint in INPUT. A client on another
         machine leaves nothing behind: its SYN is dropped before conntrack confirms it. Ours starts on the
-        node, and its SYN is confirmed on the way out, so the entry stays (SYN_SENT, no NAT) for 120 s. A
-        later connection from the same source port would match it, skip the DNAT to the endpoints that
-        exist by then and be reset by the node itself: waits for a new Service send many such SYNs, and
-        the traffic measured next met them. Only this one entry goes, by its exact tuple."""
-        (src, sport), (dst, dport) = source, destination
-        command = ["conntrack", "-D", "-p", "tcp", "--orig-src", src, "--orig-dst", dst]
-        command += ["--orig-port-src", str(sport), "--orig-port-dst", str(dport)]
-        done = subprocess.run(netns.argv(self.namespace, command), capture_output=True, text=True, check=False)
-        # Exit 1 and "0 flow entries" when the refusal left none (a reset rather than a REJECT, say): fine.
-        if done.returncode != 0 and "0 flow entries" not in done.stderr:
-            self._say(f"conntrack entry of {src}:{sport} -> {dst}:{dport} not deleted: {done.stderr.strip()}")
+        node, its SYN is confirmed on the way out, and the entry stays (SYN_SENT, no NAT) for 120 s. A
+        later connection given the same source port would match it, skip kube-proxy's DNAT, reach the
+        node's own unbound port and be reset, long after the Service got its endpoints: waiting for a new
+        Service sends many such SYNs, and the traffic measured next met them. While the port stays bound
+        here, connect() gives it to no other connection. False if the port is in use: connect() shares a
+        port among connections to different destinations."""
+        holder = netns.socket_in(self.namespace)
+        try:
+            holder.bind(("0.0.0.0", source_port))
+        except OSError:
+            holder.close()
+            return False
+        now = time.monotonic()
+        with self._held_lock:
+            self._held.append((now + HOLD_REFUSED_PORT, holder))
+            while self._held[0][0] < now:
+                self._held.popleft()[1].close()
+        return True
+
+    def _forget_refusals(self):
+        """Delete, one at a time, the conntrack entries of refusals whose port could not be held.
+
+        Only those (a few a run): conntrack -D reads the whole table, and one per refusal while a Service
+        refused 50 requests a second starved the machine into timeouts."""
+        while True:
+            (src, sport), (dst, dport) = self._forget.get()
+            command = ["conntrack", "-D", "-p", "tcp", "--orig-src", src, "--orig-dst", dst]
+            command += ["--orig-port-src", str(sport), "--orig-port-dst", str(dport)]
+            done = subprocess.run(netns.argv(self.namespace, command), capture_output=True, text=True, check=False)
+            # "0 flow entries" (exit 1): the refusal left none, or it has expired.
+            if done.returncode != 0 and "0 flow entries" not in done.stderr:
+                self._say(f"conntrack entry of {src}:{sport} -> {dst}:{dport} not deleted: {done.stderr.strip()}")
 
     def _state(self, port, up, message):
         last = self._inner_up.get(port)
@@ -134,7 +169,7 @@ def main(argv=None):
     parser.add_argument("--node-ports", required=True, help="the cluster's NodePort window, FIRST-LAST")
     args = parser.parse_args(argv)
     first, last = (int(p) for p in args.node_ports.split("-"))
-    # 401 listeners and the connections carried: more than the usual 1024 files.
+    # 401 listeners, the connections carried, and the source ports held: more than the usual 1024 files.
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     forwarder = Forwarder(args.netns, targets(args.api_port, (first, last)))

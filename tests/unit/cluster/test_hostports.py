@@ -5,6 +5,7 @@ import contextlib
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 from clusterhelpers import free_port
@@ -127,7 +128,12 @@ def _inside(ns, *command):
     return subprocess.run(netns.argv(ns, list(command)), check=True, capture_output=True, text=True).stdout
 
 
-def test_a_refused_connection_leaves_no_conntrack_entry_for_a_later_connection_to_meet():
+def _refusal_entries(ns, node_port):
+    return [line for line in _inside(ns, "conntrack", "-L", "-p", "tcp").splitlines() if f"dport={node_port} " in line]
+
+
+@pytest.mark.parametrize("port_free", [True, False], ids=["port-held", "port-in-use-entry-deleted"])
+def test_a_refused_connection_leaves_nothing_a_later_connection_could_meet(port_free, monkeypatch):
     # kube-proxy REJECTs a SYN to a Service with no ready endpoint in INPUT, after conntrack confirmed the
     # node's own SYN: its entry (SYN_SENT, no NAT) would stay 120 s, and a later connection from the same
     # source port would skip the DNAT and be reset by the node itself. Twenty ephemeral ports make reuse certain.
@@ -136,6 +142,8 @@ def test_a_refused_connection_leaves_no_conntrack_entry_for_a_later_connection_t
         _inside(ns, "sh", "-c", "echo 40000 40019 > /proc/sys/net/ipv4/ip_local_port_range")
         node_port = server.port + 1
         forwarder = hostports.Forwarder(ns, {})
+        if not port_free:  # as when another connection, to another destination, has the port
+            monkeypatch.setattr(forwarder, "_hold", lambda _port: False)
         rule = ["-p", "tcp", "-d", NODE_IP, "--dport", str(node_port)]
         to_server = ["-j", "DNAT", "--to-destination", f"{NODE_IP}:{server.port}"]
         # Some Service's DNAT, as kube-proxy always has: with a nat rule in place conntrack tracks every connection.
@@ -144,7 +152,13 @@ def test_a_refused_connection_leaves_no_conntrack_entry_for_a_later_connection_t
         for _i in range(3):
             with pytest.raises(ConnectionRefusedError):
                 forwarder._dial(NODE_IP, node_port)
-        assert f"dport={node_port}" not in _inside(ns, "conntrack", "-L", "-p", "tcp")
+        if port_free:
+            assert len(forwarder._held) == 3
+        else:
+            deadline = time.monotonic() + 10
+            while _refusal_entries(ns, node_port) and time.monotonic() < deadline:
+                time.sleep(0.05)  # the entries go in the background
+            assert not forwarder._held and not _refusal_entries(ns, node_port)
         # The Service has its endpoint now.
         _inside(ns, "iptables", "-D", "INPUT", *rule, "-j", "REJECT")
         _inside(ns, "iptables", "-t", "nat", "-A", "OUTPUT", *rule, *to_server)
