@@ -21,6 +21,9 @@ FAIL_FAST_REASONS = (
     "CreateContainerConfigError",
     "CreateContainerError",
 )
+# ...unless the runtime itself was away: the kubelet's call to a restarting containerd fails with a gRPC
+# transport error, and its next attempt cures it.
+RUNTIME_AWAY = ("error reading from server", "connection reset by peer", "transport is closing", "code = Unavailable")
 # These say the runtime could not start the container's process or its hooks. With an exit behind them
 # (runc ran the process and it failed: a command the image lacks, a hook that fails) every retry ends the
 # same way, and the kubelet keeps this reason rather than CrashLoopBackOff. With none, the runtime itself
@@ -45,7 +48,10 @@ def _failure(pod, status, restart_threshold):
     waiting = (status.get("state") or {}).get("waiting") or {}
     restarts = status.get("restartCount") or 0
     exited = bool((status.get("lastState") or {}).get("terminated"))
-    if waiting.get("reason") in FAIL_FAST_REASONS or (waiting.get("reason") in FAIL_FAST_AFTER_AN_EXIT and exited):
+    runtime_away = any(words in (waiting.get("message") or "") for words in RUNTIME_AWAY)
+    if (waiting.get("reason") in FAIL_FAST_REASONS and not runtime_away) or (
+        waiting.get("reason") in FAIL_FAST_AFTER_AN_EXIT and exited
+    ):
         reason, message = waiting["reason"], waiting.get("message") or ""
     elif restart_threshold and restarts >= restart_threshold:
         reason, message = "TooManyRestarts", f"restarted {restarts} times"

@@ -77,6 +77,20 @@ def test_a_start_error_with_no_exit_behind_it_is_waited_out(reason):
     assert deployment_status(deployment(updated=1, available=0), [OLD, NEW], [sick]).state == v.WAITING
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "error reading from server: connection reset by peer",
+        "rpc error: code = Unavailable desc = error reading from server: EOF",
+        "rpc error: code = Unavailable desc = transport is closing",
+    ],
+)
+def test_a_create_error_while_the_runtime_restarts_is_waited_out(message):
+    # containerd killed mid-create: the kubelet's next attempt creates the container.
+    sick = pod("web-new-a", "web-new", waiting="CreateContainerError", message=message)
+    assert deployment_status(deployment(updated=1, available=0), [OLD, NEW], [sick]).state == v.WAITING
+
+
 def test_fail_fast_on_restarts_at_the_threshold_only():
     dep = deployment(updated=1, available=1)
     assert deployment_status(dep, [OLD, NEW], [pod("web-new-a", "web-new", restarts=2)]).state == v.WAITING
