@@ -11,10 +11,9 @@ refusal(canary, action, approved, name) -> "" when canary (the Deployment as rea
 
 from __future__ import annotations
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils import variants
+from ansible_collections.nodowntime.k8s.plugins.module_utils import revisions, variants
 
 OPTION = "canary_version"
-REVISION = "deployment.kubernetes.io/revision"
 
 
 def _images(version):
@@ -32,9 +31,9 @@ def refusal(canary, action, approved, name):
     if not canary:
         return f"{action} approves {approved}, but there is no canary Deployment {name}; nothing changed"
     version = variants.version(canary)
-    revision = ((canary.get("metadata") or {}).get("annotations") or {}).get(REVISION)
+    revision = revisions.revision(canary)
     if approved.isdigit():
-        if approved == revision:
+        if int(approved) == revision:
             return ""
         approved_as = f"revision {approved}"
     else:
