@@ -41,7 +41,7 @@ import socket
 
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils.process import start_ticks
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.host_process import start_ticks
 
 JOB_ID_VARIABLES = ("JOB_ID", "AWX_JOB_ID")
 

@@ -202,7 +202,8 @@ from datetime import datetime, timezone
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils.analysis import (
+from ansible_collections.nodowntime.k8s.plugins.module_utils._analysis.jmespath_condition import JMESPATH_IMPORT_ERROR
+from ansible_collections.nodowntime.k8s.plugins.module_utils._analysis.scoring import (
     SUCCESSFUL,
     AnalysisError,
     Conditions,
@@ -210,8 +211,11 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils.analysis import (
     judge_response,
     run,
 )
-from ansible_collections.nodowntime.k8s.plugins.module_utils.jmespath_condition import JMESPATH_IMPORT_ERROR
-from ansible_collections.nodowntime.k8s.plugins.module_utils.web_request import METHODS, RequestError, WebRequest
+from ansible_collections.nodowntime.k8s.plugins.module_utils._analysis.web_request import (
+    METHODS,
+    RequestError,
+    WebRequest,
+)
 
 ARGUMENT_SPEC = {
     "url": {"type": "str", "required": True},

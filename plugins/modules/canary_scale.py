@@ -226,13 +226,14 @@ timeline:
 import time
 from datetime import datetime, timezone
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils import canary as math
-from ansible_collections.nodowntime.k8s.plugins.module_utils import progress as progress_record
-from ansible_collections.nodowntime.k8s.plugins.module_utils import rollouts, verdict
-from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
-from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
-from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
-from ansible_collections.nodowntime.k8s.plugins.module_utils.timeline import Timeline
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import rollouts
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.auth import AUTH_ARG_SPEC, KubeModule
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
+from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import canary_replicas
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release import progress_record
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline import Timeline
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict
 
 ARGUMENT_SPEC = dict(
     AUTH_ARG_SPEC,
@@ -241,7 +242,7 @@ ARGUMENT_SPEC = dict(
     canary={"type": "str", "required": True},
     weight={"type": "int", "required": True},
     total_replicas={"type": "int"},
-    mode={"type": "str", "choices": list(math.MODES), "default": math.KEEP_TOTAL},
+    mode={"type": "str", "choices": list(canary_replicas.MODES), "default": canary_replicas.KEEP_TOTAL},
     wait={"type": "bool", "default": True},
     wait_timeout={"type": "int", "default": 300},
     progress={"type": "dict"},
@@ -256,16 +257,16 @@ class StepFailed(Exception):
 
 
 def recorded_total(deployments):
-    return (deployments["canary"]["metadata"].get("annotations") or {}).get(math.TOTAL_ANNOTATION)
+    return (deployments["canary"]["metadata"].get("annotations") or {}).get(canary_replicas.TOTAL_ANNOTATION)
 
 
 def plan(deployments, params):
     """(current, target, total): replica counts per role and the total to record; CanaryError if impossible."""
     current = {role: deployments[role]["spec"].get("replicas", 1) for role in ROLES}
-    total, _source = math.resolve_total(
+    total, _source = canary_replicas.resolve_total(
         params["total_replicas"], recorded_total(deployments), current["stable"], current["canary"]
     )
-    canary, stable = math.split(total, params["weight"], params["mode"])
+    canary, stable = canary_replicas.split(total, params["weight"], params["mode"])
     return current, {"canary": canary, "stable": stable}, total
 
 
@@ -273,7 +274,7 @@ def record_for(deployments, total, progress, now):
     """The canary's annotations this step changes: the total, and the progress when given and new."""
     annotations = {}
     if recorded_total(deployments) != str(total):
-        annotations[math.TOTAL_ANNOTATION] = str(total)
+        annotations[canary_replicas.TOTAL_ANNOTATION] = str(total)
     if progress_record.differs(deployments["canary"], progress):
         annotations.update(progress_record.annotations(progress, now))
     return annotations
@@ -306,7 +307,7 @@ def apply(client, params, deployments, current, target, record, timeline, dry_ru
     first, otherwise alone before it, so a run killed mid-step has recorded the step already."""
     namespace = params["namespace"]
     dry = " (dry run)" if dry_run else ""
-    steps = math.scale_order(current, target)
+    steps = canary_replicas.scale_order(current, target)
     with_canary = bool(steps) and steps[0][0] == "canary"
     if record and not with_canary:
         patch = {"metadata": {"annotations": record}}
@@ -334,11 +335,13 @@ def main():
     params = module.params
     try:
         progress = progress_record.validate(params["progress"])
-        math.check_step(params["weight"], params["mode"])
+        canary_replicas.check_step(params["weight"], params["mode"])
         if params["stable"] == params["canary"]:
-            raise math.CanaryError(f"stable and canary must be two Deployments, both are {params['stable']!r}")
+            raise canary_replicas.CanaryError(
+                f"stable and canary must be two Deployments, both are {params['stable']!r}"
+            )
         if params["total_replicas"] is not None and params["total_replicas"] < 1:
-            raise math.CanaryError(f"total_replicas must be >= 1, got {params['total_replicas']}")
+            raise canary_replicas.CanaryError(f"total_replicas must be >= 1, got {params['total_replicas']}")
     except ValueError as e:
         module.fail_json(msg=str(e))
     if params["wait_timeout"] < 1:
@@ -361,7 +364,7 @@ def main():
             "canary_replicas": target["canary"],
             "requested_weight": params["weight"],
             "total_replicas": total,
-            "actual_weight": math.actual_weight(target["canary"], target["stable"]),
+            "actual_weight": canary_replicas.actual_weight(target["canary"], target["stable"]),
             "progress": progress_after,
         }
         shown = progress is not None
@@ -370,7 +373,7 @@ def main():
             "after": state_for_diff(deployments, target, str(total), progress_after if shown else None),
         }
         apply(client, params, deployments, current, target, record, timeline, module.check_mode)
-    except math.CanaryError as e:
+    except canary_replicas.CanaryError as e:
         module.fail_json(msg=str(e), timeline=timeline.entries)
     except ApiError as e:
         module.fail_json(msg=e.message, changed=changed, timeline=timeline.entries)

@@ -77,10 +77,10 @@ free:
 """
 
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
-from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
-from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
-from ansible_collections.nodowntime.k8s.plugins.module_utils.variants import capacity
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.auth import AUTH_ARG_SPEC, KubeModule
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status.node_capacity import capacity
 
 ARGUMENT_SPEC = dict(
     AUTH_ARG_SPEC,

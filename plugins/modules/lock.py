@@ -118,10 +118,10 @@ lease:
   sample: {holderIdentity: AWX job 4711, leaseDurationSeconds: 1800, leaseTransitions: 3}
 """
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils import release_lock
-from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
-from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
-from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import lock as release_lock
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.auth import AUTH_ARG_SPEC, KubeModule
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 
 ARGUMENT_SPEC = dict(
     AUTH_ARG_SPEC,

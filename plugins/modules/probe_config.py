@@ -203,11 +203,13 @@ duration_seconds:
 """
 
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils import auth, probe_plan, rollout_status, rollouts
-from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict as v
-from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client, retry_on_conflict
-from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
-from ansible_collections.nodowntime.k8s.plugins.module_utils.timeline import Timeline
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import auth, rollouts
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client, retry_on_conflict
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
+from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import probe_patch
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline import Timeline
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status import rollout_status
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict as v
 
 ARGUMENT_SPEC = dict(
     auth.AUTH_ARG_SPEC,
@@ -239,7 +241,7 @@ def main():
 
     def attempt():
         workload = client.get(p["kind"], p["namespace"], p["name"])
-        plan = probe_plan.plan(workload, p)
+        plan = probe_patch.plan(workload, p)
         refused = plan.ops and p["wait"] and rollout_status.refusal(p["kind"], workload)
         if refused:
             # Before the patch: the wait after it could never judge the rollout it starts.
@@ -264,12 +266,12 @@ def main():
             module.warn(warning)
         if plan.ops:
             timeline.add(f"{p['kind']} {p['name']!r} patched" + (" (dry run)" if module.check_mode else ""))
-        container = probe_plan.view(after, p["container"])["container"]
+        container = probe_patch.view(after, p["container"])["container"]
         result.update(
             changed=bool(plan.ops),
             container=container,
-            probes=probe_plan.view(after, container),
-            diff={"before": probe_plan.view(workload, container), "after": probe_plan.view(after, container)},
+            probes=probe_patch.view(after, container),
+            diff={"before": probe_patch.view(workload, container), "after": probe_patch.view(after, container)},
         )
         if not plan.ops or module.check_mode or not p["wait"]:
             result["message"] = (

@@ -82,9 +82,9 @@ resource:
 
 import copy
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
-from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
-from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.auth import AUTH_ARG_SPEC, KubeModule
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 
 ARGUMENT_SPEC = dict(
     AUTH_ARG_SPEC,

@@ -72,10 +72,10 @@ resources:
 """
 
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
-from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
-from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
-from ansible_collections.nodowntime.k8s.plugins.module_utils.resources import API_VERSION, KINDS
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.auth import AUTH_ARG_SPEC, KubeModule
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.resources import API_VERSION, KINDS
 
 ARGUMENT_SPEC = dict(
     AUTH_ARG_SPEC,

@@ -370,11 +370,14 @@ failing_pods:
 """
 
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils import auth, release_lock, variants
-from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
-from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
-from ansible_collections.nodowntime.k8s.plugins.module_utils.rollout_runner import TaskFailed, run
-from ansible_collections.nodowntime.k8s.plugins.module_utils.timeline import Timeline
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import lock as release_lock
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.rollout import run
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_failed import TaskFailed
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import auth
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
+from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import deployment_variant
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline import Timeline
 
 ARGUMENT_SPEC = dict(
     auth.AUTH_ARG_SPEC,
@@ -453,7 +456,10 @@ def _report(result, timeline, **extra):
     return {
         **base,
         **result,
-        "images": {side: variants.images({"spec": diff[side]}) if side in diff else {} for side in ("before", "after")},
+        "images": {
+            side: deployment_variant.images({"spec": diff[side]}) if side in diff else {}
+            for side in ("before", "after")
+        },
         "timeline": timeline.entries,
         "duration_seconds": round(timeline.elapsed(), 3),
         **extra,

@@ -162,13 +162,15 @@ timeline:
 
 from datetime import datetime, timezone
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils import progress as progress_record
-from ansible_collections.nodowntime.k8s.plugins.module_utils import verdict
-from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC, KubeModule
-from ansible_collections.nodowntime.k8s.plugins.module_utils.client import Client
-from ansible_collections.nodowntime.k8s.plugins.module_utils.errors import ApiError
-from ansible_collections.nodowntime.k8s.plugins.module_utils.labels import selector_string
-from ansible_collections.nodowntime.k8s.plugins.module_utils.selector import (
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.auth import AUTH_ARG_SPEC, KubeModule
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.waiter import Source, wait_until
+from ansible_collections.nodowntime.k8s.plugins.module_utils._plan.label_selector import selector_string
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release import progress_record
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline import Timeline
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status.switch_checks import (
     SERVICE_NAME_LABEL,
     SwitchRefused,
     check_ready,
@@ -179,8 +181,6 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils.selector import (
     traffic_moved,
     validate,
 )
-from ansible_collections.nodowntime.k8s.plugins.module_utils.timeline import Timeline
-from ansible_collections.nodowntime.k8s.plugins.module_utils.waiter import Source, wait_until
 
 ARGUMENT_SPEC = dict(
     AUTH_ARG_SPEC,

@@ -12,7 +12,7 @@ import pytest
 from ansible_run import run_module
 from interrupt import LOCK_TTL, Run, held_by, image, lease, took_over_from
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils import process
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import host_process
 from localcluster import workloads
 from localcluster.meter import Meter
 
@@ -135,7 +135,7 @@ def _lease_held_by(kube, namespace, holder, ago=0, ttl=LOCK_TTL, transitions=0):
 @pytest.mark.timeout(120)
 def test_a_reused_pid_is_not_the_holder_but_the_holder_itself_is(kube, namespace):
     me = f"{getpass.getuser()}@{socket.gethostname()} pid {os.getpid()}"
-    started = process.start_ticks(os.getpid())
+    started = host_process.start_ticks(os.getpid())
     args = {"name": "nodowntime-web", "namespace": namespace, "holder": "tester"}
 
     # The pid runs, but it started at another time than the holder's: another process has that pid now.

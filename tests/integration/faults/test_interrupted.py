@@ -12,7 +12,7 @@ half-switched selector, no lock still held, the progress marked done.
 import pytest
 from interrupt import LOCK_TTL, Run, folded, image, lease, took_over_from
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils import progress
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release import progress_record
 from localcluster import workloads
 from localcluster.meter import Meter
 
@@ -66,7 +66,7 @@ def _kill_then_rerun(kube, namespace, tmp_path, playbook, first_vars, phase, rer
 
 def _progress(obj):
     """The progress a run recorded on obj, {} when none."""
-    return progress.recorded(obj.to_dict())
+    return progress_record.recorded(obj.to_dict())
 
 
 def _resumed(first, out, phase):

@@ -5,7 +5,7 @@ import time
 import pytest
 from ansible_run import run_module
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils import progress
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release import progress_record
 from localcluster import workloads
 from localcluster.meter import Meter
 
@@ -126,7 +126,7 @@ def test_surge_keeps_stable_and_adds_the_canary_on_top(kube, namespace):
 
 
 def _progress(kube, namespace):
-    return progress.recorded(kube.apps.read_namespaced_deployment("web-canary", namespace).to_dict())
+    return progress_record.recorded(kube.apps.read_namespaced_deployment("web-canary", namespace).to_dict())
 
 
 @pytest.mark.timeout(240)
@@ -150,7 +150,7 @@ def test_progress_is_recorded_with_each_steps_first_patch(kube, namespace):
     rolling_back = {"phase": "rolling_back", "cause": "analysis failed"}
     result, out = run_module("canary_scale", _step(namespace, 0, progress=rolling_back))
     messages = [e["message"] for e in result["timeline"]]
-    assert messages[0] == f"recorded {progress.ANNOTATION} on web-canary", messages
+    assert messages[0] == f"recorded {progress_record.ANNOTATION} on web-canary", messages
     assert messages[1] == "scaled stable web from 1 to 2", messages
     assert _progress(kube, namespace)["phase"] == "rolling_back"
     assert _replicas(kube, namespace) == {"web": 2, "web-canary": 0}

@@ -6,7 +6,7 @@ import time
 import pytest
 from ansible_run import run_module
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils import progress
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release import progress_record
 from localcluster import workloads
 from localcluster.meter import Meter
 
@@ -108,7 +108,7 @@ def test_blue_to_green_under_traffic_fails_no_request(kube, namespace):
 
 def _recorded(kube, namespace):
     service = kube.core.read_namespaced_service("web", namespace)
-    return service, progress.recorded(service.to_dict())
+    return service, progress_record.recorded(service.to_dict())
 
 
 @pytest.mark.timeout(180)

@@ -3,7 +3,8 @@
 import socket
 
 from ansible_collections.nodowntime.k8s.plugins.lookup import run_identity
-from ansible_collections.nodowntime.k8s.plugins.module_utils import lease, process
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import host_process
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release import lock_decisions
 
 
 def test_an_awx_job_is_named_by_its_id():
@@ -12,8 +13,8 @@ def test_an_awx_job_is_named_by_its_id():
 
 
 def test_elsewhere_the_identity_names_this_hosts_process_as_the_lock_reads_it():
-    named = lease.local_process(run_identity.identity({}), socket.gethostname())
+    named = lock_decisions.local_process(run_identity.identity({}), socket.gethostname())
     assert named is not None and named.pid == run_identity.playbook_pid()
-    assert named.started == process.start_ticks(named.pid)
-    running, started = process.observe(named.pid)
-    assert lease.holder_gone(named, running, started) is None
+    assert named.started == host_process.start_ticks(named.pid)
+    running, started = host_process.observe(named.pid)
+    assert lock_decisions.holder_gone(named, running, started) is None

@@ -2,7 +2,7 @@
 
 import copy
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils.auth import AUTH_ARG_SPEC
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.auth import AUTH_ARG_SPEC
 from ansible_collections.nodowntime.k8s.plugins.modules.rollout import ARGUMENT_SPEC
 
 TEMPLATE = {

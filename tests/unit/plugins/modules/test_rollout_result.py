@@ -1,6 +1,6 @@
 """The rollout module's result names the images before and after its change, read from its own diff."""
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils.timeline import Timeline
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline import Timeline
 from ansible_collections.nodowntime.k8s.plugins.modules import rollout
 
 

@@ -1,0 +1,186 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One run of the rollout module: change the Deployment, wait, roll back on failure.
+
+    run(client, options, check_mode, timeline, lock=None) -> result (for exit_json)
+    raises TaskFailed(message, result)           (for fail_json)
+
+lock: a _backends.lock.Held, taken once the options are checked and before anything changes
+(lock.Refused goes through); the caller releases it.
+
+options are the module's parameters.  result carries outcome, reason, message,
+revision, previous_revision, replicas, failing_pods, changed and diff; the module adds
+timeline and duration_seconds.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_failed import TaskFailed
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import rollouts
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
+from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import revisions, rollout_change
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict as v
+
+KIND = "Deployment"
+
+
+def _get_or_none(client, namespace, name):
+    try:
+        return client.get(KIND, namespace, name)
+    except ApiError as e:
+        if e.status == 404:
+            return None
+        raise
+
+
+def _result(outcome, message, deployment, previous_revision, changed, reason=None, failing_pods=()):
+    return {
+        "outcome": outcome,
+        "reason": reason,
+        "message": message,
+        "changed": changed,
+        "revision": revisions.revision(deployment) if deployment else None,
+        "previous_revision": previous_revision,
+        "replicas": rollout_change.replicas(deployment),
+        "failing_pods": list(failing_pods),
+    }
+
+
+def _change(client, options, current, check_mode):
+    """Sends the change the state asks for; returns (object after, what was done) or (current, None)."""
+    ns, name, state = options["namespace"], options["name"], options["state"]
+    paused = bool(current and current["spec"].get("paused"))
+    if state in ("paused", "resumed"):
+        want = state == "paused"
+        if paused == want:
+            return current, None
+        return client.patch(KIND, ns, name, {"spec": {"paused": want}}, dry_run=check_mode), state
+    if state == "restarted":
+        if paused:
+            raise ValueError(f"cannot restart paused deployment {name!r}; resume it first (state: resumed)")
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return client.patch(KIND, ns, name, rollout_change.restart_patch(now), dry_run=check_mode), "restarted"
+    if state == "rolled_back":
+        target, after, current = rollouts.undo(client, ns, name, options.get("to_revision"), dry_run=check_mode)
+        return (after, f"rolled back to revision {revisions.revision(target)}") if after else (current, None)
+    if paused and options["wait"]:
+        raise ValueError(
+            f"deployment {name!r} is paused, so its rollout would never progress; resume it "
+            "(state: resumed) or set wait: false to stage changes while it is paused"
+        )
+    if options.get("definition") is not None:
+        after = client.apply(KIND, ns, rollout_change.manifest(options), dry_run=check_mode)
+    else:
+        patch = rollout_change.change_patch(options, current)
+        if not patch:
+            return current, None
+        after = client.patch(KIND, ns, name, patch, dry_run=check_mode)
+    if not rollout_change.spec_changed(current, after):
+        return current, None
+    return after, "created" if current is None else "updated"
+
+
+def run(client, options, check_mode, timeline, lock=None):
+    ns, name, state = options["namespace"], options["name"], options["state"]
+    current = _get_or_none(client, ns, name)
+    if current is None and state != "present":
+        raise TaskFailed(
+            f"Deployment {name!r} not found in namespace {ns!r}",
+            _result("failed", "", None, None, False, reason="NotFound"),
+        )
+    errors = rollout_change.check(options, current)
+    if errors:
+        raise TaskFailed("; ".join(errors), _result("failed", "", current, None, False, reason="Invalid"))
+    if lock is not None:
+        try:
+            lock.take()
+        except ValueError as e:
+            raise TaskFailed(f"lock: {e}", _result("failed", "", current, None, False, reason="Invalid")) from None
+    previous = revisions.revision(current) if current else None
+    try:
+        after, done = _change(client, options, current, check_mode)
+    except (ValueError, revisions.RevisionError) as e:
+        raise TaskFailed(str(e), _result("failed", str(e), current, previous, False, reason="Refused")) from None
+    changed = done is not None
+    if changed:
+        timeline.add(f"deployment {name!r} {done}" + (" (dry run)" if check_mode else ""))
+    diff = {"before": (current or {}).get("spec", {}), "after": after["spec"]}
+
+    if state != "status" and (check_mode or state == "paused" or not options["wait"]):
+        outcome = "complete" if changed else "unchanged"
+        note = (
+            "dry run: nothing was changed"
+            if check_mode
+            else "not waiting (wait: false)"
+            if changed
+            else "no change needed"
+        )
+        return dict(_result(outcome, note, after, previous, changed), diff=diff)
+
+    try:
+        return _judge(client, options, after, previous, changed, diff, timeline)
+    except ApiError as e:
+        # The change went through before the API failed the wait: the result must say it changed.
+        failed = _result("failed", e.message, after, previous, changed, reason=e.reason)
+        raise TaskFailed(e.message, dict(failed, diff=diff)) from None
+
+
+def _judge(client, options, after, previous, changed, diff, timeline):
+    """Waits (or looks once) for the rollout after the change, rolls back on failure; the result."""
+    state = options["state"]
+    if options["wait"]:
+        verdict, state_seen = rollouts.wait_for_rollout(
+            client, KIND, after, options["wait_timeout"], timeline, fail_fast=options["fail_fast"]
+        )
+        final = (state_seen["owner"] or [after])[0]
+    else:
+        verdict, final = rollouts.status_now(client, KIND, after), after
+    if verdict.state == v.DONE:
+        outcome = "rolled_back" if state == "rolled_back" and changed else "complete" if changed else "unchanged"
+        return dict(_result(outcome, verdict.message, final, previous, changed), diff=diff)
+    if verdict.state == v.WAITING:  # state=status without waiting
+        return dict(_result("unchanged", verdict.message, final, previous, False, reason="Progressing"), diff=diff)
+
+    timeline.add(f"rollout failed ({verdict.reason})")
+    failed = _result("failed", verdict.message, final, previous, changed, verdict.reason, verdict.failing_pods)
+    failed["diff"] = diff
+    if not options["rollback_on_failure"] or state in ("status", "rolled_back"):
+        raise TaskFailed(verdict.message, failed)
+    raise TaskFailed(*_roll_back(client, options, verdict, final, previous if changed else None, failed, timeline))
+
+
+def _roll_back(client, options, verdict, failed_deployment, previous, failed, timeline):
+    """Undo, wait for the undo; returns (message, result) for the TaskFailed to raise."""
+    name, bad = options["name"], revisions.revision(failed_deployment)
+    what = f"rollout of deployment {name!r} to revision {bad} failed: {verdict.message}"
+    target = options.get("to_revision") or previous
+    try:
+        target_rs, after, live = rollouts.undo(client, options["namespace"], name, target)
+    except (ApiError, revisions.RevisionError) as e:
+        return f"{what}; and it could not be rolled back: {e}", failed
+    target = revisions.revision(target_rs)
+    timeline.add(f"rolling back to revision {target}")
+    undone, seen = rollouts.wait_for_rollout(
+        client, KIND, after or live, options["wait_timeout"], timeline, fail_fast=options["fail_fast"]
+    )
+    final = (seen["owner"] or [after or live])[0]
+    if undone.state != v.DONE:
+        result = dict(failed, message=f"{what}; the rollback to revision {target} did not complete: {undone.message}")
+        return result["message"], dict(
+            result, replicas=rollout_change.replicas(final), revision=revisions.revision(final)
+        )
+    counts = rollout_change.replicas(final)
+    message = (
+        f"{what}; rolled back: revision {target} serves again as revision {revisions.revision(final)} "
+        f"({counts['available']}/{counts['desired']} pods available)"
+    )
+    result = dict(
+        failed,
+        outcome="rolled_back",
+        message=message,
+        changed=True,
+        revision=revisions.revision(final),
+        replicas=counts,
+    )
+    return message, result

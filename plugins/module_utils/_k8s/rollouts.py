@@ -1,0 +1,106 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Rollout operations against the API: wait with the verdict, read history, undo.
+
+wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True)
+    -> (verdict, {"owner": [obj], "pods": [PodSummary], "replicasets": [ReplicaSetSummary]})
+    kind: Deployment, StatefulSet or DaemonSet; workload: the object (for name,
+    namespace and selector).  Watches the workload and (Deployments) its ReplicaSets,
+    and its pods where the verdict asks about them: always for a Deployment (its old
+    pods must be gone), with fail_fast for the others.  Of ReplicaSets and pods only
+    rollout_status's summaries are held; see rollout_status for the verdict.  A StatefulSet or
+    DaemonSet whose update strategy kubectl will not judge (OnDelete) ends the wait at once,
+    failed, with rollout_status.refusal's message; callers ask refusal before they change it.
+status_now(client, kind, workload, fail_fast=True) -> the verdict right now, without waiting
+owned_replica_sets(client, deployment) -> the ReplicaSets it controls (by uid)
+undo(client, namespace, name, to_revision=None, dry_run=False)
+    -> (target ReplicaSet, patched Deployment or None when the template already matches,
+        the Deployment as read before the patch)
+    reads the Deployment afresh and tries again when the controller wrote in between;
+    raises revisions.RevisionError (nothing to go back to, paused) or ApiError
+"""
+
+from __future__ import annotations
+
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import waiter
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import retry_on_conflict
+from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import label_selector, revisions
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status import rollout_status
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict as v
+
+
+def _selector(workload):
+    return label_selector.selector_string(workload["spec"].get("selector"))
+
+
+def _sources(kind, workload, fail_fast):
+    meta = workload["metadata"]
+    ns, selector = meta["namespace"], _selector(workload)
+    sources = {"owner": waiter.Source(kind, ns, field_selector=f"metadata.name={meta['name']}")}
+    if kind == "Deployment" or fail_fast:
+        sources["pods"] = waiter.Source("Pod", ns, label_selector=selector, keep=rollout_status.pod_summary)
+    if kind == "Deployment":
+        sources["replicasets"] = waiter.Source(
+            "ReplicaSet", ns, label_selector=selector, keep=rollout_status.replica_set_summary
+        )
+    return sources
+
+
+def _evaluator(kind, name, fail_fast):
+    def evaluate(state):
+        if not state["owner"]:
+            return v.failed("NotFound", f"{kind} {name!r} was deleted while waiting for its rollout")
+        owner = state["owner"][0]
+        verdict = _verdict(kind, owner, state, fail_fast)
+        if verdict.reason == rollout_status.UNSUPPORTED_STRATEGY:
+            # kubectl's words alone do not say which workload or strategy: the task's failure must.
+            return verdict._replace(message=rollout_status.refusal(kind, owner))
+        return verdict
+
+    return evaluate
+
+
+def _verdict(kind, owner, state, fail_fast):
+    if kind == "Deployment":
+        return rollout_status.deployment_status(owner, state["replicasets"], state["pods"], fail_fast=fail_fast)
+    if kind == "StatefulSet":
+        return rollout_status.statefulset_status(owner, state.get("pods", []), fail_fast=fail_fast)
+    return rollout_status.daemonset_status(owner, state.get("pods", []), fail_fast=fail_fast)
+
+
+def wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True):
+    return waiter.wait_until(
+        client,
+        _sources(kind, workload, fail_fast),
+        _evaluator(kind, workload["metadata"]["name"], fail_fast),
+        timeout,
+        timeline,
+    )
+
+
+def status_now(client, kind, workload, fail_fast=True):
+    state = {
+        key: client.list(
+            src.kind, src.namespace, label_selector=src.label_selector, field_selector=src.field_selector, keep=src.keep
+        )[0]
+        for key, src in _sources(kind, workload, fail_fast).items()
+    }
+    return _evaluator(kind, workload["metadata"]["name"], fail_fast)(state)
+
+
+def owned_replica_sets(client, deployment):
+    items, _resource_version = client.list(
+        "ReplicaSet", deployment["metadata"]["namespace"], label_selector=_selector(deployment)
+    )
+    return revisions.controlled_by(deployment, items)
+
+
+def undo(client, namespace, name, to_revision=None, dry_run=False):
+    def attempt():
+        deployment = client.get("Deployment", namespace, name)
+        target = revisions.rollback_target(deployment, owned_replica_sets(client, deployment), to_revision)
+        ops = revisions.undo_patch(deployment, target)
+        if ops is None:
+            return target, None, deployment
+        return target, client.patch("Deployment", namespace, name, ops, patch_type="json", dry_run=dry_run), deployment
+
+    return retry_on_conflict(attempt)
