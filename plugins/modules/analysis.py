@@ -216,23 +216,26 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._analysis.web_reque
     RequestError,
     WebRequest,
 )
+from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import ArgumentSpec
 
-ARGUMENT_SPEC = {
-    "url": {"type": "str", "required": True},
-    "method": {"type": "str", "choices": list(METHODS), "default": "GET"},
-    "headers": {"type": "dict", "no_log": True},
-    "body": {"type": "raw"},
-    "timeout": {"type": "float", "default": 10},
-    "validate_certs": {"type": "bool", "default": True},
-    "count": {"type": "int", "default": 1},
-    "interval": {"type": "float", "default": 10},
-    "initial_delay": {"type": "float", "default": 0},
-    "success_condition": {"type": "str"},
-    "failure_condition": {"type": "str"},
-    "failure_limit": {"type": "int", "default": 0},
-    "inconclusive_limit": {"type": "int", "default": 0},
-    "consecutive_error_limit": {"type": "int", "default": 4},
-}
+ARGUMENT_SPEC = ArgumentSpec(
+    {
+        "url": {"type": "str", "required": True},
+        "method": {"type": "str", "choices": list(METHODS), "default": "GET"},
+        "headers": {"type": "dict", "no_log": True},
+        "body": {"type": "raw"},
+        "timeout": {"type": "float", "default": 10},
+        "validate_certs": {"type": "bool", "default": True},
+        "count": {"type": "int", "default": 1},
+        "interval": {"type": "float", "default": 10},
+        "initial_delay": {"type": "float", "default": 0},
+        "success_condition": {"type": "str"},
+        "failure_condition": {"type": "str"},
+        "failure_limit": {"type": "int", "default": 0},
+        "inconclusive_limit": {"type": "int", "default": 0},
+        "consecutive_error_limit": {"type": "int", "default": 4},
+    }
+)
 
 
 def plan(params):
@@ -255,7 +258,7 @@ def utc_now():
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = ARGUMENT_SPEC.create_module(AnsibleModule)
     if JMESPATH_IMPORT_ERROR is not None:
         module.fail_json(msg=missing_required_lib("jmespath"), exception=str(JMESPATH_IMPORT_ERROR))
     try:

@@ -84,18 +84,10 @@ options:
     description: Seconds to wait for each scale-up and for the final state.
     type: int
     default: 300
-  progress:
-    description:
-      - Where the release is once this step starts, recorded on the canary Deployment in the annotation
-        C(nodowntime.k8s/progress) as JSON, with the step's first patch.
-      - It needs a non-empty string C(phase); other keys are free (strings, numbers, booleans, null, lists,
-        dicts). C(at), the time of the write, is added by the module.
-      - Recorded progress equal to O(progress) (C(at) aside) is not written again. Without O(progress) the
-        annotation is left as it is.
-    type: dict
 extends_documentation_fragment:
   - nodowntime.k8s.auth
   - nodowntime.k8s.attributes
+  - nodowntime.k8s.progress
 attributes:
   check_mode:
     support: full
@@ -226,8 +218,14 @@ timeline:
 import time
 from datetime import datetime, timezone
 
+from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import (
+    AUTH,
+    PROGRESS,
+    ArgumentSpec,
+    check_wait,
+    wait,
+)
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import rollouts
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.auth import AUTH_ARG_SPEC, KubeModule
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import canary_replicas
@@ -235,17 +233,19 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._release import pro
 from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline import Timeline
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict
 
-ARGUMENT_SPEC = dict(
-    AUTH_ARG_SPEC,
-    namespace={"type": "str", "required": True},
-    stable={"type": "str", "required": True},
-    canary={"type": "str", "required": True},
-    weight={"type": "int", "required": True},
-    total_replicas={"type": "int"},
-    mode={"type": "str", "choices": list(canary_replicas.MODES), "default": canary_replicas.KEEP_TOTAL},
-    wait={"type": "bool", "default": True},
-    wait_timeout={"type": "int", "default": 300},
-    progress={"type": "dict"},
+ARGUMENT_SPEC = AUTH.merge(
+    ArgumentSpec(
+        {
+            "namespace": {"type": "str", "required": True},
+            "stable": {"type": "str", "required": True},
+            "canary": {"type": "str", "required": True},
+            "weight": {"type": "int", "required": True},
+            "total_replicas": {"type": "int"},
+            "mode": {"type": "str", "choices": list(canary_replicas.MODES), "default": canary_replicas.KEEP_TOTAL},
+        }
+    ),
+    wait(timeout=300),
+    PROGRESS,
 )
 ROLES = ("canary", "stable")  # canary first: its failures are the ones to see early
 
@@ -331,7 +331,7 @@ def apply(client, params, deployments, current, target, record, timeline, dry_ru
 
 
 def main():
-    module = KubeModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = ARGUMENT_SPEC.create_module()
     params = module.params
     try:
         progress = progress_record.validate(params["progress"])
@@ -342,10 +342,9 @@ def main():
             )
         if params["total_replicas"] is not None and params["total_replicas"] < 1:
             raise canary_replicas.CanaryError(f"total_replicas must be >= 1, got {params['total_replicas']}")
+        check_wait(params)
     except ValueError as e:
         module.fail_json(msg=str(e))
-    if params["wait_timeout"] < 1:
-        module.fail_json(msg=f"wait_timeout must be >= 1 second, got {params['wait_timeout']}")
 
     client = Client.from_module(module)
     timeline = Timeline(log=module.log)

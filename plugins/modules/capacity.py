@@ -77,21 +77,24 @@ free:
 """
 
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.auth import AUTH_ARG_SPEC, KubeModule
+from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import AUTH, ArgumentSpec
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status.node_capacity import capacity
 
-ARGUMENT_SPEC = dict(
-    AUTH_ARG_SPEC,
-    template={"type": "dict", "required": True},
-    replicas={"type": "int", "required": True},
-    fail_on_shortage={"type": "bool", "default": False},
+ARGUMENT_SPEC = AUTH.merge(
+    ArgumentSpec(
+        {
+            "template": {"type": "dict", "required": True},
+            "replicas": {"type": "int", "required": True},
+            "fail_on_shortage": {"type": "bool", "default": False},
+        }
+    )
 )
 
 
 def main():
-    module = KubeModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = ARGUMENT_SPEC.create_module()
     params = module.params
     client = Client.from_module(module)
     try:

@@ -118,23 +118,24 @@ lease:
   sample: {holderIdentity: AWX job 4711, leaseDurationSeconds: 1800, leaseTransitions: 3}
 """
 
+from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import AUTH, LOCK_OPTIONS, ArgumentSpec
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import lock as release_lock
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.auth import AUTH_ARG_SPEC, KubeModule
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 
-ARGUMENT_SPEC = dict(
-    AUTH_ARG_SPEC,
-    name={"type": "str", "required": True},
-    namespace={"type": "str", "required": True},
-    state={"type": "str", "choices": ["acquired", "released"], "default": "acquired"},
-    holder={"type": "str", "required": True},
-    ttl_seconds={"type": "int", "default": 1800},
+ARGUMENT_SPEC = AUTH.merge(
+    ArgumentSpec(
+        {
+            "namespace": {"type": "str", "required": True},
+            "state": {"type": "str", "choices": ["acquired", "released"], "default": "acquired"},
+        }
+    ),
+    ArgumentSpec(LOCK_OPTIONS),
 )
 
 
 def main():
-    module = KubeModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = ARGUMENT_SPEC.create_module()
     params = module.params
     client = Client.from_module(module)
     where = (client, params["namespace"], params["name"], params["holder"])

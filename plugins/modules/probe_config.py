@@ -203,7 +203,8 @@ duration_seconds:
 """
 
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import auth, rollouts
+from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import AUTH, ArgumentSpec, wait
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import rollouts
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client, retry_on_conflict
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import probe_patch
@@ -211,29 +212,28 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline i
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status import rollout_status
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict as v
 
-ARGUMENT_SPEC = dict(
-    auth.AUTH_ARG_SPEC,
-    name={"type": "str", "required": True},
-    namespace={"type": "str", "required": True},
-    kind={"type": "str", "default": "Deployment", "choices": ["Deployment", "StatefulSet", "DaemonSet"]},
-    container={"type": "str"},
-    readiness={"type": "dict"},
-    liveness={"type": "dict"},
-    startup={"type": "dict"},
-    pre_stop={"type": "raw"},
-    termination_grace_period_seconds={"type": "int"},
-    state={"type": "str", "default": "present", "choices": ["present", "absent"]},
-    wait={"type": "bool", "default": True},
-    wait_timeout={"type": "int", "default": 600},
+ARGUMENT_SPEC = AUTH.merge(
+    ArgumentSpec(
+        {
+            "name": {"type": "str", "required": True},
+            "namespace": {"type": "str", "required": True},
+            "kind": {"type": "str", "default": "Deployment", "choices": ["Deployment", "StatefulSet", "DaemonSet"]},
+            "container": {"type": "str"},
+            "readiness": {"type": "dict"},
+            "liveness": {"type": "dict"},
+            "startup": {"type": "dict"},
+            "pre_stop": {"type": "raw"},
+            "termination_grace_period_seconds": {"type": "int"},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        },
+        required_one_of=[("readiness", "liveness", "startup", "pre_stop", "termination_grace_period_seconds")],
+    ),
+    wait(timeout=600),
 )
 
 
 def main():
-    module = auth.KubeModule(
-        argument_spec=ARGUMENT_SPEC,
-        supports_check_mode=True,
-        required_one_of=[("readiness", "liveness", "startup", "pre_stop", "termination_grace_period_seconds")],
-    )
+    module = ARGUMENT_SPEC.create_module()
     p = module.params
     timeline = Timeline(log=module.log)
     client = Client.from_module(module)

@@ -82,16 +82,19 @@ resource:
 
 import copy
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.auth import AUTH_ARG_SPEC, KubeModule
+from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import AUTH, ArgumentSpec
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 
-ARGUMENT_SPEC = dict(
-    AUTH_ARG_SPEC,
-    definition={"type": "dict", "required": True},
-    namespace={"type": "str"},
-    state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-    field_manager={"type": "str", "default": "nodowntime-resource"},
+ARGUMENT_SPEC = AUTH.merge(
+    ArgumentSpec(
+        {
+            "definition": {"type": "dict", "required": True},
+            "namespace": {"type": "str"},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "field_manager": {"type": "str", "default": "nodowntime-resource"},
+        }
+    )
 )
 
 
@@ -116,7 +119,7 @@ def get(client, kind, namespace, name):
 
 
 def main():
-    module = KubeModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = ARGUMENT_SPEC.create_module()
     params = module.params
     body = copy.deepcopy(params["definition"])
     meta = body.setdefault("metadata", {})

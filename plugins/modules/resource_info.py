@@ -72,18 +72,22 @@ resources:
 """
 
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.auth import AUTH_ARG_SPEC, KubeModule
+from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import AUTH, ArgumentSpec
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.resources import API_VERSION, KINDS
 
-ARGUMENT_SPEC = dict(
-    AUTH_ARG_SPEC,
-    kind={"type": "str", "required": True, "choices": [k for k in KINDS if k != "ControllerRevision"]},
-    namespace={"type": "str"},
-    name={"type": "str"},
-    label_selector={"type": "str"},
-    field_selector={"type": "str"},
+ARGUMENT_SPEC = AUTH.merge(
+    ArgumentSpec(
+        {
+            "kind": {"type": "str", "required": True, "choices": [k for k in KINDS if k != "ControllerRevision"]},
+            "namespace": {"type": "str"},
+            "name": {"type": "str"},
+            "label_selector": {"type": "str"},
+            "field_selector": {"type": "str"},
+        },
+        mutually_exclusive=[("name", "label_selector"), ("name", "field_selector")],
+    )
 )
 
 
@@ -104,11 +108,7 @@ def read(client, params):
 
 
 def main():
-    module = KubeModule(
-        argument_spec=ARGUMENT_SPEC,
-        supports_check_mode=True,
-        mutually_exclusive=[("name", "label_selector"), ("name", "field_selector")],
-    )
+    module = ARGUMENT_SPEC.create_module()
     client = Client.from_module(module)
     try:
         resources = read(client, module.params)

@@ -370,51 +370,45 @@ failing_pods:
 """
 
 
+from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import AUTH, LOCK_OPTIONS, ArgumentSpec, wait
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import lock as release_lock
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.rollout import run
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_failed import TaskFailed
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import auth
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import deployment_variant
 from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline import Timeline
 
-ARGUMENT_SPEC = dict(
-    auth.AUTH_ARG_SPEC,
-    name={"type": "str", "required": True},
-    namespace={"type": "str", "required": True},
-    state={
-        "type": "str",
-        "default": "present",
-        "choices": ["present", "status", "rolled_back", "paused", "resumed", "restarted"],
-    },
-    definition={"type": "dict"},
-    images={"type": "dict"},
-    template_patch={"type": "dict"},
-    max_surge={"type": "raw"},
-    max_unavailable={"type": "raw"},
-    min_ready_seconds={"type": "int"},
-    progress_deadline_seconds={"type": "int"},
-    wait={"type": "bool", "default": True},
-    wait_timeout={"type": "int", "default": 600},
-    fail_fast={"type": "bool", "default": True},
-    rollback_on_failure={"type": "bool", "default": True},
-    to_revision={"type": "int"},
-    lock={
-        "type": "dict",
-        "options": {
+ARGUMENT_SPEC = AUTH.merge(
+    ArgumentSpec(
+        {
             "name": {"type": "str", "required": True},
-            "holder": {"type": "str", "required": True},
-            "ttl_seconds": {"type": "int", "default": 1800},
+            "namespace": {"type": "str", "required": True},
+            "state": {
+                "type": "str",
+                "default": "present",
+                "choices": ["present", "status", "rolled_back", "paused", "resumed", "restarted"],
+            },
+            "definition": {"type": "dict"},
+            "images": {"type": "dict"},
+            "template_patch": {"type": "dict"},
+            "max_surge": {"type": "raw"},
+            "max_unavailable": {"type": "raw"},
+            "min_ready_seconds": {"type": "int"},
+            "progress_deadline_seconds": {"type": "int"},
+            "fail_fast": {"type": "bool", "default": True},
+            "rollback_on_failure": {"type": "bool", "default": True},
+            "to_revision": {"type": "int"},
+            "lock": {"type": "dict", "options": LOCK_OPTIONS},
         },
-    },
+        mutually_exclusive=[("definition", "template_patch")],
+    ),
+    wait(timeout=600),
 )
 
 
 def main():
-    module = auth.KubeModule(
-        argument_spec=ARGUMENT_SPEC, mutually_exclusive=[("definition", "template_patch")], supports_check_mode=True
-    )
+    module = ARGUMENT_SPEC.create_module()
     params = module.params
     timeline = Timeline(log=module.log)
     client = Client.from_module(module)

@@ -53,18 +53,10 @@ options:
     description: Seconds to wait for the EndpointSlices; the task fails after that, with the selector switched.
     type: int
     default: 120
-  progress:
-    description:
-      - Where the release is once this switch is made, recorded on the Service in the annotation
-        C(nodowntime.k8s/progress) as JSON, in the same patch as the selector.
-      - It needs a non-empty string C(phase); other keys are free (strings, numbers, booleans, null, lists,
-        dicts). C(at), the time of the write, is added by the module.
-      - Recorded progress equal to O(progress) (C(at) aside) is not written again. Without O(progress) the
-        annotation is left as it is.
-    type: dict
 extends_documentation_fragment:
   - nodowntime.k8s.auth
   - nodowntime.k8s.attributes
+  - nodowntime.k8s.progress
 attributes:
   check_mode:
     support: full
@@ -162,7 +154,13 @@ timeline:
 
 from datetime import datetime, timezone
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.auth import AUTH_ARG_SPEC, KubeModule
+from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import (
+    AUTH,
+    PROGRESS,
+    ArgumentSpec,
+    check_wait,
+    wait,
+)
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.waiter import Source, wait_until
@@ -182,15 +180,17 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._status.switch_chec
     validate,
 )
 
-ARGUMENT_SPEC = dict(
-    AUTH_ARG_SPEC,
-    service={"type": "str", "required": True},
-    namespace={"type": "str", "required": True},
-    selector={"type": "dict", "required": True},
-    min_ready={"type": "int"},
-    wait={"type": "bool", "default": True},
-    wait_timeout={"type": "int", "default": 120},
-    progress={"type": "dict"},
+ARGUMENT_SPEC = AUTH.merge(
+    ArgumentSpec(
+        {
+            "service": {"type": "str", "required": True},
+            "namespace": {"type": "str", "required": True},
+            "selector": {"type": "dict", "required": True},
+            "min_ready": {"type": "int"},
+        }
+    ),
+    wait(timeout=120),
+    PROGRESS,
 )
 
 
@@ -247,15 +247,14 @@ def wait_for_endpoints(client, params, ready, old, timeline):
 
 
 def main():
-    module = KubeModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = ARGUMENT_SPEC.create_module()
     params = module.params
     try:
         selector = validate(params["service"], params["selector"], params["min_ready"])
         progress = progress_record.validate(params["progress"])
+        check_wait(params)
     except ValueError as e:
         module.fail_json(msg=str(e))
-    if params["wait_timeout"] < 1:
-        module.fail_json(msg=f"wait_timeout must be >= 1 second, got {params['wait_timeout']}")
 
     client = Client.from_module(module)
     timeline = Timeline(log=module.log)

@@ -151,5 +151,5 @@ def with_image(image):
 
 def options(**overrides):
     """The rollout module's parameters at their defaults (auth left out), for web in shop."""
-    base = {key: spec.get("default") for key, spec in ARGUMENT_SPEC.items() if key not in AUTH_ARG_SPEC}
+    base = {key: spec.get("default") for key, spec in ARGUMENT_SPEC.options.items() if key not in AUTH_ARG_SPEC}
     return dict(base, name="web", namespace="shop", **overrides)
