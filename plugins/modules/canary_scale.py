@@ -215,23 +215,10 @@ timeline:
   sample: [{elapsed: 0.01, monotonic: 5123.4, message: "scaled canary web-canary to 1"}]
 """
 
-import time
-from datetime import datetime, timezone
-
-from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import (
-    AUTH,
-    PROGRESS,
-    ArgumentSpec,
-    check_wait,
-    wait,
-)
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import rollouts
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
+from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import AUTH, PROGRESS, ArgumentSpec, wait
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import canary_scale
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.module_main import run_module
 from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import canary_replicas
-from ansible_collections.nodowntime.k8s.plugins.module_utils._release import progress_record
-from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline import Timeline
-from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict
 
 ARGUMENT_SPEC = AUTH.merge(
     ArgumentSpec(
@@ -247,145 +234,10 @@ ARGUMENT_SPEC = AUTH.merge(
     wait(timeout=300),
     PROGRESS,
 )
-ROLES = ("canary", "stable")  # canary first: its failures are the ones to see early
-
-
-class StepFailed(Exception):
-    def __init__(self, result):
-        super().__init__(result.message)
-        self.result = result
-
-
-def recorded_total(deployments):
-    return (deployments["canary"]["metadata"].get("annotations") or {}).get(canary_replicas.TOTAL_ANNOTATION)
-
-
-def plan(deployments, params):
-    """(current, target, total): replica counts per role and the total to record; CanaryError if impossible."""
-    current = {role: deployments[role]["spec"].get("replicas", 1) for role in ROLES}
-    total, _source = canary_replicas.resolve_total(
-        params["total_replicas"], recorded_total(deployments), current["stable"], current["canary"]
-    )
-    canary, stable = canary_replicas.split(total, params["weight"], params["mode"])
-    return current, {"canary": canary, "stable": stable}, total
-
-
-def record_for(deployments, total, progress, now):
-    """The canary's annotations this step changes: the total, and the progress when given and new."""
-    annotations = {}
-    if recorded_total(deployments) != str(total):
-        annotations[canary_replicas.TOTAL_ANNOTATION] = str(total)
-    if progress_record.differs(deployments["canary"], progress):
-        annotations.update(progress_record.annotations(progress, now))
-    return annotations
-
-
-def state_for_diff(deployments, replicas, total, progress=None):
-    state = {role: {"name": deployments[role]["metadata"]["name"], "replicas": replicas[role]} for role in ROLES}
-    state["total_replicas"] = total
-    if progress is not None:
-        state["progress"] = progress
-    return state
-
-
-def wait_for(client, deployments, roles, timeout, timeline):
-    """Wait until every role is rolled out at its count (the canary first, so its fail-fast verdict comes
-    first); StepFailed on a failed verdict or at the shared deadline."""
-    deadline = time.monotonic() + timeout
-    for role in roles:
-        result, _state = rollouts.wait_for_rollout(
-            client, "Deployment", deployments[role], max(1, deadline - time.monotonic()), timeline
-        )
-        if result.state != verdict.DONE:
-            raise StepFailed(result)
-
-
-def apply(client, params, deployments, current, target, record, timeline, dry_run):
-    """Patch in scale_order, waiting after each scale-up; with dry_run only the API's dry run, no waits.
-
-    record (the canary's annotations to change) goes with the first patch: the canary's own when it comes
-    first, otherwise alone before it, so a run killed mid-step has recorded the step already."""
-    namespace = params["namespace"]
-    dry = " (dry run)" if dry_run else ""
-    steps = canary_replicas.scale_order(current, target)
-    with_canary = bool(steps) and steps[0][0] == "canary"
-    if record and not with_canary:
-        patch = {"metadata": {"annotations": record}}
-        client.patch("Deployment", namespace, params["canary"], patch, patch_type="merge", dry_run=dry_run)
-        timeline.add(f"recorded {', '.join(sorted(record))} on {params['canary']}{dry}")
-    for index, (role, replicas) in enumerate(steps):
-        patch = {"spec": {"replicas": replicas}}
-        if index == 0 and with_canary and record:
-            patch["metadata"] = {"annotations": record}
-        client.patch("Deployment", namespace, params[role], patch, patch_type="merge", dry_run=dry_run)
-        timeline.add(f"scaled {role} {params[role]} from {current[role]} to {replicas}{dry}")
-        if dry_run:
-            continue
-        grows = replicas > current[role]
-        last = (role, replicas) == steps[-1]
-        # A side that grows must be serving before the other side shrinks; the last step waits only if asked.
-        if (grows and not last) or (last and params["wait"]):
-            wait_for(client, deployments, (role,) if not last else ROLES, params["wait_timeout"], timeline)
-    if not steps and params["wait"] and not dry_run:
-        wait_for(client, deployments, ROLES, params["wait_timeout"], timeline)
 
 
 def main():
-    module = ARGUMENT_SPEC.create_module()
-    params = module.params
-    try:
-        progress = progress_record.validate(params["progress"])
-        canary_replicas.check_step(params["weight"], params["mode"])
-        if params["stable"] == params["canary"]:
-            raise canary_replicas.CanaryError(
-                f"stable and canary must be two Deployments, both are {params['stable']!r}"
-            )
-        if params["total_replicas"] is not None and params["total_replicas"] < 1:
-            raise canary_replicas.CanaryError(f"total_replicas must be >= 1, got {params['total_replicas']}")
-        check_wait(params)
-    except ValueError as e:
-        module.fail_json(msg=str(e))
-
-    client = Client.from_module(module)
-    timeline = Timeline(log=module.log)
-    changed = False
-    report = {}  # filled in before anything can raise StepFailed
-    try:
-        deployments = {role: client.get("Deployment", params["namespace"], params[role]) for role in ROLES}
-        current, target, total = plan(deployments, params)
-        recorded = recorded_total(deployments)
-        record = record_for(deployments, total, progress, datetime.now(timezone.utc))
-        progress_before = progress_record.recorded(deployments["canary"])
-        progress_after = progress_record.recorded({"metadata": {"annotations": record}}) or progress_before
-        changed = current != target or bool(record)
-        report = {
-            "stable_replicas": target["stable"],
-            "canary_replicas": target["canary"],
-            "requested_weight": params["weight"],
-            "total_replicas": total,
-            "actual_weight": canary_replicas.actual_weight(target["canary"], target["stable"]),
-            "progress": progress_after,
-        }
-        shown = progress is not None
-        diff = {
-            "before": state_for_diff(deployments, current, recorded, progress_before if shown else None),
-            "after": state_for_diff(deployments, target, str(total), progress_after if shown else None),
-        }
-        apply(client, params, deployments, current, target, record, timeline, module.check_mode)
-    except canary_replicas.CanaryError as e:
-        module.fail_json(msg=str(e), timeline=timeline.entries)
-    except ApiError as e:
-        module.fail_json(msg=e.message, changed=changed, timeline=timeline.entries)
-    except StepFailed as e:
-        module.fail_json(
-            msg=e.result.message,
-            reason=e.result.reason,
-            failing_pods=list(e.result.failing_pods),
-            changed=changed,
-            timeline=timeline.entries,
-            **report,
-        )
-    module.exit_json(changed=changed, diff=diff, timeline=timeline.entries, **report)
+    run_module(ARGUMENT_SPEC, canary_scale.step, check=canary_scale.check)
 
 
 if __name__ == "__main__":

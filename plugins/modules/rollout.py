@@ -371,13 +371,8 @@ failing_pods:
 
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import AUTH, LOCK_OPTIONS, ArgumentSpec, wait
-from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import lock as release_lock
-from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.rollout import run
-from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_failed import TaskFailed
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
-from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import deployment_variant
-from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline import Timeline
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import rollout
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.module_main import run_module
 
 ARGUMENT_SPEC = AUTH.merge(
     ArgumentSpec(
@@ -408,56 +403,7 @@ ARGUMENT_SPEC = AUTH.merge(
 
 
 def main():
-    module = ARGUMENT_SPEC.create_module()
-    params = module.params
-    timeline = Timeline(log=module.log)
-    client = Client.from_module(module)
-    lock = None
-    if params["lock"]:
-        lock = release_lock.Held(client, params["namespace"], params["lock"], module.check_mode, timeline.add)
-    failure = None
-    try:
-        result = run(client, params, module.check_mode, timeline, lock)
-    except release_lock.Refused as e:
-        refused = {"action": e.result["action"], "holder": e.result["holder"], "message": e.message, "released": False}
-        module.fail_json(msg=e.message, **_report({"reason": "Locked", "message": e.message}, timeline, lock=refused))
-    except TaskFailed as e:
-        failure, result = e.message, e.result
-    except ApiError as e:
-        failure, result = e.message, {"outcome": "failed", "reason": e.reason, "message": e.message, "changed": False}
-    # Released whatever happened: the rollout is over, complete, rolled back or failed.
-    extra = {"lock": lock.release()} if lock else {}
-    for warning in lock.warnings if lock else ():
-        module.warn(warning)
-    if failure is not None:
-        module.fail_json(msg=failure, **_report(result, timeline, **extra))
-    module.exit_json(**_report(result, timeline, **extra))
-
-
-def _report(result, timeline, **extra):
-    base = {
-        "outcome": "failed",
-        "reason": None,
-        "message": "",
-        "revision": None,
-        "previous_revision": None,
-        "replicas": {},
-        "failing_pods": [],
-        "changed": False,
-    }
-    # The diff holds the specs before and after the change, so a caller's report needs no read of its own.
-    diff = result.get("diff") or {}
-    return {
-        **base,
-        **result,
-        "images": {
-            side: deployment_variant.images({"spec": diff[side]}) if side in diff else {}
-            for side in ("before", "after")
-        },
-        "timeline": timeline.entries,
-        "duration_seconds": round(timeline.elapsed(), 3),
-        **extra,
-    }
+    run_module(ARGUMENT_SPEC, rollout.task)
 
 
 if __name__ == "__main__":

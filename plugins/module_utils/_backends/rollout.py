@@ -1,14 +1,18 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One run of the rollout module: change the Deployment, wait, roll back on failure.
 
-    run(client, options, check_mode, timeline, lock=None) -> result (for exit_json)
-    raises TaskFailed(message, result)           (for fail_json)
+    task(client, params, _checked, check_mode, timeline, warn) -> report (for exit_json)
+    raises TaskFailed(message, report)           (for fail_json)
+        the module's whole task: run() holding params["lock"] when given, released whatever
+        happened, and the report: run()'s result with images, timeline and duration_seconds
+    run(client, options, check_mode, timeline, lock=None) -> result
+    raises TaskFailed(message, result)
 
 lock: a _backends.lock.Held, taken once the options are checked and before anything changes
 (lock.Refused goes through); the caller releases it.
 
 options are the module's parameters.  result carries outcome, reason, message,
-revision, previous_revision, replicas, failing_pods, changed and diff; the module adds
+revision, previous_revision, replicas, failing_pods, changed and diff; task() adds images,
 timeline and duration_seconds.
 """
 
@@ -16,10 +20,11 @@ from __future__ import annotations
 
 import datetime
 
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.lock import Held, Refused
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_failed import TaskFailed
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import rollouts
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
-from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import revisions, rollout_change
+from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import deployment_variant, revisions, rollout_change
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict as v
 
 KIND = "Deployment"
@@ -79,6 +84,55 @@ def _change(client, options, current, check_mode):
     if not rollout_change.spec_changed(current, after):
         return current, None
     return after, "created" if current is None else "updated"
+
+
+def task(client, params, _checked, check_mode, timeline, warn):
+    held = Held(client, params["namespace"], params["lock"], check_mode, timeline.add) if params["lock"] else None
+    failure = None
+    try:
+        result = run(client, params, check_mode, timeline, held)
+    except Refused as e:
+        refused = {"action": e.result["action"], "holder": e.result["holder"], "message": e.message, "released": False}
+        raise TaskFailed(
+            e.message, report({"reason": "Locked", "message": e.message}, timeline, lock=refused)
+        ) from None
+    except TaskFailed as e:
+        failure, result = e.message, e.result
+    except ApiError as e:
+        failure, result = e.message, {"outcome": "failed", "reason": e.reason, "message": e.message, "changed": False}
+    # Released whatever happened: the rollout is over, complete, rolled back or failed.
+    extra = {"lock": held.release()} if held else {}
+    for warning in held.warnings if held else ():
+        warn(warning)
+    if failure is not None:
+        raise TaskFailed(failure, report(result, timeline, **extra))
+    return report(result, timeline, **extra)
+
+
+def report(result, timeline, **extra):
+    base = {
+        "outcome": "failed",
+        "reason": None,
+        "message": "",
+        "revision": None,
+        "previous_revision": None,
+        "replicas": {},
+        "failing_pods": [],
+        "changed": False,
+    }
+    # The diff holds the specs before and after the change, so a caller's report needs no read of its own.
+    diff = result.get("diff") or {}
+    return {
+        **base,
+        **result,
+        "images": {
+            side: deployment_variant.images({"spec": diff[side]}) if side in diff else {}
+            for side in ("before", "after")
+        },
+        "timeline": timeline.entries,
+        "duration_seconds": round(timeline.elapsed(), 3),
+        **extra,
+    }
 
 
 def run(client, options, check_mode, timeline, lock=None):

@@ -1,7 +1,7 @@
-"""The rollout module's result names the images before and after its change, read from its own diff."""
+"""The rollout backend's report names the images before and after its change, read from its own diff."""
 
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import rollout
 from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline import Timeline
-from ansible_collections.nodowntime.k8s.plugins.modules import rollout
 
 
 def _spec(**by_container):
@@ -16,7 +16,7 @@ def test_an_update_reports_the_images_before_and_after_for_every_container():
         "diff": {"before": _spec(app="shop:1", proxy="envoy:1"), "after": _spec(app="shop:2", proxy="envoy:1")},
     }
 
-    report = rollout._report(result, Timeline())
+    report = rollout.report(result, Timeline())
 
     assert report["images"] == {
         "before": {"app": "shop:1", "proxy": "envoy:1"},
@@ -26,7 +26,7 @@ def test_an_update_reports_the_images_before_and_after_for_every_container():
 
 
 def test_a_created_deployment_had_no_images_before():
-    report = rollout._report({"outcome": "complete", "diff": {"before": {}, "after": _spec(app="shop:1")}}, Timeline())
+    report = rollout.report({"outcome": "complete", "diff": {"before": {}, "after": _spec(app="shop:1")}}, Timeline())
 
     assert report["images"] == {"before": {}, "after": {"app": "shop:1"}}
 
@@ -40,13 +40,13 @@ def test_a_rolled_back_release_still_names_what_it_tried():
         "diff": {"before": _spec(app="shop:1"), "after": _spec(app="registry.invalid/shop:2")},
     }
 
-    report = rollout._report(failed, Timeline())
+    report = rollout.report(failed, Timeline())
 
     assert report["images"] == {"before": {"app": "shop:1"}, "after": {"app": "registry.invalid/shop:2"}}
 
 
 def test_a_task_refused_before_any_change_reports_no_images():
-    report = rollout._report({"outcome": "failed", "reason": "Invalid", "message": "bad"}, Timeline())
+    report = rollout.report({"outcome": "failed", "reason": "Invalid", "message": "bad"}, Timeline())
 
     assert report["images"] == {"before": {}, "after": {}}
     assert report["timeline"] == [] and report["duration_seconds"] >= 0

@@ -1,0 +1,119 @@
+"""The canary_scale backend, driven with a fake client: where the step's record goes, dry runs, failures."""
+
+import pytest
+
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import canary_scale
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_failed import TaskFailed
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
+from ansible_collections.nodowntime.k8s.plugins.module_utils._plan.canary_replicas import TOTAL_ANNOTATION
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release import progress_record
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline import Timeline
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict
+
+
+class Recorder:
+    """Two Deployments, stable at 4 pods and the canary at 0; patches are recorded, or refused."""
+
+    def __init__(self, refuse_patch=None):
+        self.patches, self.refuse_patch = [], refuse_patch
+
+    def get(self, kind, namespace, name):
+        return {"metadata": {"name": name}, "spec": {"replicas": 0 if name == "web-canary" else 4}}
+
+    def patch(self, kind, namespace, name, body, patch_type, dry_run):
+        if self.refuse_patch:
+            raise self.refuse_patch
+        self.patches.append((name, body))
+        return body
+
+
+class Noop:
+    def add(self, message):
+        pass
+
+
+def params(**overrides):
+    base = {"namespace": "shop", "stable": "web", "canary": "web-canary", "wait": True, "wait_timeout": 60}
+    return {**base, "weight": 50, "total_replicas": None, "mode": "keep_total", "progress": None, **overrides}
+
+
+def step(client, check_mode=False, **overrides):
+    p = params(**overrides)
+    return canary_scale.step(client, p, canary_scale.check(p), check_mode, Timeline(), print)
+
+
+def test_a_step_whose_canary_grows_records_progress_in_the_canary_scale_up():
+    client = Recorder()
+    record = {progress_record.ANNOTATION: "{}"}
+    canary_scale.apply(
+        client, params(), {}, {"canary": 0, "stable": 4}, {"canary": 2, "stable": 2}, record, Noop(), True
+    )
+    assert client.patches[0] == ("web-canary", {"spec": {"replicas": 2}, "metadata": {"annotations": record}})
+    assert client.patches[1] == ("web", {"spec": {"replicas": 2}})
+
+
+def test_a_step_whose_stable_grows_first_records_progress_before_it():
+    client = Recorder()
+    record = {progress_record.ANNOTATION: "{}"}
+    canary_scale.apply(
+        client, params(), {}, {"canary": 2, "stable": 2}, {"canary": 0, "stable": 4}, record, Noop(), True
+    )
+    assert client.patches == [
+        ("web-canary", {"metadata": {"annotations": record}}),
+        ("web", {"spec": {"replicas": 4}}),
+        ("web-canary", {"spec": {"replicas": 0}}),
+    ]
+
+
+def test_check_mode_reports_the_split_and_sends_only_dry_runs():
+    result = step(Recorder(), check_mode=True)
+    assert (result["changed"], result["canary_replicas"], result["stable_replicas"]) == (True, 2, 2)
+    assert result["diff"]["after"]["total_replicas"] == "4" and result["actual_weight"] == 50
+
+
+def test_a_canary_that_fails_its_verdict_fails_the_step_before_stable_shrinks(monkeypatch):
+    failed = verdict.failed("CrashLoopBackOff", "pod web-canary-a: CrashLoopBackOff", ["web-canary-a"])
+    monkeypatch.setattr(canary_scale.rollouts, "wait_for_rollout", lambda *args: (failed, {}))
+    client = Recorder()
+    with pytest.raises(TaskFailed) as e:
+        step(client)
+    assert [name for name, _body in client.patches] == ["web-canary"]
+    result = e.value.result
+    assert (e.value.message, result["reason"], result["failing_pods"]) == (
+        "pod web-canary-a: CrashLoopBackOff",
+        "CrashLoopBackOff",
+        ["web-canary-a"],
+    )
+    assert result["changed"] is True and result["canary_replicas"] == 2
+
+
+def test_an_api_error_fails_with_its_message_and_what_changed():
+    client = Recorder(refuse_patch=ApiError(403, "Forbidden", "cannot patch deployments"))
+    with pytest.raises(TaskFailed) as e:
+        step(client)
+    assert e.value.message == "cannot patch deployments"
+    assert set(e.value.result) == {"changed", "timeline"} and e.value.result["changed"] is True
+
+
+def test_a_total_recorded_by_an_earlier_step_is_split_again():
+    client = Recorder()
+    client.get = lambda kind, namespace, name: {
+        "metadata": {"name": name, "annotations": {TOTAL_ANNOTATION: "10"} if name == "web-canary" else {}},
+        "spec": {"replicas": 1 if name == "web-canary" else 9},
+    }
+    result = step(client, check_mode=True, weight=20)
+    assert (result["canary_replicas"], result["stable_replicas"], result["total_replicas"]) == (2, 8, 10)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        pytest.param({"canary": "web"}, "stable and canary must be two Deployments, both are 'web'", id="same-name"),
+        pytest.param({"total_replicas": 0}, "total_replicas must be >= 1, got 0", id="no-pods-to-split"),
+        pytest.param({"wait_timeout": 0}, "wait_timeout must be >= 1 second, got 0", id="wait-timeout-below-one"),
+        pytest.param({"progress": {"phase": ""}}, "progress.phase must be a non-empty string", id="progress-no-phase"),
+    ],
+)
+def test_bad_options_are_refused_before_any_request(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        canary_scale.check(params(**overrides))
