@@ -120,8 +120,7 @@ lease:
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import AUTH, LOCK_OPTIONS, ArgumentSpec
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import lock as release_lock
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.module_main import run_module
 
 ARGUMENT_SPEC = AUTH.merge(
     ArgumentSpec(
@@ -135,24 +134,7 @@ ARGUMENT_SPEC = AUTH.merge(
 
 
 def main():
-    module = ARGUMENT_SPEC.create_module()
-    params = module.params
-    client = Client.from_module(module)
-    where = (client, params["namespace"], params["name"], params["holder"])
-    try:
-        if params["state"] == "acquired":
-            outcome = release_lock.take(*where, params["ttl_seconds"], dry_run=module.check_mode)
-        else:
-            outcome = release_lock.release(*where, dry_run=module.check_mode)
-    except release_lock.Refused as e:
-        module.fail_json(msg=e.message, **e.result)
-    except ValueError as e:
-        module.fail_json(msg=str(e), acquired=False)
-    except ApiError as e:
-        module.fail_json(msg=f"{params['namespace']}/{params['name']}: {e.message}", acquired=False)
-    for warning in outcome.warnings:
-        module.warn(warning)
-    module.exit_json(**outcome.result)
+    run_module(ARGUMENT_SPEC, release_lock.state)
 
 
 if __name__ == "__main__":

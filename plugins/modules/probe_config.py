@@ -204,13 +204,8 @@ duration_seconds:
 
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import AUTH, ArgumentSpec, wait
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import rollouts
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client, retry_on_conflict
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
-from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import probe_patch
-from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline import Timeline
-from ansible_collections.nodowntime.k8s.plugins.module_utils._status import rollout_status
-from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict as v
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import probe_config
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.module_main import run_module
 
 ARGUMENT_SPEC = AUTH.merge(
     ArgumentSpec(
@@ -233,62 +228,7 @@ ARGUMENT_SPEC = AUTH.merge(
 
 
 def main():
-    module = ARGUMENT_SPEC.create_module()
-    p = module.params
-    timeline = Timeline(log=module.log)
-    client = Client.from_module(module)
-    result = {"changed": False, "message": "", "reason": None, "failing_pods": [], "timeline": timeline.entries}
-
-    def attempt():
-        workload = client.get(p["kind"], p["namespace"], p["name"])
-        plan = probe_patch.plan(workload, p)
-        refused = plan.ops and p["wait"] and rollout_status.refusal(p["kind"], workload)
-        if refused:
-            # Before the patch: the wait after it could never judge the rollout it starts.
-            raise ValueError(
-                f"{refused}; nothing was changed. Set wait: false to change it without waiting; "
-                "its pods take the change when they are deleted."
-            )
-        if not plan.ops:
-            return workload, plan, workload
-        return (
-            workload,
-            plan,
-            client.patch(p["kind"], p["namespace"], p["name"], plan.ops, patch_type="json", dry_run=module.check_mode),
-        )
-
-    try:
-        try:
-            workload, plan, after = retry_on_conflict(attempt)
-        except ValueError as e:
-            module.fail_json(msg=str(e), **result)
-        for warning in plan.warnings:
-            module.warn(warning)
-        if plan.ops:
-            timeline.add(f"{p['kind']} {p['name']!r} patched" + (" (dry run)" if module.check_mode else ""))
-        container = probe_patch.view(after, p["container"])["container"]
-        result.update(
-            changed=bool(plan.ops),
-            container=container,
-            probes=probe_patch.view(after, container),
-            diff={"before": probe_patch.view(workload, container), "after": probe_patch.view(after, container)},
-        )
-        if not plan.ops or module.check_mode or not p["wait"]:
-            result["message"] = (
-                "no change needed"
-                if not plan.ops
-                else "dry run: nothing was changed"
-                if module.check_mode
-                else "not waiting (wait: false)"
-            )
-        else:
-            verdict, _state = rollouts.wait_for_rollout(client, p["kind"], after, p["wait_timeout"], timeline)
-            result.update(message=verdict.message, reason=verdict.reason, failing_pods=list(verdict.failing_pods))
-            if verdict.state != v.DONE:
-                module.fail_json(msg=verdict.message, duration_seconds=round(timeline.elapsed(), 3), **result)
-    except ApiError as e:
-        module.fail_json(msg=e.message, **result)
-    module.exit_json(duration_seconds=round(timeline.elapsed(), 3), **result)
+    run_module(ARGUMENT_SPEC, probe_config.configure)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@
     release(client, namespace, name, holder, dry_run)            -> Outcome
     Outcome(result, warnings): result holds the lock module's return values (changed, acquired,
         action, message, holder, expires_at, lease, diff); warnings are for module.warn
+    state(client, params, _checked, check_mode, timeline, warn) -> the lock module's result
+        raises TaskFailed(message, result): the lock module's whole task, take or release
     Held(client, namespace, options, check_mode, log)
         the lock held for one task's length (rollout's `lock`: name, holder, ttl_seconds):
         .take() before the task changes anything, .release() -> the task's `lock` return value
@@ -20,6 +22,7 @@ import socket
 from collections import namedtuple
 from datetime import datetime, timezone
 
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_failed import TaskFailed
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import host_process
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils._release import lock_decisions
@@ -71,6 +74,24 @@ class Held:
 
     def _report(self, holder, then):
         return {"action": self._taken["action"], "holder": holder, "message": f"{self._taken['message']}; {then}"}
+
+
+def state(client, params, _checked, check_mode, timeline, warn):
+    where = (client, params["namespace"], params["name"], params["holder"])
+    try:
+        if params["state"] == "acquired":
+            outcome = take(*where, params["ttl_seconds"], dry_run=check_mode)
+        else:
+            outcome = release(*where, dry_run=check_mode)
+    except Refused as e:
+        raise TaskFailed(e.message, e.result) from None
+    except ValueError as e:
+        raise TaskFailed(str(e), {"acquired": False}) from None
+    except ApiError as e:
+        raise TaskFailed(f"{params['namespace']}/{params['name']}: {e.message}", {"acquired": False}) from None
+    for warning in outcome.warnings:
+        warn(warning)
+    return outcome.result
 
 
 def take(client, namespace, name, holder, ttl_seconds, dry_run=False):

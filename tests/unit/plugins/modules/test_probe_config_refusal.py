@@ -5,6 +5,7 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
 from ansible_collections.nodowntime.k8s.plugins.modules import probe_config
 
 READINESS = {"httpGet": {"path": "/readyz", "port": "http"}}
@@ -33,7 +34,7 @@ class OnDeleteStatefulSet:
 
 def run(monkeypatch, capsys, **args):
     client = OnDeleteStatefulSet()
-    monkeypatch.setattr(probe_config.Client, "from_module", lambda module: client)
+    monkeypatch.setattr(Client, "from_module", lambda module: client)
     args = dict(kind="StatefulSet", name="db", namespace="shop", readiness=READINESS, **args)
     with patch_module_args(args), pytest.raises(SystemExit):
         probe_config.main()

@@ -124,3 +124,36 @@ def test_a_lock_taken_over_after_it_expired_is_left_to_its_new_holder_with_a_war
     assert held.release()["released"] is True
     assert client.lease["spec"]["holderIdentity"] == "AWX job 4711"
     assert "not released: held by AWX job 4711" in held.warnings[0]
+
+
+def state(client, **overrides):
+    params = {"namespace": "shop", "state": "acquired", **OPTIONS, **overrides}
+    return lock.state(client, params, None, False, None, print)
+
+
+@pytest.mark.parametrize(
+    "client, overrides, message, result",
+    [
+        pytest.param(
+            LeaseClient(spec=held_by("AWX job 4711")),
+            {},
+            "shop/nodowntime-web is locked: held by AWX job 4711",
+            {"acquired": False, "action": "refuse", "holder": "AWX job 4711"},
+            id="held-by-someone-else",
+        ),
+        pytest.param(LeaseClient(), {"ttl_seconds": 0}, "ttl_seconds must be >= 1", {"acquired": False}, id="bad-ttl"),
+        pytest.param(
+            LeaseClient(failures=[500]), {}, "shop/nodowntime-web: 500", {"acquired": False}, id="api-error-names-it"
+        ),
+    ],
+)
+def test_the_lock_modules_failures_say_why_and_that_it_is_not_held(client, overrides, message, result):
+    with pytest.raises(lock.TaskFailed) as e:
+        state(client, **overrides)
+    assert e.value.message.startswith(message) and e.value.result == result
+
+
+def test_the_lock_module_takes_and_releases():
+    client = LeaseClient()
+    assert state(client)["action"] == "create"
+    assert state(client, state="released")["acquired"] is False and client.lease["spec"].get("holderIdentity") is None
