@@ -15,7 +15,8 @@ description:
   - When they do not fit it warns (or fails, with O(fail_on_shortage)), naming what is needed and what is free.
     Pods without requests need only a pod slot.
   - A check before the release; the scheduler has the last word (taints, affinity and spread constraints are
-    not considered), so the strategy roles still abort when new pods are C(Unschedulable).
+    not considered), so M(nodowntime.k8s.rollout) can still fail fast when new pods are C(Unschedulable)
+    (its O(nodowntime.k8s.rollout#module:fail_on_unschedulable)), as the blue/green role's new colour does.
 options:
   template:
     description: The pod template (a Deployment's C(spec.template)), in the API's camelCase.
@@ -80,7 +81,7 @@ free:
 from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import AUTH, ArgumentSpec
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
-from ansible_collections.nodowntime.k8s.plugins.module_utils._status.node_capacity import capacity
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.rollouts import node_room
 
 ARGUMENT_SPEC = AUTH.merge(
     ArgumentSpec(
@@ -98,12 +99,7 @@ def main():
     params = module.params
     client = Client.from_module(module)
     try:
-        nodes, _resource_version = client.list("Node", None)
-        # Finished pods hold nothing; the field selector keeps the list small on busy clusters.
-        pods, _resource_version = client.list(
-            "Pod", None, field_selector="status.phase!=Succeeded,status.phase!=Failed"
-        )
-        found = capacity(nodes, pods, params["template"], params["replicas"])
+        found = node_room(client, params["template"], params["replicas"])
     except ApiError as e:
         module.fail_json(msg=e.message)
     except ValueError as e:

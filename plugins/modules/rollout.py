@@ -107,6 +107,20 @@ options:
         container runtime itself failed (a containerd restart), and the kubelet's next try cures them.
     type: bool
     default: true
+  fail_on_unschedulable:
+    description:
+      - Fail as soon as the scheduler finds no node for a new pod (its C(PodScheduled) condition is C(False)
+        with reason C(Unschedulable)), instead of waiting for the progress deadline. The message quotes the
+        scheduler and names the shortfall, what the pending pods request against what the nodes have free
+        (as M(nodowntime.k8s.capacity) counts it). That count lists nodes and pods in every namespace; without
+        that grant the message says so and the task fails all the same.
+      - Off by default, because in a rolling update a pending surge pod gets its room once an old pod goes, and
+        a cluster autoscaler may add a node. Turn it on where no room comes free by waiting, such as a new
+        blue/green colour next to the live one (the C(nodowntime.k8s.blue_green) role does).
+      - Independent of O(fail_fast). A rollback by O(rollback_on_failure) waits for unschedulable pods, since
+        the failed pods free their room as they go.
+    type: bool
+    default: false
   rollback_on_failure:
     description:
       - When the rollout this task started fails, undo it (to the revision that served before, or
@@ -174,6 +188,14 @@ EXAMPLES = r"""
     name: web
     namespace: shop
     definition: "{{ lookup('file', 'web-deployment.yml') | from_yaml }}"
+
+- name: Start a second copy next to the live one; fail at once when the nodes have no room for it
+  nodowntime.k8s.rollout:
+    name: web-green
+    namespace: shop
+    definition: "{{ web_green }}"
+    fail_on_unschedulable: true
+    rollback_on_failure: false
 
 - name: Change an environment variable in the pod template
   nodowntime.k8s.rollout:
@@ -247,7 +269,7 @@ reason:
     - Why the rollout failed or is not finished, as a CamelCase word for playbooks, for example
       C(ProgressDeadlineExceeded), C(CrashLoopBackOff), C(ErrImagePull), C(ImagePullBackOff),
       C(CreateContainerConfigError), C(RunContainerError) (any start error O(fail_fast) lists),
-      C(TooManyRestarts), C(WaitTimeout), C(DeploymentPaused),
+      C(TooManyRestarts), C(Unschedulable) (O(fail_on_unschedulable)), C(WaitTimeout), C(DeploymentPaused),
       C(Invalid), C(Refused), C(NotFound), C(Locked) (another run holds O(lock)), C(Progressing). Null on success.
   returned: always
   type: str
@@ -356,7 +378,8 @@ lock:
     released: true
 failing_pods:
   description:
-    - The new pods that made the rollout fail fast, one entry per failing container.
+    - The new pods that made the rollout fail fast, one entry per failing container; an C(Unschedulable) pod
+      (O(fail_on_unschedulable)) has one entry with C(container) null and the scheduler's message.
     - At most 20, by pod name; RV(message) counts them all.
   returned: always
   type: list
@@ -392,6 +415,7 @@ ARGUMENT_SPEC = AUTH.merge(
             "min_ready_seconds": {"type": "int"},
             "progress_deadline_seconds": {"type": "int"},
             "fail_fast": {"type": "bool", "default": True},
+            "fail_on_unschedulable": {"type": "bool", "default": False},
             "rollback_on_failure": {"type": "bool", "default": True},
             "to_revision": {"type": "int"},
             "lock": {"type": "dict", "options": LOCK_OPTIONS},

@@ -185,7 +185,13 @@ def _judge(client, options, after, previous, changed, diff, timeline):
     state = options["state"]
     if options["wait"]:
         verdict, state_seen = rollouts.wait_for_rollout(
-            client, KIND, after, options["wait_timeout"], timeline, fail_fast=options["fail_fast"]
+            client,
+            KIND,
+            after,
+            options["wait_timeout"],
+            timeline,
+            fail_fast=options["fail_fast"],
+            fail_on_unschedulable=options["fail_on_unschedulable"],
         )
         final = (state_seen["owner"] or [after])[0]
     else:
@@ -215,6 +221,7 @@ def _roll_back(client, options, verdict, failed_deployment, previous, failed, ti
         return f"{what}; and it could not be rolled back: {e}", failed
     target = revisions.revision(target_rs)
     timeline.add(f"rolling back to revision {target}")
+    # Not failed on Unschedulable pods: the room the failed pods hold comes free as they go.
     undone, seen = rollouts.wait_for_rollout(
         client, KIND, after or live, options["wait_timeout"], timeline, fail_fast=options["fail_fast"]
     )

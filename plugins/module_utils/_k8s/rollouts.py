@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Rollout operations against the API: wait with the verdict, read history, undo.
 
-wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True)
+wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True, fail_on_unschedulable=False)
     -> (verdict, {"owner": [obj], "pods": [PodSummary], "replicasets": [ReplicaSetSummary]})
     kind: Deployment, StatefulSet or DaemonSet; workload: the object (for name,
     namespace and selector).  Watches the workload and (Deployments) its ReplicaSets,
@@ -10,6 +10,9 @@ wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True)
     rollout_status's summaries are held; see rollout_status for the verdict.  A StatefulSet or
     DaemonSet whose update strategy kubectl will not judge (OnDelete) ends the wait at once,
     failed, with rollout_status.refusal's message; callers ask refusal before they change it.
+    A Deployment failed for Unschedulable pods (fail_on_unschedulable) has the shortfall added to
+    its message: what the pending pods request against what the nodes have free (node_room).
+node_room(client, template, replicas) -> node_capacity.capacity of replicas more pods on the nodes as they are
 status_now(client, kind, workload, fail_fast=True) -> the verdict right now, without waiting
 owned_replica_sets(client, deployment) -> the ReplicaSets it controls (by uid)
 undo(client, namespace, name, to_revision=None, dry_run=False)
@@ -23,8 +26,9 @@ from __future__ import annotations
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import waiter
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import retry_on_conflict
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import label_selector, revisions
-from ansible_collections.nodowntime.k8s.plugins.module_utils._status import rollout_status
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status import node_capacity, pod_failures, rollout_status
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict as v
 
 
@@ -45,12 +49,12 @@ def _sources(kind, workload, fail_fast):
     return sources
 
 
-def _evaluator(kind, name, fail_fast):
+def _evaluator(kind, name, fail_fast, fail_on_unschedulable=False):
     def evaluate(state):
         if not state["owner"]:
             return v.failed("NotFound", f"{kind} {name!r} was deleted while waiting for its rollout")
         owner = state["owner"][0]
-        verdict = _verdict(kind, owner, state, fail_fast)
+        verdict = _verdict(kind, owner, state, fail_fast, fail_on_unschedulable)
         if verdict.reason == rollout_status.UNSUPPORTED_STRATEGY:
             # kubectl's words alone do not say which workload or strategy: the task's failure must.
             return verdict._replace(message=rollout_status.refusal(kind, owner))
@@ -59,22 +63,50 @@ def _evaluator(kind, name, fail_fast):
     return evaluate
 
 
-def _verdict(kind, owner, state, fail_fast):
+def _verdict(kind, owner, state, fail_fast, fail_on_unschedulable):
     if kind == "Deployment":
-        return rollout_status.deployment_status(owner, state["replicasets"], state["pods"], fail_fast=fail_fast)
+        return rollout_status.deployment_status(
+            owner,
+            state["replicasets"],
+            state["pods"],
+            fail_fast=fail_fast,
+            fail_on_unschedulable=fail_on_unschedulable,
+        )
     if kind == "StatefulSet":
         return rollout_status.statefulset_status(owner, state.get("pods", []), fail_fast=fail_fast)
     return rollout_status.daemonset_status(owner, state.get("pods", []), fail_fast=fail_fast)
 
 
-def wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True):
-    return waiter.wait_until(
+def wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True, fail_on_unschedulable=False):
+    verdict, state = waiter.wait_until(
         client,
         _sources(kind, workload, fail_fast),
-        _evaluator(kind, workload["metadata"]["name"], fail_fast),
+        _evaluator(kind, workload["metadata"]["name"], fail_fast, fail_on_unschedulable),
         timeout,
         timeline,
     )
+    if verdict.reason == pod_failures.UNSCHEDULABLE:
+        verdict = verdict._replace(message=f"{verdict.message}; {_shortfall(client, state)}")
+    return verdict, state
+
+
+def node_room(client, template, replicas):
+    nodes, _resource_version = client.list("Node", None)
+    # Finished pods hold nothing; the field selector keeps the list small on busy clusters.
+    pods, _resource_version = client.list("Pod", None, field_selector="status.phase!=Succeeded,status.phase!=Failed")
+    return node_capacity.capacity(nodes, pods, template, replicas)
+
+
+def _shortfall(client, state):
+    """What the pods the scheduler found no node for request, against what the nodes have free."""
+    pending = sum(1 for pod in state["pods"] if pod.unschedulable)
+    try:
+        room = node_room(client, state["owner"][0]["spec"]["template"], pending)
+    except ApiError as e:  # reading the nodes takes a cluster-wide grant the rollout itself does not need
+        return f"the nodes could not be read to name the shortfall: {e.message}"
+    if room["fits"]:
+        return f"by their requests {room['message']}: what stops them is in the scheduler's message"
+    return f"{pending} pods are pending, and {room['message']}"
 
 
 def status_now(client, kind, workload, fail_fast=True):

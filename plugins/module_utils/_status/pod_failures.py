@@ -3,6 +3,7 @@
 
 container_failures(pod, restart_threshold=RESTART_THRESHOLD)
     -> ({"pod", "container", "reason", "message", "restarts"}, ...), one per sick container
+unschedulable(pod) -> {"pod", "container": None, "reason": "Unschedulable", "message", "restarts": 0} or None
 describe(failure) -> "pod web-7d4-x, container app: CrashLoopBackOff: back-off 10s ..."
 """
 
@@ -30,6 +31,7 @@ RUNTIME_AWAY = ("error reading from server", "connection reset by peer", "transp
 # failed (containerd restarting answers "error reading from server: EOF") and the kubelet's retry cures it.
 FAIL_FAST_AFTER_AN_EXIT = ("RunContainerError", "PreStartHookError", "PostStartHookError")
 RESTART_THRESHOLD = 3
+UNSCHEDULABLE = "Unschedulable"
 
 
 def _last_exit(status):
@@ -73,6 +75,25 @@ def container_failures(pod, restart_threshold=RESTART_THRESHOLD):
     return tuple(f for f in (_failure(pod, c, restart_threshold) for c in containers) if f)
 
 
+def unschedulable(pod):
+    """The scheduler found no node for pod (PodScheduled False, reason Unschedulable), with its reason why.
+
+    Whether that is worth failing on is the caller's call: the scheduler tries again whenever a pod leaves
+    a node, and a pending surge pod of a rolling update gets its room once an old pod goes."""
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    scheduled = next((c for c in conditions if c.get("type") == "PodScheduled"), {})
+    if scheduled.get("status") != "False" or scheduled.get("reason") != UNSCHEDULABLE:
+        return None
+    return {
+        "pod": pod["metadata"]["name"],
+        "container": None,
+        "reason": UNSCHEDULABLE,
+        "message": scheduled.get("message") or "",
+        "restarts": 0,
+    }
+
+
 def describe(failure):
-    text = f"pod {failure['pod']}, container {failure['container']}: {failure['reason']}"
+    where = f", container {failure['container']}" if failure["container"] else ""
+    text = f"pod {failure['pod']}{where}: {failure['reason']}"
     return f"{text}: {failure['message']}" if failure["message"] else text

@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The rollout verdict: pure functions from objects to verdict.Verdict.
 
-    deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_gone=True)
+    deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_gone=True, fail_on_unschedulable=False)
     statefulset_status(statefulset, pods, fail_fast=True)
     daemonset_status(daemonset, pods, fail_fast=True)
     refusal(kind, workload) -> why kubectl would not judge it (its words, naming kind and strategy), or None
@@ -28,6 +28,9 @@ Beyond kubectl:
   - fail_fast: a new pod in CrashLoopBackOff, ErrImagePull, ImagePullBackOff,
     CreateContainerConfigError (see pod_failures) fails the verdict at once instead of
     waiting for progressDeadlineSeconds;
+  - fail_on_unschedulable (Deployments): so does a new pod the scheduler found no node for
+    (pod_failures.unschedulable).  Off by default: a rolling update's surge pod may wait for
+    the room an old pod leaves; a new blue/green colour has no old pods to wait for;
   - old_pods_gone: "done" also waits until every old pod has left the API, Terminating
     ones included; kubectl stops counting them once they are marked for deletion
     (kubernetes/kubectl#1284) although they may still be serving;
@@ -55,8 +58,9 @@ FAILING_LISTED = 20
 # owner: its controller's uid; template: see template_key
 ReplicaSetSummary = namedtuple("ReplicaSetSummary", "uid name created owner template")
 # revision_hash, template_generation: its controller-revision-hash and pod-template-generation
-# labels (StatefulSet, DaemonSet); failures: pod_failures.container_failures, () while it terminates
-PodSummary = namedtuple("PodSummary", "name owner revision_hash template_generation failures")
+# labels (StatefulSet, DaemonSet); failures: pod_failures.container_failures, () while it terminates;
+# unschedulable: pod_failures.unschedulable, None while it terminates
+PodSummary = namedtuple("PodSummary", "name owner revision_hash template_generation failures unschedulable")
 
 
 def _controller(meta):
@@ -83,13 +87,14 @@ def pod_summary(pod, restart_threshold=pod_failures.RESTART_THRESHOLD):
     meta = pod["metadata"]
     labels = meta.get("labels") or {}
     # A terminating pod is on its way out; its successor is the one that matters.
-    failures = () if meta.get("deletionTimestamp") else pod_failures.container_failures(pod, restart_threshold)
+    leaving = bool(meta.get("deletionTimestamp"))
     return PodSummary(
         meta["name"],
         _controller(meta),
         labels.get("controller-revision-hash"),
         labels.get("pod-template-generation"),
-        failures,
+        () if leaving else pod_failures.container_failures(pod, restart_threshold),
+        None if leaving else pod_failures.unschedulable(pod),
     )
 
 
@@ -185,7 +190,15 @@ def _deployment_waiting(spec, status):
     return None
 
 
-def deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_gone=True):
+def _stopping(pod, fail_fast, fail_on_unschedulable):
+    """pod with the failures the verdict is asked to fail on, or None when it has none."""
+    failures = (pod.failures if fail_fast else ()) + (
+        (pod.unschedulable,) if fail_on_unschedulable and pod.unschedulable else ()
+    )
+    return pod._replace(failures=failures) if failures else None
+
+
+def deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_gone=True, fail_on_unschedulable=False):
     name, spec, status = _name(deployment), _fields(deployment, "spec"), _fields(deployment, "status")
     if not _observed(deployment):
         return v.waiting("Waiting for deployment spec update to be observed...")
@@ -196,7 +209,7 @@ def deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_g
     waiting = _deployment_waiting(spec, status)
     if waiting:
         # Judged again after every event: the ReplicaSets are only looked at once a pod is sick.
-        sick = [p for p in pods if p.failures] if fail_fast else []
+        sick = [p for p in (_stopping(p, fail_fast, fail_on_unschedulable) for p in pods) if p]
         if sick:
             new_uid, _old = _new_and_old(deployment, replica_sets)
             sick = [p for p in sick if new_uid and p.owner == new_uid]

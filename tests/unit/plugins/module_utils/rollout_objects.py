@@ -143,6 +143,24 @@ def pod(
     return {"metadata": meta, "status": {"containerStatuses": [status]}}
 
 
+SCHEDULER_SAYS = (
+    "0/1 nodes are available: 1 Insufficient cpu. "
+    "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+)
+
+
+def pending(name, owner_rs, scheduled="False", reason="Unschedulable", message=SCHEDULER_SAYS, terminating=False):
+    """A pod with no container started yet, its PodScheduled condition as given."""
+    obj = pod(name, owner_rs, terminating=terminating)
+    condition = {"type": "PodScheduled", "status": scheduled, "reason": reason, "message": message}
+    obj["status"] = {"phase": "Pending", "conditions": [condition]}
+    if scheduled == "True":  # bound, its containers being created
+        obj["status"]["containerStatuses"] = [
+            {"name": "app", "state": {"waiting": {"reason": "ContainerCreating"}}, "restartCount": 0}
+        ]
+    return obj
+
+
 def with_image(image):
     tpl = copy.deepcopy(TEMPLATE)
     tpl["spec"]["containers"][0]["image"] = image
