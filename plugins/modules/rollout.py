@@ -114,6 +114,8 @@ options:
         scheduler and names the shortfall, what the pending pods request against what the nodes have free
         (as M(nodowntime.k8s.capacity) counts it). That count lists nodes and pods in every namespace; without
         that grant the message says so and the task fails all the same.
+      - While a pod of one of the Deployment's old ReplicaSets is left (Terminating ones included) it waits all
+        the same, since that pod's room comes free as it goes.
       - Off by default, because in a rolling update a pending surge pod gets its room once an old pod goes, and
         a cluster autoscaler may add a node. Turn it on where no room comes free by waiting, such as a new
         blue/green colour next to the live one (the C(nodowntime.k8s.blue_green) role does).

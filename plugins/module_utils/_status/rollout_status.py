@@ -29,8 +29,9 @@ Beyond kubectl:
     CreateContainerConfigError (see pod_failures) fails the verdict at once instead of
     waiting for progressDeadlineSeconds;
   - fail_on_unschedulable (Deployments): so does a new pod the scheduler found no node for
-    (pod_failures.unschedulable).  Off by default: a rolling update's surge pod may wait for
-    the room an old pod leaves; a new blue/green colour has no old pods to wait for;
+    (pod_failures.unschedulable), once no pod of an old ReplicaSet is left to free its room.
+    Off by default: a rolling update's surge pod gets the room an old pod leaves, and an
+    autoscaler may add a node; a new blue/green colour has no old pods to wait for;
   - old_pods_gone: "done" also waits until every old pod has left the API, Terminating
     ones included; kubectl stops counting them once they are marked for deletion
     (kubernetes/kubectl#1284) although they may still be serving;
@@ -190,12 +191,23 @@ def _deployment_waiting(spec, status):
     return None
 
 
-def _stopping(pod, fail_fast, fail_on_unschedulable):
-    """pod with the failures the verdict is asked to fail on, or None when it has none."""
-    failures = (pod.failures if fail_fast else ()) + (
-        (pod.unschedulable,) if fail_on_unschedulable and pod.unschedulable else ()
-    )
-    return pod._replace(failures=failures) if failures else None
+def _sick_new_pods(deployment, replica_sets, pods, fail_fast, fail_on_unschedulable):
+    """The new ReplicaSet's pods, each with the failures the verdict is asked to fail on."""
+    # Judged again after every event: the ReplicaSets are only looked at once a pod is sick.
+    if not any((fail_fast and p.failures) or (fail_on_unschedulable and p.unschedulable) for p in pods):
+        return []
+    new_uid, old_uids = _new_and_old(deployment, replica_sets)
+    # An old pod's room comes free as it goes: a rolling update's, or one of the release that last
+    # retired this colour, still terminating.
+    no_room_to_come = not any(p.owner in old_uids for p in pods)
+    sick = []
+    for pod in pods:
+        failures = pod.failures if fail_fast else ()
+        if fail_on_unschedulable and pod.unschedulable and no_room_to_come:
+            failures += (pod.unschedulable,)
+        if failures and new_uid and pod.owner == new_uid:
+            sick.append(pod._replace(failures=failures))
+    return sick
 
 
 def deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_gone=True, fail_on_unschedulable=False):
@@ -208,11 +220,7 @@ def deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_g
 
     waiting = _deployment_waiting(spec, status)
     if waiting:
-        # Judged again after every event: the ReplicaSets are only looked at once a pod is sick.
-        sick = [p for p in (_stopping(p, fail_fast, fail_on_unschedulable) for p in pods) if p]
-        if sick:
-            new_uid, _old = _new_and_old(deployment, replica_sets)
-            sick = [p for p in sick if new_uid and p.owner == new_uid]
+        sick = _sick_new_pods(deployment, replica_sets, pods, fail_fast, fail_on_unschedulable)
         failure = _fail_fast("deployment", name, sick)
         if failure:
             return failure

@@ -40,7 +40,7 @@ def test_only_a_pod_the_scheduler_found_no_node_for_is_unschedulable(pod, failed
 
 
 @pytest.mark.parametrize(
-    ("pod", "fail_on_unschedulable", "fail_fast", "reason"),
+    ("pod", "fail_on_unschedulable", "fail_fast", "reason"),  # pod: one, or a list of them
     [
         pytest.param(pending("web-new-a", "web-new"), True, True, "Unschedulable", id="unschedulable-opted-in-fails"),
         pytest.param(pending("web-new-a", "web-new"), False, True, None, id="unschedulable-not-opted-in-waits"),
@@ -66,6 +66,13 @@ def test_only_a_pod_the_scheduler_found_no_node_for_is_unschedulable(pod, failed
         ),
         pytest.param(pending("web-old-a", "web-old"), True, True, None, id="old-replica-set-pod-not-flagged"),
         pytest.param(
+            [pending("web-new-a", "web-new"), rollout_objects.pod("web-old-a", "web-old", terminating=True)],
+            True,
+            True,
+            None,
+            id="waits-while-an-old-pod-may-free-its-room",
+        ),
+        pytest.param(
             rollout_objects.pod("web-new-a", "web-new", waiting="ErrImagePull"),
             True,
             False,
@@ -75,8 +82,9 @@ def test_only_a_pod_the_scheduler_found_no_node_for_is_unschedulable(pod, failed
     ],
 )
 def test_the_verdict_fails_on_an_unschedulable_new_pod_only_when_asked(pod, fail_on_unschedulable, fail_fast, reason):
+    pods = [pod_summary(p) for p in (pod if isinstance(pod, list) else [pod])]
     verdict = deployment_status(
-        STARTING, [OLD, NEW], [pod_summary(pod)], fail_fast=fail_fast, fail_on_unschedulable=fail_on_unschedulable
+        STARTING, [OLD, NEW], pods, fail_fast=fail_fast, fail_on_unschedulable=fail_on_unschedulable
     )
     assert (verdict.state, verdict.reason) == ((v.FAILED, reason) if reason else (v.WAITING, None)), verdict
 
