@@ -133,8 +133,24 @@ def test_negative_control_without_probes_and_prestop_the_meter_sees_failures(kub
     assert meter.summary["failed"] > 0, meter.summary
 
 
+# The new colour fails at once, although the progress deadline is far off; turned off, it waits for the deadline.
 @pytest.mark.timeout(300)
-def test_too_little_capacity_for_both_colours_warns_then_aborts_cleanly(kube, namespace, deploy, tmp_path):
+@pytest.mark.parametrize(
+    ("more", "reason"),
+    [
+        pytest.param(
+            {"blue_green_progress_deadline_seconds": 600, "blue_green_wait_timeout": 240},
+            "Unschedulable",
+            id="unschedulable-fails-fast",
+        ),
+        pytest.param(
+            {"blue_green_fail_on_unschedulable": False}, "ProgressDeadlineExceeded", id="opted-out-waits-the-deadline"
+        ),
+    ],
+)
+def test_too_little_capacity_for_both_colours_warns_then_aborts_cleanly(
+    kube, namespace, deploy, tmp_path, more, reason
+):
     # Blue's CPU requests take 90% of the node's allocatable, so green's pods stay Pending
     # (PodScheduled False, Unschedulable). The demo app's other tests request no CPU, so the
     # shared node keeps scheduling them.
@@ -144,7 +160,7 @@ def test_too_little_capacity_for_both_colours_warns_then_aborts_cleanly(kube, na
     app["resources"] = {"requests": {"cpu": per_pod}}
     url = deploy(workloads.deployment("web-blue", app, replicas=3, labels={"app": "web", "slot": "blue"}))
 
-    proc, report, meter, settled = run_metered(kube, url, "blue_green", _vars(namespace, image("2")), tmp_path)
+    proc, report, meter, settled = run_metered(kube, url, "blue_green", _vars(namespace, image("2"), **more), tmp_path)
 
     assert proc.returncode != 0
     assert "[WARNING]" in proc.stdout and "only 0 of 3 more pods fit" in proc.stdout, proc.stdout
@@ -155,3 +171,11 @@ def test_too_little_capacity_for_both_colours_warns_then_aborts_cleanly(kube, na
     assert _selector(kube, namespace) == {"app": "web", "slot": "blue"}
     assert (_replicas(kube, namespace, "web-green"), _replicas(kube, namespace, "web-blue")) == (0, 3)
     assert report["outcome"] == "rolled_back", report
+    assert report["rollback_cause"].startswith(f"{reason}: "), report["rollback_cause"]
+    if reason == "Unschedulable":
+        # The scheduler's words, then the shortfall: what green's pods request against what the node has free.
+        assert "Insufficient cpu" in report["rollback_cause"], report["rollback_cause"]
+        assert "pods are pending, and only 0 of" in report["rollback_cause"], report["rollback_cause"]
+        assert "free allocatable is cpu" in report["rollback_cause"], report["rollback_cause"]
+        deploy = next(step for step in report["steps"] if step["step"].startswith("Roll out the new colour"))
+        assert float(deploy["seconds"]) < 60, deploy  # the progress deadline is 600 s
