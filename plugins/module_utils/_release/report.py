@@ -1,0 +1,72 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A release's report, the same for every strategy: outcome, versions, timings, steps and why.  Pure.
+
+The report is the fact (and AWX artifact) nodowntime_report; release_run starts it, adds a step per
+module run, records why a release failed and finishes it.  The clock is the caller's: every function
+takes the times it writes, so the same inputs give the same report.
+
+    step(name, result, at) -> one line of the report from a module's registered result
+    cause(failure, given) -> why a release failed, from the failed task's result
+    failed(report, outcome, failure, given, task, at) -> the report with the failed task's step, outcome, cause
+    headline(report, serving) -> the message a failed release fails with
+"""
+
+from __future__ import annotations
+
+# How each strategy's failure begins; what serves afterwards follows in brackets where it can differ.
+TITLES = {
+    "rolling_update": "rolling update",
+    "blue_green": "blue/green release",
+    "canary": "canary release",
+    "rollback": "rollback",
+}
+
+
+def _said(result, otherwise):
+    # As the roles read it: message where the module set one (even empty), else msg.
+    return result["message"] if "message" in result else result.get("msg", otherwise)
+
+
+def step(name, result, at):
+    """What, when, how it went, from the module's own result (its message and duration, if any)."""
+    return {
+        "step": name,
+        "at": at,
+        "ok": not result.get("failed", False),
+        "message": _said(result, ""),
+        # rollout and canary_scale time their wait; switch_selector times the switch.
+        "seconds": result["duration_seconds"] if "duration_seconds" in result else result.get("switch_seconds"),
+    }
+
+
+def cause(failure, given=""):
+    """given, else the failure's reason and message; an analysis adds what its last measurement said."""
+    if given:
+        return given
+    failure = failure or {}
+    reason = failure.get("reason") or ""
+    said = _said(failure, "unknown failure")
+    measurements = failure.get("measurements") or [{}]
+    measured = (measurements[-1] or {}).get("message") or ""
+    return f"{reason + ': ' if reason else ''}{said}{'; ' + measured if measured else ''}"
+
+
+def failed(report, outcome, failure, given, task, at):
+    """The report after a failed task: its step (named after the task), the outcome, the cause."""
+    failure = failure if failure is not None else {"failed": True}
+    return dict(
+        report,
+        steps=[*report.get("steps", []), step(task or "unknown task", failure, at)],
+        outcome=outcome,
+        rollback_cause=cause(failure, given),
+    )
+
+
+def headline(report, serving=""):
+    """The failed task's message: what was released, how it ended, what serves, why."""
+    where = f"{report['namespace']}/{report['application']}"
+    title = TITLES[report["strategy"]]
+    if report["strategy"] == "rollback":
+        return f"{title} of {where} failed: {report['rollback_cause']}"
+    serves = f" ({serving} serving)" if serving else ""
+    return f"{title} of {where} to {report['to_version']}: {report['outcome']}{serves}: {report['rollback_cause']}"
