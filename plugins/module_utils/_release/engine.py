@@ -3,7 +3,7 @@
 
     next_step(spec, recorded, observed) -> Next
 
-spec is what the run was asked to do: {"strategy": "rolling_update" | "blue_green" | "canary",
+spec is what the run was asked to do: {"strategy": "rolling_update" | "blue_green" | "canary" | "rollback",
 "to": the version it releases, "action": "run" | "promote" | "abort" (canary), "steps": [...] (canary)}.
 recorded is the progress the last run left on the release's anchor (the Service for blue/green, the
 canary Deployment for a canary; see progress.py), {} when none.  observed is what this run sees:
@@ -16,7 +16,7 @@ what the cluster shows.  In the rescue the action says what to undo: the outcome
 from how far the release got, so a run killed while undoing finishes that undo when run again.
 
 Actions, by stage:
-    begin   rolling_update: roll_out
+    begin   rolling_update: roll_out;  rollback: roll_back
             blue_green: deploy | verify_switch (resumed after the switch) | finish_rollback
             canary: create | resume_step | finish_promotion | finish_rollback (run);
                     resume_step | refuse | fail (promote: no paused canary); roll_back | refuse (abort)
@@ -29,8 +29,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The strategies the engine knows; the report also knows "rollback", which has no steps to decide.
-STRATEGIES = ("rolling_update", "blue_green", "canary")
+# rollback is playbooks/rollback.yml: a rolling update's undo, with a rescue of its own.
+STRATEGIES = ("rolling_update", "blue_green", "canary", "rollback")
 FINISHED = "done"
 
 
@@ -106,6 +106,17 @@ def _rolling_update_failed(spec, recorded, observed):
         why="the rollout module undid its change" if undone else "nothing was undone",
         outcome="rolled_back" if undone else "failed",
     )
+
+
+def _rollback_begin(spec, recorded, observed):
+    # The undo is one module run that waits for itself: a re-run undoes again from what the cluster shows.
+    return Next("roll_back", why="roll the Deployment back to the revision asked for")
+
+
+def _rollback_failed(spec, recorded, observed):
+    if _locked_out(observed):
+        return Next("stop", why="another run holds the lock; nothing changed", outcome="refused")
+    return Next("fail", why="the rollback did not finish", outcome="failed")
 
 
 def _blue_green_resume(spec, recorded, live):
@@ -246,6 +257,8 @@ def _canary_failed(spec, recorded, observed):
 _DECIDE = {
     ("rolling_update", "begin"): _rolling_update_begin,
     ("rolling_update", "failed"): _rolling_update_failed,
+    ("rollback", "begin"): _rollback_begin,
+    ("rollback", "failed"): _rollback_failed,
     ("blue_green", "begin"): _blue_green_begin,
     ("blue_green", "failed"): _blue_green_failed,
     ("canary", "begin"): _canary_begin,

@@ -5,7 +5,8 @@ The report is the fact (and AWX artifact) nodowntime_report; release_run starts 
 module run, records why a release failed and finishes it.  The clock is the caller's: every function
 takes the times it writes, so the same inputs give the same report.
 
-    step(name, result, at) -> one line of the report from a module's registered result
+    line(name, result, at) -> one line of the report from a module's registered result
+    step(report, name, result, at) -> the report with that line added
     cause(failure, given) -> why a release failed, from the failed task's result
     failed(report, outcome, failure, given, task, at) -> the report with the failed task's step, outcome, cause
     headline(report, serving) -> the message a failed release fails with
@@ -27,7 +28,7 @@ def _said(result, otherwise):
     return result["message"] if "message" in result else result.get("msg", otherwise)
 
 
-def step(name, result, at):
+def line(name, result, at):
     """What, when, how it went, from the module's own result (its message and duration, if any)."""
     return {
         "step": name,
@@ -37,6 +38,10 @@ def step(name, result, at):
         # rollout and canary_scale time their wait; switch_selector times the switch.
         "seconds": result["duration_seconds"] if "duration_seconds" in result else result.get("switch_seconds"),
     }
+
+
+def step(report, name, result, at):
+    return dict(report, steps=[*report.get("steps", []), line(name, result, at)])
 
 
 def cause(failure, given=""):
@@ -55,10 +60,7 @@ def failed(report, outcome, failure, given, task, at):
     """The report after a failed task: its step (named after the task), the outcome, the cause."""
     failure = failure if failure is not None else {"failed": True}
     return dict(
-        report,
-        steps=[*report.get("steps", []), step(task or "unknown task", failure, at)],
-        outcome=outcome,
-        rollback_cause=cause(failure, given),
+        step(report, task or "unknown task", failure, at), outcome=outcome, rollback_cause=cause(failure, given)
     )
 
 

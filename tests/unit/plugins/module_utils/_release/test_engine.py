@@ -284,6 +284,24 @@ def test_rolling_update(observed, expected):
 
 
 @pytest.mark.parametrize(
+    "observed, expected",
+    [
+        pytest.param({"stage": "begin"}, ("roll_back", ""), id="begin-rolls-back"),
+        pytest.param(
+            {"stage": "failed", "lock_in_module": True, "failure": {"reason": "Locked"}},
+            ("stop", "refused"),
+            id="locked-out-by-another-run-stops",
+        ),
+        # Whatever the module says it did, a rollback that failed reports failed.
+        pytest.param({"stage": "failed", "failure": {"outcome": "rolled_back"}}, ("fail", "failed"), id="failed"),
+    ],
+)
+def test_rollback(observed, expected):
+    decided = engine.next_step({"strategy": "rollback"}, {}, dict(observed, lock_in_module=True))
+    assert (decided.action, decided.outcome) == expected
+
+
+@pytest.mark.parametrize(
     "spec, observed, said",
     [
         pytest.param({"strategy": "recreate"}, {}, "strategy must be one of", id="unknown-strategy"),

@@ -40,7 +40,12 @@ RUNNING = {
     ],
 )
 def test_a_step_is_the_modules_own_result(result, expected):
-    assert report.step("deploy green", result, AT) == dict(expected, step="deploy green", at=AT)
+    assert report.line("deploy green", result, AT) == dict(expected, step="deploy green", at=AT)
+
+
+def test_a_step_is_added_to_a_copy_of_the_report():
+    added = report.step(RUNNING, "switch to green", {"msg": "switched"}, AT)
+    assert [s["step"] for s in added["steps"]] == ["switch to green"] and RUNNING["steps"] == []
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,26 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The filters the strategy roles ask the release engine and build the report with: pure, on plain data.
+
+Filters, not an action plugin: every decision is a pure function of data the roles already hold, so
+asking costs no worker round trip and no module run, and check mode and diff need nothing of their own.
+"""
+
+import dataclasses
+
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release import engine, report
+
+
+def release_next(spec, recorded, observed):
+    decided = dataclasses.asdict(engine.next_step(spec, recorded, observed))
+    # Plain lists: the steps go on to to_json and loops, which a tuple would surprise.
+    return dict(decided, steps=list(decided["steps"]))
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "release_next": release_next,
+            "release_step": report.step,
+            "release_failed": report.failed,
+            "release_headline": report.headline,
+        }
