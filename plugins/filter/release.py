@@ -11,9 +11,13 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._release import eng
 
 
 def release_next(spec, recorded, observed):
-    decided = dataclasses.asdict(engine.next_step(spec, recorded, observed))
-    # Plain lists: the steps go on to to_json and loops, which a tuple would surprise.
-    return dict(decided, steps=list(decided["steps"]))
+    decided = engine.next_step(spec, recorded, observed)
+    # Field by field, not dataclasses.asdict: that rebuilds each step with its own type, which for
+    # ansible-core's lazy template containers is refused. A list: the steps go on to loops and to_json.
+    return dict(
+        {field.name: getattr(decided, field.name) for field in dataclasses.fields(decided)},
+        steps=[dict(step) for step in decided.steps],
+    )
 
 
 class FilterModule:

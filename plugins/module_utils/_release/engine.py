@@ -43,6 +43,7 @@ class Next:
     why: str = ""
     note: str = ""  # where the last run stopped, to say and record; "" when it finished or there was none
     outcome: str = ""  # the report's outcome, set where this action decides it
+    undo: bool = False  # in the rescue: the strategy has something to put back (its undo tasks run)
     step: int = 0  # canary: the first step to run
     steps: tuple = ()  # canary: the steps to run them from
     replicas: int | None = None  # canary: the total both Deployments keep
@@ -173,11 +174,15 @@ def _blue_green_failed(spec, recorded, observed):
     if reached == "rolling_back":
         # Resumed to finish a rollback: the outcome is the one the killed run decided.
         outcome = recorded.get("outcome") or "rolled_back"
-        return Next("scale_down", why="finish the rollback the last run started", outcome=outcome)
+        return Next("scale_down", why="finish the rollback the last run started", outcome=outcome, undo=True)
     if reached == "switched":
-        return Next("switch_back", why="the new colour is live: switch back to the old one", outcome="switched_back")
+        return Next(
+            "switch_back", why="the new colour is live: switch back to the old one", outcome="switched_back", undo=True
+        )
     if reached == "deployed":
-        return Next("scale_down", why="the new colour took no traffic yet: remove its pods", outcome="rolled_back")
+        return Next(
+            "scale_down", why="the new colour took no traffic yet: remove its pods", outcome="rolled_back", undo=True
+        )
     return Next("fail", why="nothing changed yet", outcome="failed")
 
 
@@ -251,7 +256,7 @@ def _canary_failed(spec, recorded, observed):
     refusal = observed.get("refusal") or ""
     if refusal:
         return Next("refuse", why=refusal, outcome="refused")
-    return Next("roll_back", why="send all traffic back to stable", outcome="rolled_back")
+    return Next("roll_back", why="send all traffic back to stable", outcome="rolled_back", undo=True)
 
 
 _DECIDE = {

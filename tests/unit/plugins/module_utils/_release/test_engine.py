@@ -141,7 +141,7 @@ def test_finishing_a_rollback_fails_with_the_killed_runs_cause():
 )
 def test_blue_green_rescue_undoes_what_the_run_reached(recorded, reached, action, outcome):
     decided = engine.next_step(BG, recorded, {"stage": "failed", "reached": reached})
-    assert (decided.action, decided.outcome) == (action, outcome)
+    assert (decided.action, decided.outcome, decided.undo) == (action, outcome, action != "fail")
 
 
 STEPS = ({"weight": 50}, {"pause": 1})
@@ -248,7 +248,7 @@ def test_promote_with_nothing_paused_names_the_canary():
 )
 def test_canary_rescue(observed, expected):
     decided = engine.next_step(CANARY, canary(), observed)
-    assert (decided.action, decided.outcome) == expected
+    assert (decided.action, decided.outcome, decided.undo) == (*expected, expected[0] == "roll_back")
 
 
 RU = {"strategy": "rolling_update", "to": V2}
@@ -280,7 +280,7 @@ RU = {"strategy": "rolling_update", "to": V2}
 )
 def test_rolling_update(observed, expected):
     decided = engine.next_step(RU, {}, observed)
-    assert (decided.action, decided.outcome) == expected
+    assert (decided.action, decided.outcome, decided.undo) == (*expected, False)
 
 
 @pytest.mark.parametrize(
