@@ -251,61 +251,49 @@ def test_canary_rescue(observed, expected):
     assert (decided.action, decided.outcome, decided.undo) == (*expected, expected[0] == "roll_back")
 
 
-RU = {"strategy": "rolling_update", "to": V2}
+LOCKED_OUT = {"stage": "failed", "lock_in_module": True, "failure": {"reason": "Locked"}}
 
 
 @pytest.mark.parametrize(
-    "observed, expected",
+    "strategy, observed, expected",
     [
         # test_rolling_update_killed_mid_rollout_finishes_on_the_next_run: the same change, applied again.
-        pytest.param({"stage": "begin"}, ("roll_out", ""), id="begin-rolls-out"),
+        pytest.param("rolling_update", {"stage": "begin"}, ("roll_out", ""), id="rolling-update-rolls-out"),
+        pytest.param("rolling_update", LOCKED_OUT, ("stop", "refused"), id="rolling-update-locked-out-stops"),
         pytest.param(
-            {"stage": "failed", "lock_in_module": True, "failure": {"reason": "Locked"}},
-            ("stop", "refused"),
-            id="locked-out-by-another-run-stops",
-        ),
-        pytest.param(
-            {"stage": "failed", "lock_in_module": False, "failure": {"reason": "Locked"}},
+            "rolling_update",
+            dict(LOCKED_OUT, lock_in_module=False),
             ("fail", "failed"),
             id="locked-after-probes-changed-something-fails",
         ),
         # test_rollback_killed_mid_undo_rolls_back_again_on_the_next_run
         pytest.param(
+            "rolling_update",
             {"stage": "failed", "failure": {"outcome": "rolled_back"}},
             ("fail", "rolled_back"),
-            id="undone-by-the-module",
+            id="rolling-update-undone-by-the-module",
         ),
-        pytest.param({"stage": "failed", "failure": {"msg": "bad option"}}, ("fail", "failed"), id="nothing-undone"),
-    ],
-)
-def test_rolling_update(observed, expected):
-    decided = engine.next_step(RU, {}, observed)
-    assert (decided.action, decided.outcome, decided.undo) == (*expected, False)
-
-
-@pytest.mark.parametrize(
-    "observed, expected",
-    [
-        pytest.param({"stage": "begin"}, ("roll_back", ""), id="begin-rolls-back"),
         pytest.param(
-            {"stage": "failed", "lock_in_module": True, "failure": {"reason": "Locked"}},
-            ("stop", "refused"),
-            id="locked-out-by-another-run-stops",
+            "rolling_update", {"stage": "failed", "failure": {"msg": "bad"}}, ("fail", "failed"), id="nothing-undone"
         ),
+        pytest.param("rollback", {"stage": "begin"}, ("roll_back", ""), id="rollback-rolls-back"),
+        pytest.param("rollback", LOCKED_OUT, ("stop", "refused"), id="rollback-locked-out-stops"),
         # Whatever the module says it did, a rollback that failed reports failed.
-        pytest.param({"stage": "failed", "failure": {"outcome": "rolled_back"}}, ("fail", "failed"), id="failed"),
+        pytest.param(
+            "rollback", {"stage": "failed", "failure": {"outcome": "rolled_back"}}, ("fail", "failed"), id="rollback"
+        ),
     ],
 )
-def test_rollback(observed, expected):
-    decided = engine.next_step({"strategy": "rollback"}, {}, dict(observed, lock_in_module=True))
-    assert (decided.action, decided.outcome) == expected
+def test_rolling_update_and_rollback_leave_the_undo_to_the_module(strategy, observed, expected):
+    decided = engine.next_step({"strategy": strategy, "to": V2}, {}, observed)
+    assert (decided.action, decided.outcome, decided.undo) == (*expected, False)
 
 
 @pytest.mark.parametrize(
     "spec, observed, said",
     [
         pytest.param({"strategy": "recreate"}, {}, "strategy must be one of", id="unknown-strategy"),
-        pytest.param(RU, {"stage": "later"}, "observed.stage must be begin or failed", id="unknown-stage"),
+        pytest.param(BG, {"stage": "later"}, "observed.stage must be begin or failed", id="unknown-stage"),
     ],
 )
 def test_what_the_engine_does_not_decide_is_refused(spec, observed, said):
