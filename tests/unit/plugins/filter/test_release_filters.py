@@ -7,7 +7,7 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._release import rep
 def test_the_next_step_is_a_plain_dict_with_the_steps_as_a_list():
     spec = {"strategy": "canary", "to": "shop:2", "action": "run", "steps": [{"weight": 50}]}
     decided = release.release_next(spec, {}, {"stage": "begin", "stable_replicas": 2})
-    assert type(decided) is dict and decided["steps"] == [{"weight": 50}] and type(decided["steps"]) is list
+    assert isinstance(decided, dict) and isinstance(decided["steps"], list) and decided["steps"] == [{"weight": 50}]
     assert (decided["action"], decided["replicas"]) == ("create", 2)
 
 
