@@ -66,9 +66,11 @@ def failed(report, outcome, failure, given, task, at):
 
 def headline(report, serving=""):
     """The failed task's message: what was released, how it ended, what serves, why."""
-    where = f"{report['namespace']}/{report['application']}"
-    title = TITLES[report["strategy"]]
-    if report["strategy"] == "rollback":
-        return f"{title} of {where} failed: {report['rollback_cause']}"
+    # As a template writes them: a version not known yet (a run that failed before reading it) is empty.
+    said = {key: "" if value is None else value for key, value in report.items()}
+    where = f"{said['namespace']}/{said['application']}"
+    title = TITLES[said["strategy"]]
+    if said["strategy"] == "rollback":
+        return f"{title} of {where} failed: {said['rollback_cause']}"
     serves = f" ({serving} serving)" if serving else ""
-    return f"{title} of {where} to {report['to_version']}: {report['outcome']}{serves}: {report['rollback_cause']}"
+    return f"{title} of {where} to {said['to_version']}: {said['outcome']}{serves}: {said['rollback_cause']}"

@@ -108,3 +108,8 @@ def test_a_failure_with_no_task_or_result_still_records_a_step():
 def test_the_headline_a_failed_release_fails_with(strategy, outcome, serving, headline):
     failed = dict(RUNNING, strategy=strategy, outcome=outcome, rollback_cause="why")
     assert report.headline(failed, serving) == headline
+
+
+def test_a_version_not_known_yet_is_left_empty_in_the_headline():
+    failed = dict(RUNNING, strategy="rolling_update", to_version=None, outcome="failed", rollback_cause="bad option")
+    assert report.headline(failed) == "rolling update of shop/web to : failed: bad option"
