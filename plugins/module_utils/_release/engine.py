@@ -6,7 +6,7 @@
 spec is what the run was asked to do: {"strategy": "rolling_update" | "blue_green" | "canary" | "rollback",
 "to": the version it releases, "action": "run" | "promote" | "abort" (canary), "steps": [...] (canary)}.
 recorded is the progress the last run left on the release's anchor (the Service for blue/green, the
-canary Deployment for a canary; see progress.py), {} when none.  observed is what this run sees:
+canary Deployment for a canary; see progress_record.py), {} when none.  observed is what this run sees:
 its "stage" ("begin" before any change, "failed" in the rescue), the cluster as read, and in the
 rescue what this run "reached" and the "failure" (the failed task's result).
 
