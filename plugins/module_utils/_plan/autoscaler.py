@@ -14,6 +14,11 @@ colour_replicas(live, hpa)  -> how many pods a new blue/green colour starts with
 retarget(hpa, name)         -> the merge patch that points the HPA at the Deployment name, or {}
                                when it already does
 summary(hpa)                -> {name, min_replicas, max_replicas, target} for reports, or {}
+blue_green(hpas, live, previous, colour) -> {replicas, autoscaler, follow, back}: the new colour's
+                               starting count, the HPA scaling either colour (summary), and the
+                               server-side apply bodies that point it at the new colour (after
+                               the switch) and back at the old one (after a switch back); {}
+                               each without an HPA
 """
 
 from __future__ import annotations
@@ -86,4 +91,24 @@ def summary(hpa):
         "min_replicas": low,
         "max_replicas": high,
         "target": _target(hpa).get("name"),
+    }
+
+
+def _pointed(hpa, name):
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": KIND,
+        "metadata": {"name": hpa["metadata"]["name"], "namespace": hpa["metadata"].get("namespace")},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}},
+    }
+
+
+def blue_green(hpas, live, previous, colour):
+    # A run resumed after the switch finds the HPA on the new colour already.
+    hpa = owner(hpas, previous) or owner(hpas, colour)
+    return {
+        "replicas": colour_replicas(live, hpa),
+        "autoscaler": summary(hpa),
+        "follow": _pointed(hpa, colour) if hpa else {},
+        "back": _pointed(hpa, previous) if hpa else {},
     }

@@ -106,3 +106,27 @@ def test_summary():
         "target": "web-blue",
     }
     assert not autoscaler.summary(None)
+
+
+@pytest.mark.parametrize(
+    "hpas, live, replicas, target",
+    [
+        pytest.param(
+            [hpa("web-blue", low=2)], deployment(replicas=5), 5, "web-blue", id="old-colour-scaled-count-copied"
+        ),
+        pytest.param([hpa("web-blue", low=4)], deployment(replicas=2), 4, "web-blue", id="min-raised-before-plan"),
+        pytest.param([hpa("web-green", low=2)], deployment(replicas=3), 3, "web-green", id="resumed-after-switch"),
+        pytest.param([hpa("shop-api")], deployment(replicas=3), 3, None, id="another-app-hpa-ignored"),
+        pytest.param([], deployment(replicas=3), 3, None, id="no-hpa"),
+    ],
+)
+def test_blue_green(hpas, live, replicas, target):
+    plan = autoscaler.blue_green(hpas, live, "web-blue", "web-green")
+    assert plan["replicas"] == replicas
+    assert plan["autoscaler"].get("target") == target
+    if target is None:
+        assert plan["follow"] == plan["back"] == {}
+    else:
+        assert plan["follow"]["spec"]["scaleTargetRef"]["name"] == "web-green"
+        assert plan["back"]["spec"]["scaleTargetRef"]["name"] == "web-blue"
+        assert set(plan["follow"]["spec"]) == {"scaleTargetRef"}  # nothing else of the user's HPA
