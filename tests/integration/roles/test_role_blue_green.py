@@ -1,6 +1,9 @@
 """The blue_green playbook under 50 rps: the switch, the failure paths and the negative control."""
 
+import time
+
 import pytest
+from kubernetes import client
 from kubernetes.utils import parse_quantity
 from strategy_helpers import (
     BAD_IMAGE,
@@ -11,6 +14,7 @@ from strategy_helpers import (
     gate,
     image,
     image_of,
+    in_background,
     run_metered,
 )
 
@@ -97,6 +101,83 @@ def test_a_new_colour_that_never_gets_ready_is_removed_and_blue_keeps_serving(
     assert (_replicas(kube, namespace, "web-green"), _replicas(kube, namespace, "web-blue")) == (0, 3)
     assert report["outcome"] == "rolled_back", report
     assert "blue/green release of" in proc.stdout and "rolled_back" in proc.stdout
+
+
+def _autoscaler(kube, namespace, target, low, high=6):
+    """An HPA on target with a CPU metric: no metrics-server runs, so the controller only enforces min and max."""
+    body = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+            "minReplicas": low,
+            "maxReplicas": high,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}},
+                }
+            ],
+        },
+    }
+    return client.AutoscalingV2Api(kube.api).create_namespaced_horizontal_pod_autoscaler(namespace, body)
+
+
+def _raise_min_once_created(kube, namespace, name, low, timeout=120):
+    """Once Deployment name exists (the new colour is being rolled out), the HPA's minReplicas goes to low."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(d.metadata.name == name for d in kube.apps.list_namespaced_deployment(namespace).items):
+            client.AutoscalingV2Api(kube.api).patch_namespaced_horizontal_pod_autoscaler(
+                "web", namespace, {"spec": {"minReplicas": low}}
+            )
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _eventually(read, want, timeout=90):
+    """read() once it equals want, or its last value after timeout (the HPA controller syncs every 15 s)."""
+    deadline, seen = time.monotonic() + timeout, read()
+    while seen != want and time.monotonic() < deadline:
+        time.sleep(1)
+        seen = read()
+    return seen
+
+
+# The HPA owns blue's 3 pods; mid-release (once green exists) its minReplicas goes to 5. A release that
+# completes leaves the HPA on green at its 5; one switched back by its analysis leaves it on blue at 5.
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize(
+    ("error_rate", "outcome", "serving", "retired"),
+    [
+        pytest.param(0.0, "complete", "web-green", "web-blue", id="hpa-follows-the-switch"),
+        pytest.param(0.3, "switched_back", "web-blue", "web-green", id="hpa-follows-the-switch-back"),
+    ],
+)
+def test_an_hpa_raising_min_replicas_mid_release_ends_with_the_hpa_count(
+    kube, namespace, deploy, tmp_path, error_rate, outcome, serving, retired
+):
+    url = _blue(deploy)
+    _autoscaler(kube, namespace, "web-blue", low=3)
+    raised = in_background(_raise_min_once_created, kube, namespace, "web-green", 5)
+    with MetricsStub({"error_rate": error_rate}) as stub:
+        extra = _vars(namespace, image("2"), blue_green_post_switch_analysis=gate(stub.url))
+        proc, report, meter, _settled = run_metered(kube, url, "blue_green", extra, tmp_path)
+
+    assert raised.join(5), "web-green was never created"
+    assert (proc.returncode == 0) is (outcome == "complete"), proc.stdout
+    s = meter.summary
+    assert s["sent"] > 100 and s["failed"] == 0, (s["failed_by_kind"], s["failure_samples"])
+    assert report["outcome"] == outcome, report
+    hpa = client.AutoscalingV2Api(kube.api).read_namespaced_horizontal_pod_autoscaler("web", namespace)
+    # The HPA scales the colour that serves, and is otherwise as its owner left it.
+    assert hpa.spec.scale_target_ref.name == serving
+    assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (5, 6)
+    # The HPA's count, not ours: the release planned green at blue's 3.
+    assert _eventually(lambda: _replicas(kube, namespace, serving), 5) == 5
+    assert _replicas(kube, namespace, retired) == 0
 
 
 @pytest.mark.timeout(300)
