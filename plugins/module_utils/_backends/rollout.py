@@ -46,19 +46,6 @@ def _get_or_none(client, namespace, name):
         raise
 
 
-def _autoscaler(client, namespace, current):
-    """The HPA that owns the live Deployment's replicas, or None (also where autoscaling/v2 is not served)."""
-    if current is None:
-        return None
-    try:
-        hpas, _version = client.list(autoscaler.KIND, namespace)
-    except ApiError as e:
-        if e.status == 404:
-            return None
-        raise
-    return autoscaler.owner(hpas, current["metadata"]["name"])
-
-
 def _result(outcome, message, deployment, previous_revision, changed, reason=None, failing_pods=()):
     return {
         "outcome": outcome,
@@ -178,7 +165,7 @@ def run(client, options, check_mode, timeline, lock=None):
             raise TaskFailed(f"lock: {e}", _result("failed", "", current, None, False, reason="Invalid")) from None
     previous = revisions.revision(current) if current else None
     # An HPA owns the live replicas: a definition's spec.replicas never overwrites them.
-    hpa = _autoscaler(client, ns, current) if options.get("definition") is not None else None
+    hpa = rollouts.autoscaler_of(client, ns, name) if current and options.get("definition") is not None else None
     try:
         body, note = (
             autoscaler.held(rollout_change.manifest(options), current, hpa)

@@ -14,6 +14,9 @@ colour_replicas(live, hpa)  -> how many pods a new blue/green colour starts with
 retarget(hpa, name)         -> the merge patch that points the HPA at the Deployment name, or {}
                                when it already does
 summary(hpa)                -> {name, min_replicas, max_replicas, target} for reports, or {}
+canary(current, weight, hpa) -> (target, note): with an HPA on stable, stable keeps the HPA's count
+                               and the canary gets weight% of it on top (surge's math); current and
+                               target are {"canary": n, "stable": n}
 blue_green(hpas, live, previous, colour) -> {replicas, autoscaler, follow, back}: the new colour's
                                starting count, the HPA scaling either colour (summary), and the
                                server-side apply bodies that point it at the new colour (after
@@ -24,6 +27,8 @@ blue_green(hpas, live, previous, colour) -> {replicas, autoscaler, follow, back}
 from __future__ import annotations
 
 import copy
+
+from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import canary_replicas
 
 KIND = "HorizontalPodAutoscaler"
 
@@ -112,3 +117,13 @@ def blue_green(hpas, live, previous, colour):
         "follow": _pointed(hpa, colour) if hpa else {},
         "back": _pointed(hpa, previous) if hpa else {},
     }
+
+
+def canary(current, weight, hpa):
+    stable = current["stable"]
+    pods, _stable = canary_replicas.split(max(1, stable), weight, canary_replicas.SURGE)
+    note = (
+        f"HorizontalPodAutoscaler {hpa['metadata']['name']!r} owns the replicas of stable "
+        f"{_target(hpa).get('name')!r}: it keeps its {stable}, the canary gets {pods} beside them"
+    )
+    return {"canary": pods, "stable": stable}, note

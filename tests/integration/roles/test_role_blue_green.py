@@ -3,18 +3,19 @@
 import time
 
 import pytest
-from kubernetes import client
 from kubernetes.utils import parse_quantity
 from strategy_helpers import (
     BAD_IMAGE,
     NEVER_READY_IMAGE,
     PROGRESS_DEADLINE,
     MetricsStub,
+    autoscaler,
     container,
     gate,
     image,
     image_of,
-    in_background,
+    raise_min_once,
+    read_autoscaler,
     run_metered,
 )
 
@@ -103,40 +104,6 @@ def test_a_new_colour_that_never_gets_ready_is_removed_and_blue_keeps_serving(
     assert "blue/green release of" in proc.stdout and "rolled_back" in proc.stdout
 
 
-def _autoscaler(kube, namespace, target, low, high=6):
-    """An HPA on target with a CPU metric: no metrics-server runs, so the controller only enforces min and max."""
-    body = {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": "web"},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
-            "minReplicas": low,
-            "maxReplicas": high,
-            "metrics": [
-                {
-                    "type": "Resource",
-                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}},
-                }
-            ],
-        },
-    }
-    return client.AutoscalingV2Api(kube.api).create_namespaced_horizontal_pod_autoscaler(namespace, body)
-
-
-def _raise_min_once_created(kube, namespace, name, low, timeout=120):
-    """Once Deployment name exists (the new colour is being rolled out), the HPA's minReplicas goes to low."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(d.metadata.name == name for d in kube.apps.list_namespaced_deployment(namespace).items):
-            client.AutoscalingV2Api(kube.api).patch_namespaced_horizontal_pod_autoscaler(
-                "web", namespace, {"spec": {"minReplicas": low}}
-            )
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def _eventually(read, want, timeout=90):
     """read() once it equals want, or its last value after timeout (the HPA controller syncs every 15 s)."""
     deadline, seen = time.monotonic() + timeout, read()
@@ -160,8 +127,8 @@ def test_an_hpa_raising_min_replicas_mid_release_ends_with_the_hpa_count(
     kube, namespace, deploy, tmp_path, error_rate, outcome, serving, retired
 ):
     url = _blue(deploy)
-    _autoscaler(kube, namespace, "web-blue", low=3)
-    raised = in_background(_raise_min_once_created, kube, namespace, "web-green", 5)
+    autoscaler(kube, namespace, "web-blue", low=3, high=6)
+    raised = raise_min_once(kube, namespace, lambda found: "web-green" in found, 5)
     with MetricsStub({"error_rate": error_rate}) as stub:
         extra = _vars(namespace, image("2"), blue_green_post_switch_analysis=gate(stub.url))
         proc, report, meter, _settled = run_metered(kube, url, "blue_green", extra, tmp_path)
@@ -171,7 +138,7 @@ def test_an_hpa_raising_min_replicas_mid_release_ends_with_the_hpa_count(
     s = meter.summary
     assert s["sent"] > 100 and s["failed"] == 0, (s["failed_by_kind"], s["failure_samples"])
     assert report["outcome"] == outcome, report
-    hpa = client.AutoscalingV2Api(kube.api).read_namespaced_horizontal_pod_autoscaler("web", namespace)
+    hpa = read_autoscaler(kube, namespace)
     # The HPA scales the colour that serves, and is otherwise as its owner left it.
     assert hpa.spec.scale_target_ref.name == serving
     assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (5, 6)

@@ -1,7 +1,7 @@
 """One run of the rollout module: what it reports when the API fails it after its change went through."""
 
 import pytest
-from rollout_objects import deployment, options, with_image
+from rollout_objects import deployment, hpa, options, with_image
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import rollout
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
@@ -57,13 +57,6 @@ class Scaled:
     def apply(self, kind, namespace, body, field_manager=None, force=True, dry_run=False):
         self.applied.append(body)
         return dict(deployment(replicas=6, template=with_image("demo:2")), spec=dict(body["spec"]))
-
-
-def hpa(target):
-    return {
-        "metadata": {"name": "web"},
-        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target}, "maxReplicas": 9},
-    }
 
 
 @pytest.mark.parametrize(

@@ -3,15 +3,15 @@
 import copy
 
 import pytest
+import rollout_objects
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import autoscaler
 
 
 def hpa(target="web-blue", low=2, high=10, kind="Deployment", name="web"):
-    spec = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": target}, "maxReplicas": high}
-    if low is not None:
-        spec["minReplicas"] = low
-    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name}, "spec": spec}
+    found = rollout_objects.hpa(target, low, high, name)
+    found["spec"]["scaleTargetRef"]["kind"] = kind
+    return found
 
 
 def deployment(name="web-blue", replicas=3):
@@ -130,3 +130,19 @@ def test_blue_green(hpas, live, replicas, target):
         assert plan["follow"]["spec"]["scaleTargetRef"]["name"] == "web-green"
         assert plan["back"]["spec"]["scaleTargetRef"]["name"] == "web-blue"
         assert set(plan["follow"]["spec"]) == {"scaleTargetRef"}  # nothing else of the user's HPA
+
+
+@pytest.mark.parametrize(
+    "current, weight, want",
+    [
+        pytest.param({"canary": 0, "stable": 4}, 25, {"canary": 1, "stable": 4}, id="quarter-of-hpa-count-on-top"),
+        pytest.param({"canary": 1, "stable": 8}, 25, {"canary": 2, "stable": 8}, id="hpa-raised-stable-canary-follows"),
+        pytest.param({"canary": 2, "stable": 4}, 0, {"canary": 0, "stable": 4}, id="retire-stable-untouched"),
+        pytest.param({"canary": 0, "stable": 3}, 1, {"canary": 1, "stable": 3}, id="at-least-one-canary-pod"),
+        pytest.param({"canary": 0, "stable": 0}, 50, {"canary": 1, "stable": 0}, id="hpa-disabled-at-zero"),
+    ],
+)
+def test_canary(current, weight, want):
+    target, note = autoscaler.canary(current, weight, hpa("web"))
+    assert target == want
+    assert note.startswith("HorizontalPodAutoscaler 'web' owns the replicas of stable 'web'")
