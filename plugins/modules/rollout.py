@@ -56,7 +56,7 @@ options:
         manager C(nodowntime), taking over fields that other managers own.
       - C(metadata.name) and C(metadata.namespace) default to O(name) and O(namespace) and must match them.
       - O(images) and the strategy options are applied on top of it.
-      - When a HorizontalPodAutoscaler (C(autoscaling/v2)) scales the live Deployment, it owns the replicas:
+      - When a HorizontalPodAutoscaler (C(autoscaling/v2)) scales the live Deployment, it owns the replicas;
         the definition's C(spec.replicas) never overwrites the live count, which is sent unchanged, and the
         task warns when the two differ (leave C(spec.replicas) out of a definition an HPA scales, as with
         C(kubectl apply)). RV(autoscaler) names the HPA. Needs C(list) on
