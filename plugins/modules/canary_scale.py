@@ -19,6 +19,12 @@ description:
     total on top, rounded the same way (nearest, halves up) but at least one pod while O(weight) > 0; weight
     100 runs twice the pods. The canary's real share is then canary / (stable + canary), returned as
     RV(actual_weight) (10 pods at weight 50: 5 canary beside 10 stable, 33.33%)."
+  - "With a HorizontalPodAutoscaler (C(autoscaling/v2)) on O(stable), the HPA owns stable's replicas and the
+    module never writes them: stable keeps the HPA's count as it is at each step, and the canary gets
+    O(weight)% of that count on top, rounded as in O(mode=surge) whatever O(mode) says (O(total_replicas) and
+    the recorded total are not used). So a canary step follows an HPA that scaled stable since the last one,
+    and weight 0 only scales the canary to 0. The task warns with what it kept; RV(autoscaler) names the HPA.
+    Needs C(list) on C(horizontalpodautoscalers.autoscaling)."
   - "Compared with Argo Rollouts: O(mode=keep_total) gives the counts of Argo's basic canary with
     C(maxSurge: 0), except where O(weight)% of the total comes to the total minus exactly half a pod
     (2 pods at 75, 10 pods at 95): there Argo finds no split and leaves the canary at 0 pods, here it gets all
@@ -189,6 +195,14 @@ total_replicas:
   returned: success
   type: int
   sample: 10
+autoscaler:
+  description:
+    - The HorizontalPodAutoscaler that scales O(stable), whose count the step kept; empty without one. Its keys
+      are those of M(nodowntime.k8s.rollout)'s C(autoscaler) (C(name), C(min_replicas), C(max_replicas),
+      C(target)), without C(note).
+  returned: success
+  type: dict
+  sample: {name: web, min_replicas: 2, max_replicas: 10, target: web}
 progress:
   description: The progress the canary records after the step (or would, in check mode); empty when none.
   returned: success

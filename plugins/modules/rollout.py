@@ -56,6 +56,11 @@ options:
         manager C(nodowntime), taking over fields that other managers own.
       - C(metadata.name) and C(metadata.namespace) default to O(name) and O(namespace) and must match them.
       - O(images) and the strategy options are applied on top of it.
+      - When a HorizontalPodAutoscaler (C(autoscaling/v2)) scales the live Deployment, it owns the replicas;
+        the definition's C(spec.replicas) never overwrites the live count, which is sent unchanged, and the
+        task warns when the two differ (leave C(spec.replicas) out of a definition an HPA scales, as with
+        C(kubectl apply)). RV(autoscaler) names the HPA. Needs C(list) on
+        C(horizontalpodautoscalers.autoscaling).
     type: dict
   images:
     description:
@@ -378,6 +383,35 @@ lock:
     message: "shop/nodowntime-web: acquired for alice@ci-7 pid 4242 started 1145816;
       shop/nodowntime-web: released by alice@ci-7 pid 4242 started 1145816"
     released: true
+autoscaler:
+  description:
+    - With O(definition), the HorizontalPodAutoscaler that scales the live Deployment, whose replica count
+      the task kept; empty without one.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The HPA's name.
+      type: str
+    min_replicas:
+      description: Its C(minReplicas) (1 when unset).
+      type: int
+    max_replicas:
+      description: Its C(maxReplicas).
+      type: int
+    target:
+      description: The Deployment its C(scaleTargetRef) names.
+      type: str
+    note:
+      description: What the task kept instead of the definition's C(spec.replicas), also given as a warning;
+        empty when they were the same.
+      type: str
+  sample:
+    name: web
+    min_replicas: 2
+    max_replicas: 10
+    target: web
+    note: ""
 failing_pods:
   description:
     - The new pods that made the rollout fail fast, one entry per failing container; an C(Unschedulable) pod

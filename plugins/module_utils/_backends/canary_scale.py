@@ -15,7 +15,7 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import che
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_failed import TaskFailed
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import rollouts
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
-from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import canary_replicas
+from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import autoscaler, canary_replicas
 from ansible_collections.nodowntime.k8s.plugins.module_utils._release import progress_record
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict
 
@@ -32,14 +32,20 @@ def recorded_total(deployments):
     return (deployments["canary"]["metadata"].get("annotations") or {}).get(canary_replicas.TOTAL_ANNOTATION)
 
 
-def plan(deployments, params):
-    """(current, target, total): replica counts per role and the total to record; CanaryError if impossible."""
+def plan(deployments, params, hpa=None):
+    """(current, target, total, note): replica counts per role, the total to record, and what an HPA on stable
+    changed (stable is never written; the canary's share starts from the HPA's count now); CanaryError if
+    impossible."""
     current = {role: deployments[role]["spec"].get("replicas", 1) for role in ROLES}
+    if hpa:
+        canary_replicas.check_step(params["weight"], params["mode"])
+        target, note = autoscaler.canary(current, params["weight"], hpa)
+        return current, target, max(1, current["stable"]), note
     total, _source = canary_replicas.resolve_total(
         params["total_replicas"], recorded_total(deployments), current["stable"], current["canary"]
     )
     canary, stable = canary_replicas.split(total, params["weight"], params["mode"])
-    return current, {"canary": canary, "stable": stable}, total
+    return current, {"canary": canary, "stable": stable}, total, ""
 
 
 def record_for(deployments, total, progress, now):
@@ -118,7 +124,11 @@ def step(client, params, progress, check_mode, timeline, warn):
     report = {}  # filled in before anything can raise StepFailed
     try:
         deployments = {role: client.get("Deployment", params["namespace"], params[role]) for role in ROLES}
-        current, target, total = plan(deployments, params)
+        hpa = rollouts.autoscaler_of(client, params["namespace"], params["stable"])
+        current, target, total, note = plan(deployments, params, hpa)
+        if note:
+            timeline.add(note)
+            warn(note)
         recorded = recorded_total(deployments)
         record = record_for(deployments, total, progress, datetime.now(timezone.utc))
         progress_before = progress_record.recorded(deployments["canary"])
@@ -131,6 +141,7 @@ def step(client, params, progress, check_mode, timeline, warn):
             "total_replicas": total,
             "actual_weight": canary_replicas.actual_weight(target["canary"], target["stable"]),
             "progress": progress_after,
+            "autoscaler": autoscaler.summary(hpa),
         }
         shown = progress is not None
         diff = {

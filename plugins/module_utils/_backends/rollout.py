@@ -12,8 +12,10 @@ lock: a _backends.lock.Held, taken once the options are checked and before anyth
 (lock.Refused goes through); the caller releases it.
 
 options are the module's parameters.  result carries outcome, reason, message,
-revision, previous_revision, replicas, failing_pods, changed and diff; task() adds images,
-timeline and duration_seconds.
+revision, previous_revision, replicas, failing_pods, changed, diff and autoscaler (the HPA
+that owns the Deployment's replicas, whose count a definition never overwrites, and a note when
+the definition asked for another; {} without one); task() adds images, timeline and
+duration_seconds, and warns with the note.
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.lock impo
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_failed import TaskFailed
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import rollouts
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
-from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import deployment_variant, revisions, rollout_change
+from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import (
+    autoscaler,
+    deployment_variant,
+    revisions,
+    rollout_change,
+)
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict as v
 
 KIND = "Deployment"
@@ -52,8 +59,10 @@ def _result(outcome, message, deployment, previous_revision, changed, reason=Non
     }
 
 
-def _change(client, options, current, check_mode):
-    """Sends the change the state asks for; returns (object after, what was done) or (current, None)."""
+def _change(client, options, current, check_mode, body=None):
+    """Sends the change the state asks for; returns (object after, what was done) or (current, None).
+
+    body: the Deployment to apply when options has a definition."""
     ns, name, state = options["namespace"], options["name"], options["state"]
     paused = bool(current and current["spec"].get("paused"))
     if state in ("paused", "resumed"):
@@ -74,8 +83,8 @@ def _change(client, options, current, check_mode):
             f"deployment {name!r} is paused, so its rollout would never progress; resume it "
             "(state: resumed) or set wait: false to stage changes while it is paused"
         )
-    if options.get("definition") is not None:
-        after = client.apply(KIND, ns, rollout_change.manifest(options), dry_run=check_mode)
+    if body is not None:
+        after = client.apply(KIND, ns, body, dry_run=check_mode)
     else:
         patch = rollout_change.change_patch(options, current)
         if not patch:
@@ -104,6 +113,8 @@ def task(client, params, _checked, check_mode, timeline, warn):
     extra = {"lock": held.release()} if held else {}
     for warning in held.warnings if held else ():
         warn(warning)
+    if (result.get("autoscaler") or {}).get("note"):
+        warn(result["autoscaler"]["note"])
     if failure is not None:
         raise TaskFailed(failure, report(result, timeline, **extra))
     return report(result, timeline, **extra)
@@ -119,6 +130,7 @@ def report(result, timeline, **extra):
         "replicas": {},
         "failing_pods": [],
         "changed": False,
+        "autoscaler": {},
     }
     # The diff holds the specs before and after the change, so a caller's report needs no read of its own.
     diff = result.get("diff") or {}
@@ -152,10 +164,20 @@ def run(client, options, check_mode, timeline, lock=None):
         except ValueError as e:
             raise TaskFailed(f"lock: {e}", _result("failed", "", current, None, False, reason="Invalid")) from None
     previous = revisions.revision(current) if current else None
+    # An HPA owns the live replicas: a definition's spec.replicas never overwrites them.
+    hpa = rollouts.autoscaler_of(client, ns, name) if current and options.get("definition") is not None else None
     try:
-        after, done = _change(client, options, current, check_mode)
+        body, note = (
+            autoscaler.held(rollout_change.manifest(options), current, hpa)
+            if options.get("definition") is not None
+            else (None, "")
+        )
+        after, done = _change(client, options, current, check_mode, body)
     except (ValueError, revisions.RevisionError) as e:
         raise TaskFailed(str(e), _result("failed", str(e), current, previous, False, reason="Refused")) from None
+    scaled = {"autoscaler": dict(autoscaler.summary(hpa), note=note) if hpa else {}}
+    if note:
+        timeline.add(note)
     changed = done is not None
     if changed:
         timeline.add(f"deployment {name!r} {done}" + (" (dry run)" if check_mode else ""))
@@ -163,21 +185,24 @@ def run(client, options, check_mode, timeline, lock=None):
 
     if state != "status" and (check_mode or state == "paused" or not options["wait"]):
         outcome = "complete" if changed else "unchanged"
-        note = (
+        said = (
             "dry run: nothing was changed"
             if check_mode
             else "not waiting (wait: false)"
             if changed
             else "no change needed"
         )
-        return dict(_result(outcome, note, after, previous, changed), diff=diff)
+        return dict(_result(outcome, said, after, previous, changed), diff=diff, **scaled)
 
     try:
-        return _judge(client, options, after, previous, changed, diff, timeline)
+        return dict(_judge(client, options, after, previous, changed, diff, timeline), **scaled)
+    except TaskFailed as e:
+        e.result.update(scaled)
+        raise
     except ApiError as e:
         # The change went through before the API failed the wait: the result must say it changed.
         failed = _result("failed", e.message, after, previous, changed, reason=e.reason)
-        raise TaskFailed(e.message, dict(failed, diff=diff)) from None
+        raise TaskFailed(e.message, dict(failed, diff=diff, **scaled)) from None
 
 
 def _judge(client, options, after, previous, changed, diff, timeline):

@@ -26,6 +26,7 @@ KINDS = {
     "Node": ("", "v1", "nodes", False),
     "EndpointSlice": ("discovery.k8s.io", "v1", "endpointslices", True),
     "Lease": ("coordination.k8s.io", "v1", "leases", True),
+    "HorizontalPodAutoscaler": ("autoscaling", "v2", "horizontalpodautoscalers", True),
 }
 
 API_VERSION = {kind: f"{g}/{v}" if g else v for kind, (g, v, _plural, _namespaced) in KINDS.items()}

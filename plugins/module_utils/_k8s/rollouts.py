@@ -15,6 +15,8 @@ wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True, fail
 node_room(client, template, replicas) -> node_capacity.capacity of replicas more pods on the nodes as they are
 status_now(client, kind, workload, fail_fast=True) -> the verdict right now, without waiting
 owned_replica_sets(client, deployment) -> the ReplicaSets it controls (by uid)
+autoscaler_of(client, namespace, name) -> the HorizontalPodAutoscaler that scales Deployment name, or None
+    (also where autoscaling/v2 is not served)
 undo(client, namespace, name, to_revision=None, dry_run=False)
     -> (target ReplicaSet, patched Deployment or None when the template already matches,
         the Deployment as read before the patch)
@@ -27,7 +29,7 @@ from __future__ import annotations
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import waiter
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import retry_on_conflict
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
-from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import label_selector, revisions
+from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import autoscaler, label_selector, revisions
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status import node_capacity, pod_failures, rollout_status
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict as v
 
@@ -136,3 +138,13 @@ def undo(client, namespace, name, to_revision=None, dry_run=False):
         return target, client.patch("Deployment", namespace, name, ops, patch_type="json", dry_run=dry_run), deployment
 
     return retry_on_conflict(attempt)
+
+
+def autoscaler_of(client, namespace, name):
+    try:
+        hpas, _version = client.list(autoscaler.KIND, namespace)
+    except ApiError as e:
+        if e.status == 404:
+            return None
+        raise
+    return autoscaler.owner(hpas, name)

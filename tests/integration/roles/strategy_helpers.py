@@ -6,6 +6,7 @@ import threading
 import time
 
 from ansible_run import run_playbook
+from kubernetes import client
 
 from localcluster import workloads
 from localcluster.meter import Meter
@@ -105,3 +106,42 @@ def gate(url):
 
 NEVER_READY_IMAGE = "localhost:5000/pause:3.10"  # runs no process: the readiness probe never passes
 BAD_IMAGE = "registry.invalid/web:2"
+
+
+def autoscaler(kube, namespace, target, low, high):
+    """HPA web on Deployment target with a CPU metric: no metrics-server runs, so the controller only
+    enforces minReplicas and maxReplicas (every 15 s)."""
+    metric = {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}
+    body = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+            "minReplicas": low,
+            "maxReplicas": high,
+            "metrics": [{"type": "Resource", "resource": metric}],
+        },
+    }
+    client.AutoscalingV2Api(kube.api).create_namespaced_horizontal_pod_autoscaler(namespace, body)
+
+
+def read_autoscaler(kube, namespace):
+    return client.AutoscalingV2Api(kube.api).read_namespaced_horizontal_pod_autoscaler("web", namespace)
+
+
+def raise_min_once(kube, namespace, seen, low, timeout=120):
+    """In the background: once seen(deployments by name) is true mid-release, HPA web's minReplicas goes to low.
+    .join() says whether it did."""
+
+    def wait_then_raise():
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if seen({d.metadata.name: d for d in kube.apps.list_namespaced_deployment(namespace).items}):
+                patch = {"spec": {"minReplicas": low}}
+                client.AutoscalingV2Api(kube.api).patch_namespaced_horizontal_pod_autoscaler("web", namespace, patch)
+                return True
+            time.sleep(0.2)
+        return False
+
+    return in_background(wait_then_raise)

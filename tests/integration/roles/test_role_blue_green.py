@@ -1,5 +1,7 @@
 """The blue_green playbook under 50 rps: the switch, the failure paths and the negative control."""
 
+import time
+
 import pytest
 from kubernetes.utils import parse_quantity
 from strategy_helpers import (
@@ -7,10 +9,13 @@ from strategy_helpers import (
     NEVER_READY_IMAGE,
     PROGRESS_DEADLINE,
     MetricsStub,
+    autoscaler,
     container,
     gate,
     image,
     image_of,
+    raise_min_once,
+    read_autoscaler,
     run_metered,
 )
 
@@ -97,6 +102,49 @@ def test_a_new_colour_that_never_gets_ready_is_removed_and_blue_keeps_serving(
     assert (_replicas(kube, namespace, "web-green"), _replicas(kube, namespace, "web-blue")) == (0, 3)
     assert report["outcome"] == "rolled_back", report
     assert "blue/green release of" in proc.stdout and "rolled_back" in proc.stdout
+
+
+def _eventually(read, want, timeout=90):
+    """read() once it equals want, or its last value after timeout (the HPA controller syncs every 15 s)."""
+    deadline, seen = time.monotonic() + timeout, read()
+    while seen != want and time.monotonic() < deadline:
+        time.sleep(1)
+        seen = read()
+    return seen
+
+
+# The HPA owns blue's 3 pods; mid-release (once green exists) its minReplicas goes to 5. A release that
+# completes leaves the HPA on green at its 5; one switched back by its analysis leaves it on blue at 5.
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize(
+    ("error_rate", "outcome", "serving", "retired"),
+    [
+        pytest.param(0.0, "complete", "web-green", "web-blue", id="hpa-follows-the-switch"),
+        pytest.param(0.3, "switched_back", "web-blue", "web-green", id="hpa-follows-the-switch-back"),
+    ],
+)
+def test_an_hpa_raising_min_replicas_mid_release_ends_with_the_hpa_count(
+    kube, namespace, deploy, tmp_path, error_rate, outcome, serving, retired
+):
+    url = _blue(deploy)
+    autoscaler(kube, namespace, "web-blue", low=3, high=6)
+    raised = raise_min_once(kube, namespace, lambda found: "web-green" in found, 5)
+    with MetricsStub({"error_rate": error_rate}) as stub:
+        extra = _vars(namespace, image("2"), blue_green_post_switch_analysis=gate(stub.url))
+        proc, report, meter, _settled = run_metered(kube, url, "blue_green", extra, tmp_path)
+
+    assert raised.join(5), "web-green was never created"
+    assert (proc.returncode == 0) is (outcome == "complete"), proc.stdout
+    s = meter.summary
+    assert s["sent"] > 100 and s["failed"] == 0, (s["failed_by_kind"], s["failure_samples"])
+    assert report["outcome"] == outcome, report
+    hpa = read_autoscaler(kube, namespace)
+    # The HPA scales the colour that serves, and is otherwise as its owner left it.
+    assert hpa.spec.scale_target_ref.name == serving
+    assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (5, 6)
+    # The HPA's count, not ours: the release planned green at blue's 3.
+    assert _eventually(lambda: _replicas(kube, namespace, serving), 5) == 5
+    assert _replicas(kube, namespace, retired) == 0
 
 
 @pytest.mark.timeout(300)

@@ -3,7 +3,18 @@ gets ready, a manual pause carried on by promote.yml and abort.yml (which refuse
 one they approve), and the negative control."""
 
 import pytest
-from strategy_helpers import NEVER_READY_IMAGE, MetricsStub, container, gate, image, image_of, run, run_metered
+from strategy_helpers import (
+    NEVER_READY_IMAGE,
+    MetricsStub,
+    autoscaler,
+    container,
+    gate,
+    image,
+    image_of,
+    raise_min_once,
+    run,
+    run_metered,
+)
 
 from localcluster import workloads
 
@@ -72,6 +83,40 @@ def test_canary_steps_promote_to_stable_with_no_failed_request(kube, namespace, 
         "promote web",
         "canary to 0",
     ]
+
+
+def _replicas_writers(kube, namespace, name):
+    """The field managers that own spec.replicas of Deployment name."""
+    entries = kube.apps.read_namespaced_deployment(name, namespace).metadata.managed_fields or []
+    return {e.manager for e in entries if "f:replicas" in ((e.fields_v1 or {}).get("f:spec") or {})}
+
+
+# The HPA owns stable's 4 pods; after the first step its minReplicas goes to 6. The pause outlasts the
+# controller's 15 s sync, so the second step's math starts from 6. The collection never writes stable's count.
+@pytest.mark.timeout(400)
+def test_an_hpa_raising_min_replicas_mid_canary_ends_with_the_hpa_count(kube, namespace, deploy, tmp_path):
+    url = _stable(kube, namespace, deploy)
+    autoscaler(kube, namespace, "web", low=4, high=8)
+
+    def after_first_step(found):
+        return "web-canary" in found and (found["web-canary"].spec.replicas or 0) > 0
+
+    raised = raise_min_once(kube, namespace, after_first_step, 6)
+    steps = [{"weight": 25}, {"pause": 25}, {"weight": 50}, {"pause": 2}]
+    proc, report, meter, _settled = run_metered(kube, url, "canary", _vars(namespace, image("2"), steps), tmp_path)
+
+    assert raised.join(5), "the canary never got a pod"
+    assert proc.returncode == 0, proc.stdout
+    s = meter.summary
+    assert s["sent"] > 100 and s["failed"] == 0, (s["failed_by_kind"], s["failure_samples"])
+    assert report["outcome"] == "complete", report
+    messages = {st["step"]: st["message"] for st in report["steps"]}
+    assert messages["step 0: weight 25"].startswith("canary 1, stable 4 pods"), messages
+    assert messages["step 2: weight 50"].startswith("canary 3, stable 6 pods"), messages
+    # The HPA's count, not ours, and no nodowntime field manager ever took stable's replicas.
+    assert _replicas(kube, namespace) == (6, 0)
+    assert image_of(kube, namespace, "web") == image("2")
+    assert not {m for m in _replicas_writers(kube, namespace, "web") if m.startswith("nodowntime")}
 
 
 @pytest.mark.timeout(300)

@@ -4,12 +4,23 @@ Without readiness probe and preStop (the negative control) the meter catches the
 change causes.  The release lock refuses a second concurrent run, naming the first.
 """
 
+import threading
 import time
 
 import pytest
 from ansible_run import run_module
 from kubernetes.client.exceptions import ApiException
-from strategy_helpers import PROGRESS_DEADLINE, container, image, image_of, in_background, run, run_metered
+from strategy_helpers import (
+    PROGRESS_DEADLINE,
+    autoscaler,
+    container,
+    image,
+    image_of,
+    in_background,
+    raise_min_once,
+    run,
+    run_metered,
+)
 
 from localcluster import workloads
 
@@ -43,6 +54,40 @@ def _vars(namespace, version="2", env=None, safeguards=True, **more):
             }
         }
     return extra
+
+
+def _replicas_seen(kube, namespace, stop):
+    """web's spec.replicas, sampled every 0.2 s until stop is set."""
+    seen = []
+    while not stop.is_set():
+        seen.append(kube.apps.read_namespaced_deployment("web", namespace).spec.replicas)
+        time.sleep(0.2)
+    return seen
+
+
+# An HPA owns web's 3 pods; the definition asks for 2. Once the new template is in, minReplicas goes to 5.
+@pytest.mark.timeout(300)
+def test_a_definition_never_overwrites_the_replicas_an_hpa_owns(kube, namespace, deploy, tmp_path):
+    url = _web(deploy)
+    autoscaler(kube, namespace, "web", low=3, high=6)
+    definition = workloads.deployment("web", container("2"), replicas=2)
+    stop = threading.Event()
+    sampled = in_background(_replicas_seen, kube, namespace, stop)
+    raised = raise_min_once(kube, namespace, lambda found: image_of(kube, namespace, "web") == image("2"), 5)
+
+    extra = _vars(namespace, rolling_update_definition=definition)
+    proc, report, meter, _settled = run_metered(kube, url, "rolling_update", extra, tmp_path, after=16)
+    stop.set()
+
+    assert raised.join(5), "the new template never came in"
+    assert proc.returncode == 0, proc.stdout
+    s = meter.summary
+    assert s["sent"] > 100 and s["failed"] == 0, (s["failed_by_kind"], s["failure_samples"])
+    assert "HorizontalPodAutoscaler 'web' owns the replicas of deployment 'web': kept its 3" in proc.stdout
+    seen = sampled.join(5)
+    assert min(seen) == 3 and seen[-1] == 5, seen  # never ours (2), and at the end the HPA's
+    assert image_of(kube, namespace, "web") == image("2")
+    assert report["outcome"] == "complete"
 
 
 @pytest.mark.timeout(300)

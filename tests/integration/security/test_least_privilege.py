@@ -13,6 +13,7 @@ import time
 import kubeaccess
 import pytest
 from ansible_run import run_module, run_playbook
+from kubernetes import client
 
 from localcluster import workloads
 
@@ -21,7 +22,8 @@ from localcluster import workloads
 def stateful(kube, app):
     """Beside the app: a StatefulSet db and a DaemonSet agent, for probe_config's other kinds; and, for the
     watch verbs, waits that cannot end at their first list: a Deployment stuck pulling its image and an
-    ExternalName Service (no EndpointSlices, ever) with the app's selector. And a released lock."""
+    ExternalName Service (no EndpointSlices, ever) with the app's selector. And a released lock, and an
+    HPA on a Deployment that does not exist (the controller leaves it be) for blue_green's move."""
     container = workloads.demo_container("1")
     labels = {"app": "db"}
     kube.apps.create_namespaced_stateful_set(
@@ -75,6 +77,7 @@ def stateful(kube, app):
     )
     # A released lock, for the lock module to take (a patch).
     kube.coordination.create_namespaced_lease(app, {"metadata": {"name": "nodowntime-free"}, "spec": {}})
+    client.AutoscalingV2Api(kube.api).create_namespaced_horizontal_pod_autoscaler(app, _hpa_on("absent", 2))
     ready(kube.apps.list_namespaced_stateful_set, "db", lambda s: (s.status.ready_replicas or 0) == 1)
     ready(kube.apps.list_namespaced_daemon_set, "agent", lambda d: (d.status.number_ready or 0) >= 1)
     return app
@@ -221,6 +224,19 @@ CAPACITY = {
 }
 
 
+def _hpa_on(target, high=None):
+    """HPA scaler on Deployment target; without high, only what blue_green applies to move it."""
+    spec = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target}}
+    if high:
+        spec.update(minReplicas=1, maxReplicas=high)
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "scaler"},
+        "spec": spec,
+    }
+
+
 def _scenario(kind, resource, verb, ns, case):
     """A module call that needs this verb on this resource, and whether it may change something first.
 
@@ -235,6 +251,12 @@ def _scenario(kind, resource, verb, ns, case):
         preview = workloads.node_port_service(f"preview-{case}", {"app": "web", "slot": "green"})
         preview["spec"]["type"] = "ClusterIP"
         return "resource", {"namespace": ns, "definition": preview}, False
+    if resource == "horizontalpodautoscalers" and verb == "list":  # rollout: does an HPA own the replicas?
+        manifest = workloads.deployment("web", workloads.demo_container("1"), replicas=1)
+        return "rollout", {"name": "web", "namespace": ns, "definition": manifest, "wait": False}, False
+    if resource == "horizontalpodautoscalers":  # blue_green moves the HPA: resource reads it, then applies
+        move = _hpa_on(f"absent-{case}")
+        return "resource", {"namespace": ns, "field_manager": "nodowntime-autoscaler", "definition": move}, False
     if resource in ("statefulsets", "daemonsets"):
         kind, name = ("StatefulSet", "db") if resource == "statefulsets" else ("DaemonSet", "agent")
         # A probe no earlier case set, so the patch is a real change and the wait follows it.
@@ -277,7 +299,7 @@ def test_the_role_reads_patches_and_creates_three_kinds_and_lists_two_cluster_wi
     assert sorted(r for r, v in namespaced if v == "create") == ["deployments", "leases", "services"]
     cluster = [(r, v) for kind, _rule, _group, r, v in VERBS if kind == kubeaccess.CLUSTER]
     assert sorted(cluster) == [("nodes", "list"), ("pods", "list")]
-    assert len(VERBS) == 27
+    assert len(VERBS) == 30
 
 
 @pytest.mark.timeout(180)

@@ -171,3 +171,11 @@ def options(**overrides):
     """The rollout module's parameters at their defaults (auth left out), for web in shop."""
     base = {key: spec.get("default") for key, spec in ARGUMENT_SPEC.options.items() if key not in AUTH_ARG_SPEC}
     return dict(base, name="web", namespace="shop", **overrides)
+
+
+def hpa(target="web", low=None, high=9, name="web"):
+    """An autoscaling/v2 HPA name on Deployment target (minReplicas left out unless low is given)."""
+    spec = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target}, "maxReplicas": high}
+    if low is not None:
+        spec["minReplicas"] = low
+    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": name}, "spec": spec}

@@ -1,6 +1,7 @@
 """The canary_scale backend, driven with a fake client: where the step's record goes, dry runs, failures."""
 
 import pytest
+from rollout_objects import hpa
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import canary_scale
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_failed import TaskFailed
@@ -12,13 +13,17 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verd
 
 
 class Recorder:
-    """Two Deployments, stable at 4 pods and the canary at 0; patches are recorded, or refused."""
+    """Two Deployments, stable at 4 pods and the canary at 0, and the HPAs given; patches are recorded, or refused."""
 
-    def __init__(self, refuse_patch=None):
-        self.patches, self.refuse_patch = [], refuse_patch
+    def __init__(self, refuse_patch=None, hpas=(), stable=4):
+        self.patches, self.refuse_patch, self.hpas, self.stable = [], refuse_patch, list(hpas), stable
 
     def get(self, kind, namespace, name):
-        return {"metadata": {"name": name}, "spec": {"replicas": 0 if name == "web-canary" else 4}}
+        return {"metadata": {"name": name}, "spec": {"replicas": 0 if name == "web-canary" else self.stable}}
+
+    def list(self, kind, namespace, label_selector=None, field_selector=None, keep=None):
+        assert kind == "HorizontalPodAutoscaler"
+        return self.hpas, "1"
 
     def patch(self, kind, namespace, name, body, patch_type, dry_run):
         if self.refuse_patch:
@@ -117,3 +122,24 @@ def test_a_total_recorded_by_an_earlier_step_is_split_again():
 def test_bad_options_are_refused_before_any_request(overrides, message):
     with pytest.raises(ValueError, match=message):
         canary_scale.check(params(**overrides))
+
+
+@pytest.mark.parametrize(
+    "hpas, stable, weight, mode, patches",
+    [
+        pytest.param([hpa("web")], 4, 50, "keep_total", [("web-canary", 2)], id="hpa-on-stable-never-written"),
+        pytest.param([hpa("web")], 6, 50, "keep_total", [("web-canary", 3)], id="math-starts-from-hpa-count-now"),
+        pytest.param([hpa("web")], 4, 0, "keep_total", [], id="retire-leaves-stable-to-the-hpa"),
+        pytest.param(
+            [hpa("other")], 4, 50, "keep_total", [("web-canary", 2), ("web", 2)], id="hpa-elsewhere-keep-total"
+        ),
+        pytest.param([], 4, 50, "keep_total", [("web-canary", 2), ("web", 2)], id="no-hpa-keep-total"),
+    ],
+)
+def test_a_step_never_writes_the_stable_replicas_an_hpa_owns(hpas, stable, weight, mode, patches):
+    client = Recorder(hpas=hpas, stable=stable)
+    warnings = []
+    p = params(weight=weight, mode=mode)
+    result = canary_scale.step(client, p, canary_scale.check(p), True, Timeline(), warnings.append)
+    assert [(name, body["spec"]["replicas"]) for name, body in client.patches if "spec" in body] == patches
+    assert bool(result["autoscaler"]) is bool(warnings) is (hpas == [hpa("web")])
