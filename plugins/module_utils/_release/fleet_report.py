@@ -166,7 +166,7 @@ def markdown(report):
     return "\n".join(lines) + "\n"
 
 
-def svg(report, width=720, bar=22):
+def svg(report, width=720, row_height=22):
     """Clusters down, time across from the first start to the last finish; a cluster not run is a grey label."""
     rows = report["clusters"]
     times = [_parse(at) for r in rows for at in (r["started"], r["finished"]) if at]
@@ -174,24 +174,24 @@ def svg(report, width=720, bar=22):
     span = max(((max(times) - start).total_seconds() if times else 0), 1.0)
     left, top = 160, 30
     plot = width - left - 20
-    height = top + bar * len(rows) + 30
+    height = top + row_height * len(rows) + 30
     svg_tag = f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
     title = f"Fleet release ({escape(str(report['strategy']))}): {escape(report['outcome'])}, {span:.0f} s"
     out = [f'{svg_tag} font-family="sans-serif" font-size="12">', f'<text x="10" y="18">{title}</text>']
     for index, r in enumerate(rows):
-        y = top + index * bar
+        y = top + index * row_height
         colour = COLOURS.get(r["outcome"], OTHER_COLOUR)
         label = f"{r['cluster']} (wave {r['wave']})"
-        out.append(f'<text x="10" y="{y + bar - 8}">{escape(label)}</text>')
+        out.append(f'<text x="10" y="{y + row_height - 8}">{escape(label)}</text>')
         if r["started"] and r["finished"]:
             x = left + (_parse(r["started"]) - start).total_seconds() / span * plot
             w = max((_parse(r["finished"]) - _parse(r["started"])).total_seconds() / span * plot, 2)
         else:
             x, w = left, plot
         out.append(
-            f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{bar - 6}" fill="{colour}">'
+            f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_height - 6}" fill="{colour}">'
             f"<title>{escape(r['cluster'])}: {escape(r['outcome'])}</title></rect>"
         )
-        out.append(f'<text x="{x + 4:.1f}" y="{y + bar - 8}" fill="#fff">{escape(r["outcome"])}</text>')
+        out.append(f'<text x="{x + 4:.1f}" y="{y + row_height - 8}" fill="#fff">{escape(r["outcome"])}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
