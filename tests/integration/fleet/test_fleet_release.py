@@ -9,7 +9,7 @@ import os
 import subprocess
 
 import pytest
-from strategy_helpers import PROGRESS_DEADLINE, container, image, image_of
+from strategy_helpers import PROGRESS_DEADLINE, MetricsStub, container, gate, image, image_of
 
 from localcluster import ansiblecli, workloads
 from localcluster.meter import Meter
@@ -110,3 +110,19 @@ def test_a_bad_release_fails_on_the_first_cluster_rolls_it_back_and_halts(fleet_
     for c in fleet_clusters[1:]:
         d = c.apps.read_namespaced_deployment("web", "bad")
         assert (d.metadata.generation, image_of(c, "bad", "web")) == (1, image("1"))
+
+
+@pytest.mark.timeout(300)
+def test_a_failed_analysis_after_the_bake_halts_the_fleet(fleet_clusters, tmp_path):
+    _web_on_each(fleet_clusters, "gated")
+    extra = {"app_name": "web", "app_namespace": "gated", "images": {"app": image("2")}, "fleet_bake_seconds": 1}
+
+    with MetricsStub({"error_rate": 0.3}) as stub:
+        proc, report = _fleet_release(fleet_clusters, dict(extra, fleet_analysis=gate(stub.url)), tmp_path, "gated")
+
+    assert proc.returncode != 0
+    assert _rows(report) == [("c1", 1, "failed"), ("c2", 2, "not_run"), ("c3", 3, "not_run")], report
+    assert report["clusters"][0]["rollback_cause"].startswith("analysis after the wave: "), report
+    # The cluster had released: it keeps the new version (rolling back finished clusters is not an option yet).
+    assert image_of(fleet_clusters[0], "gated", "web") == image("2")
+    assert [image_of(c, "gated", "web") for c in fleet_clusters[1:]] == [image("1")] * 2
