@@ -23,9 +23,13 @@ from html import escape
 STRATEGIES = ("rolling_update", "blue_green", "canary")
 # A cluster's release succeeded with these outcomes; any other fails the cluster, and the fleet halts.
 SUCCEEDED = ("complete", "unchanged")
-# A cluster of a wave that ran but recorded nothing (its host was unreachable) and one never reached.
+# A cluster whose API server did not answer, or that recorded nothing in a wave that ran (Ansible could
+# not reach its host); and one the fleet never reached.
 UNREACHABLE = "unreachable"
 NOT_RUN = "not_run"
+# A release that failed because the API server did not answer: _k8s.errors.unreachable's reason,
+# which report.cause writes first ("Unreachable: cannot reach the API server at ...").
+UNREACHABLE_CAUSE = "Unreachable: "
 COLOURS = {
     "complete": "#2e7d32",
     "unchanged": "#81c784",
@@ -87,6 +91,8 @@ def row(cluster, report, failure, started, finished, requests=None):
     if failure and outcome in (*SUCCEEDED, "running"):
         outcome = "failed"
     cause = report.get("rollback_cause") or (failure or None)
+    if outcome == "failed" and (cause or "").startswith(UNREACHABLE_CAUSE):
+        outcome = UNREACHABLE
     return {
         "cluster": cluster,
         "wave": None,  # fleet() numbers the waves

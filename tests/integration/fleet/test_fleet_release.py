@@ -32,11 +32,11 @@ def _inventory(clusters, path):
 
 def _fleet_release(clusters, extra_vars, tmp_path, name):
     report = tmp_path / name
-    argv = ansiblecli.playbook_argv(PLAYBOOK, dict(FAST, fleet_report_path=str(report), **extra_vars))
-    # Our inventory instead of localhost; the environment's kubeconfig leads nowhere, so only k8s_auth works.
-    argv[argv.index("localhost,")] = _inventory(clusters, tmp_path / f"{name}-inventory.json")
-    argv.remove("-c")
-    argv.remove("local")
+    inventory = _inventory(clusters, tmp_path / f"{name}-inventory.json")
+    argv = ansiblecli.playbook_argv(
+        PLAYBOOK, dict(FAST, fleet_report_path=str(report), **extra_vars), inventory=inventory
+    )
+    # The environment's kubeconfig leads nowhere, so only each host's k8s_auth reaches its cluster.
     env = ansiblecli.env("/nonexistent/kubeconfig", ansiblecli.WARNINGS_ON)
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, check=False)
     (tmp_path / f"{name}.log").write_text(proc.stdout + proc.stderr)

@@ -10,6 +10,7 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._release import fle
 HOSTS = [f"c{n}" for n in range(1, 8)]
 T0, T1, T2 = "2026-12-05T10:00:00Z", "2026-12-05T10:00:30Z", "2026-12-05T10:01:10Z"
 DONE = {"strategy": "rolling_update", "outcome": "complete", "from_version": "v1", "to_version": "v2"}
+DOWN = "Unreachable: cannot reach the API server at https://10.0.0.1:6443 to get deployments.apps: refused"
 UNDONE = dict(DONE, outcome="rolled_back", rollback_cause="ProgressDeadlineExceeded: pod web-x never ready")
 
 
@@ -78,6 +79,22 @@ def test_an_unknown_strategy_names_the_variable():
             id="released-then-analysis-failed",
         ),
         pytest.param(dict(DONE, outcome="paused"), "", "paused", False, None, id="a-paused-canary-is-not-done"),
+        pytest.param(
+            dict(DONE, outcome="failed", rollback_cause=DOWN),
+            "x",
+            "unreachable",
+            False,
+            DOWN,
+            id="the-api-server-did-not-answer",
+        ),
+        pytest.param(
+            dict(UNDONE, rollback_cause=DOWN),
+            "x",
+            "rolled_back",
+            False,
+            DOWN,
+            id="unreachable-after-the-change-keeps-the-rollback",
+        ),
     ],
 )
 def test_row(report, failure, outcome, ok, cause):
