@@ -65,7 +65,7 @@ def test_a_fleet_of_refusing_clusters_halts_after_its_first_wave(tmp_path, limit
     assert proc.returncode == 2, proc.stdout
     assert ansiblecli.warnings(proc.stdout) == [], proc.stdout
     assert listed == rows
-    assert report["halted"] and report["failed_clusters"] == [c for c, _, o in rows if o == "unreachable"]
+    assert report["halted"] and report["failed_clusters"] == [row[0] for row in rows if row[2] == "unreachable"]
     assert report["clusters"][0]["rollback_cause"].startswith("Unreachable: cannot reach the API server"), report
     assert (tmp_path / "fleet.md").exists() and (tmp_path / "fleet.svg").exists()
 
