@@ -18,10 +18,10 @@ def _named(function):
     return call
 
 
-def report(hostvars, hosts, serial, strategy, at=None):
+def report(hostvars, hosts, serial, strategy, at=None, max_fail_percentage=0):
     """Every cluster's row from its host's fact fleet_cluster, in the waves serial makes of hosts."""
     rows = [dict(hostvars[h]["fleet_cluster"]) for h in hosts if "fleet_cluster" in hostvars[h]]
-    return fleet_report.fleet(fleet_report.waves(list(serial), list(hosts)), rows, strategy, at)
+    return fleet_report.fleet(fleet_report.waves(list(serial), list(hosts)), rows, strategy, at, max_fail_percentage)
 
 
 class FilterModule:

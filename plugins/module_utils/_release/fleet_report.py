@@ -10,7 +10,8 @@ caller's: every function takes the times it writes.
     role(strategy)                -> the strategy's role (FQCN); ValueError naming fleet_strategy
     waves(serial, hosts)          -> the hosts in waves, as ansible-core's serial batches them
     row(cluster, report, failure, started, finished, requests) -> one cluster's row
-    fleet(planned, rows, strategy, at)  -> the report: every cluster, untouched ones too, counts
+    fleet(planned, rows, strategy, at, max_fail_percentage) -> the report: every cluster, counts, halted
+    max_fail(percentage)          -> fleet_max_fail_percentage checked; ValueError naming it
     markdown(report)              -> the report as a Markdown table
     svg(report)                   -> clusters x time, one bar per cluster coloured by outcome
 """
@@ -109,9 +110,23 @@ def row(cluster, report, failure, started, finished, requests=None):
     }
 
 
-def fleet(planned, rows, strategy, at=None):
+def max_fail(percentage):
+    """fleet_max_fail_percentage as a number from 0 to 100."""
+    try:
+        value = float(percentage)
+    except (TypeError, ValueError):
+        value = -1.0
+    if isinstance(percentage, bool) or not 0 <= value <= 100:
+        raise ValueError(f"fleet_max_fail_percentage: {percentage!r} is not a percentage from 0 to 100")
+    return value
+
+
+def fleet(planned, rows, strategy, at=None, max_fail_percentage=0):
     """Every cluster's row, in wave order: a cluster with no row is unreachable if a later or its own
-    wave ran, else not_run.  Counts by outcome, and the clusters that failed, by name."""
+    wave ran, else not_run.  Counts by outcome, and the clusters that failed, by name.
+
+    halted: waves remain and the last wave that ran had more failed clusters than max_fail_percentage of
+    its size, or only failed ones: ansible-core's own rules; the playbook ends there."""
     recorded = {r["cluster"]: r for r in rows}
     last = max((number for number, hosts in enumerate(planned, start=1) if set(hosts) & set(recorded)), default=0)
     listed = []
@@ -127,13 +142,16 @@ def fleet(planned, rows, strategy, at=None):
     for r in listed:
         counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
     failed = [r["cluster"] for r in listed if not r["ok"] and r["outcome"] != NOT_RUN]
+    wave = planned[last - 1] if last else []
+    share = len([c for c in failed if c in wave]) / len(wave) if wave else 0.0
     return {
         "strategy": strategy,
         "started": min((r["started"] for r in rows if r["started"]), default=None),
         "written": at,
         "waves": len(planned),
         "waves_run": last,
-        "halted": bool(failed) and last < len(planned),
+        # A wave all failed ends the playbook in ansible-core whatever max_fail_percentage says.
+        "halted": (share > max_fail(max_fail_percentage) / 100.0 or share == 1.0) and last < len(planned),
         "outcome": "failed" if failed else "complete" if last == len(planned) else "running",
         "counts": counts,
         "failed_clusters": failed,
@@ -156,7 +174,8 @@ def markdown(report):
         f"# Fleet release: {report['outcome']}",
         "",
         f"Strategy {report['strategy']}; waves run {report['waves_run']} of {report['waves']}"
-        + (f"; halted, failed: {', '.join(report['failed_clusters'])}" if report["failed_clusters"] else "")
+        + ("; halted" if report["halted"] else "")
+        + (f"; failed: {', '.join(report['failed_clusters'])}" if report["failed_clusters"] else "")
         + ".",
         "",
         "| cluster | wave | outcome | from | to | seconds | requests | rollback reason |",

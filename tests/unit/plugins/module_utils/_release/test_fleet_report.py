@@ -163,7 +163,7 @@ def test_fleet(rows, outcomes, summary):
 def test_the_markdown_has_a_row_per_cluster_and_the_reason():
     report = fleet_report.fleet(WAVES, _rows("rolled_back"), "rolling_update", T2)
     text = fleet_report.markdown(report)
-    assert "halted, failed: c1" in text
+    assert "halted; failed: c1" in text
     assert "| c1 | 1 | rolled_back | v1 | v2 | 30.0 |  | ProgressDeadlineExceeded: pod web-x never ready |" in text
     assert "| c3 | 3 | not_run |" in text
 
@@ -182,3 +182,41 @@ def test_the_picture_is_svg_with_a_bar_per_cluster_coloured_by_outcome():
     assert [b.get("fill") for b in bars] == ["#2e7d32", "#ef6c00", "#bdbdbd"]
     # Time across: the second cluster starts where the first ends.
     assert float(bars[1].get("x")) > float(bars[0].get("x")) + float(bars[0].get("width")) - 1
+
+
+TWO_WAVES = [["c1", "c2"], ["c3", "c4"]]
+
+
+def _wave_rows(*oks):
+    return [fleet_report.row(f"c{n}", DONE if ok else UNDONE, "" if ok else "x", T0, T1) for n, ok in enumerate(oks, 1)]
+
+
+@pytest.mark.parametrize(
+    "rows, max_fail, halted",
+    [
+        pytest.param(_wave_rows(True, False), 0, True, id="one-of-two-failed-at-0-halts"),
+        pytest.param(_wave_rows(True, False), 50, False, id="half-failed-at-50-goes-on-as-ansible-does"),
+        pytest.param(_wave_rows(True, False), "49", True, id="half-failed-at-49-halts"),
+        pytest.param(_wave_rows(False, False), 100, True, id="a-wave-all-failed-halts-even-at-100"),
+        pytest.param(_wave_rows(True, True), 0, False, id="nothing-failed"),
+        pytest.param(_wave_rows(True, False, True, False), 0, False, id="the-last-wave-has-nothing-to-halt"),
+        pytest.param(_wave_rows(False, True, True, True), 0, False, id="an-earlier-wave-failed-under-a-threshold"),
+    ],
+)
+def test_halted_follows_max_fail_percentage_on_the_last_wave_run(rows, max_fail, halted):
+    assert fleet_report.fleet(TWO_WAVES, rows, "rolling_update", T2, max_fail)["halted"] is halted
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(-1, id="negative"),
+        pytest.param(101, id="over-100"),
+        pytest.param("all", id="a-word"),
+        pytest.param(True, id="a-boolean"),
+        pytest.param(None, id="none"),
+    ],
+)
+def test_a_bad_max_fail_percentage_names_the_variable(value):
+    with pytest.raises(ValueError, match=r"fleet_max_fail_percentage: .* is not a percentage from 0 to 100"):
+        fleet_report.fleet(TWO_WAVES, [], "rolling_update", T2, value)
