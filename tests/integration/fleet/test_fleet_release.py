@@ -126,3 +126,21 @@ def test_a_failed_analysis_after_the_bake_halts_the_fleet(fleet_clusters, tmp_pa
     # The cluster had released: it keeps the new version (rolling back finished clusters is not an option yet).
     assert image_of(fleet_clusters[0], "gated", "web") == image("2")
     assert [image_of(c, "gated", "web") for c in fleet_clusters[1:]] == [image("1")] * 2
+
+
+@pytest.mark.timeout(300)
+def test_a_wave_of_two_lets_both_releases_finish_before_it_halts(fleet_clusters, tmp_path):
+    _web_on_each(fleet_clusters, "pair")
+    # On c2 no pod beyond the two running may start: its rollout cannot surge, fails and rolls back.
+    quota = {"metadata": {"name": "two-pods"}, "spec": {"hard": {"pods": "2"}}}
+    fleet_clusters[1].core.create_namespaced_resource_quota("pair", quota)
+    extra = {"app_name": "web", "app_namespace": "pair", "images": {"app": image("2")}, "fleet_waves": [2, 1]}
+
+    proc, report = _fleet_release(fleet_clusters, extra, tmp_path, "pair")
+
+    assert proc.returncode == 2, proc.stdout
+    assert _rows(report) == [("c1", 1, "complete"), ("c2", 1, "rolled_back"), ("c3", 2, "not_run")], report
+    assert report["halted"] and report["failed_clusters"] == ["c2"]
+    # c1 finished its own release although c2 failed beside it; c3 was never touched.
+    assert [image_of(c, "pair", "web") for c in fleet_clusters] == [image("2"), image("1"), image("1")]
+    assert fleet_clusters[2].apps.read_namespaced_deployment("web", "pair").metadata.generation == 1
