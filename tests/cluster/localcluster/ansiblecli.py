@@ -30,13 +30,12 @@ def env(kubeconfig, extra=None):
     return {**os.environ, "K8S_AUTH_KUBECONFIG": kubeconfig, **QUIET, **(extra or {})}
 
 
-def playbook_argv(playbook, extra_vars, interpreter=sys.executable):
+def playbook_argv(playbook, extra_vars, interpreter=sys.executable, inventory=None):
+    """On localhost with connection local, or on an inventory (a path) whose hosts say how to reach them."""
+    where = ["-i", inventory] if inventory else ["-i", "localhost,", "-c", "local"]
     return [
         os.path.join(BIN, "ansible-playbook"),
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
+        *where,
         "-e",
         f"ansible_python_interpreter={interpreter}",
         "-e",

@@ -20,6 +20,7 @@ EXTRA_VARS = {
     "promote": {"app_name": "web", "app_namespace": "shop", "canary_version": IMAGES["app"]},
     "abort": {"app_name": "web", "app_namespace": "shop", "canary_version": IMAGES["app"]},
     "rollback": {"app_name": "web", "app_namespace": "shop"},
+    "fleet_release": {"app_name": "web", "app_namespace": "shop", "images": IMAGES, "fleet_waves": [1, "50%"]},
 }
 
 
