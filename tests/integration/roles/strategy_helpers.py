@@ -130,18 +130,20 @@ def read_autoscaler(kube, namespace):
     return client.AutoscalingV2Api(kube.api).read_namespaced_horizontal_pod_autoscaler("web", namespace)
 
 
-def raise_min_once(kube, namespace, seen, low, timeout=120):
-    """In the background: once seen(deployments by name) is true mid-release, HPA web's minReplicas goes to low.
-    .join() says whether it did."""
+def raise_min_once(kube, namespace, name, seen, low, timeout=120):
+    """In the background: once Deployment name is watched with seen(deployment) true mid-release, HPA web's
+    minReplicas goes to low.  .join() says whether it did."""
 
     def wait_then_raise():
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if seen({d.metadata.name: d for d in kube.apps.list_namespaced_deployment(namespace).items}):
-                patch = {"spec": {"minReplicas": low}}
-                client.AutoscalingV2Api(kube.api).patch_namespaced_horizontal_pod_autoscaler("web", namespace, patch)
-                return True
-            time.sleep(0.2)
-        return False
+        try:
+            workloads.wait_for(
+                kube.apps.list_namespaced_deployment, name, seen, timeout, f"{name} mid-release", namespace=namespace
+            )
+        except TimeoutError:
+            return False
+        client.AutoscalingV2Api(kube.api).patch_namespaced_horizontal_pod_autoscaler(
+            "web", namespace, {"spec": {"minReplicas": low}}
+        )
+        return True
 
     return in_background(wait_then_raise)

@@ -1,7 +1,5 @@
 """The blue_green playbook under 50 rps: the switch, the failure paths and the negative control."""
 
-import time
-
 import pytest
 from kubernetes.utils import parse_quantity
 from strategy_helpers import (
@@ -104,13 +102,21 @@ def test_a_new_colour_that_never_gets_ready_is_removed_and_blue_keeps_serving(
     assert "blue/green release of" in proc.stdout and "rolled_back" in proc.stdout
 
 
-def _eventually(read, want, timeout=90):
-    """read() once it equals want, or its last value after timeout (the HPA controller syncs every 15 s)."""
-    deadline, seen = time.monotonic() + timeout, read()
-    while seen != want and time.monotonic() < deadline:
-        time.sleep(1)
-        seen = read()
-    return seen
+def _replicas_once(kube, namespace, name, want, timeout=90):
+    """Deployment name's replicas once they are want, or as they are after timeout (the HPA controller syncs
+    every 15 s)."""
+    try:
+        found = workloads.wait_for(
+            kube.apps.list_namespaced_deployment,
+            name,
+            lambda d: d.spec.replicas == want,
+            timeout,
+            f"{name} at {want} replicas",
+            namespace=namespace,
+        )
+    except TimeoutError:
+        return _replicas(kube, namespace, name)
+    return found.spec.replicas
 
 
 # The HPA owns blue's 3 pods; mid-release (once green exists) its minReplicas goes to 5. A release that
@@ -128,7 +134,7 @@ def test_an_hpa_raising_min_replicas_mid_release_ends_with_the_hpa_count(
 ):
     url = _blue(deploy)
     autoscaler(kube, namespace, "web-blue", low=3, high=6)
-    raised = raise_min_once(kube, namespace, lambda found: "web-green" in found, 5)
+    raised = raise_min_once(kube, namespace, "web-green", lambda _green: True, 5)
     with MetricsStub({"error_rate": error_rate}) as stub:
         extra = _vars(namespace, image("2"), blue_green_post_switch_analysis=gate(stub.url))
         proc, report, meter, _settled = run_metered(kube, url, "blue_green", extra, tmp_path)
@@ -143,7 +149,7 @@ def test_an_hpa_raising_min_replicas_mid_release_ends_with_the_hpa_count(
     assert hpa.spec.scale_target_ref.name == serving
     assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (5, 6)
     # The HPA's count, not ours: the release planned green at blue's 3.
-    assert _eventually(lambda: _replicas(kube, namespace, serving), 5) == 5
+    assert _replicas_once(kube, namespace, serving, 5) == 5
     assert _replicas(kube, namespace, retired) == 0
 
 

@@ -98,10 +98,7 @@ def test_an_hpa_raising_min_replicas_mid_canary_ends_with_the_hpa_count(kube, na
     url = _stable(kube, namespace, deploy)
     autoscaler(kube, namespace, "web", low=4, high=8)
 
-    def after_first_step(found):
-        return "web-canary" in found and (found["web-canary"].spec.replicas or 0) > 0
-
-    raised = raise_min_once(kube, namespace, after_first_step, 6)
+    raised = raise_min_once(kube, namespace, "web-canary", lambda canary: (canary.spec.replicas or 0) > 0, 6)
     steps = [{"weight": 25}, {"pause": 25}, {"weight": 50}, {"pause": 2}]
     proc, report, meter, _settled = run_metered(kube, url, "canary", _vars(namespace, image("2"), steps), tmp_path)
 

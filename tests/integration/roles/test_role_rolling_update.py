@@ -9,6 +9,7 @@ import time
 
 import pytest
 from ansible_run import run_module
+from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 from strategy_helpers import (
     PROGRESS_DEADLINE,
@@ -57,11 +58,19 @@ def _vars(namespace, version="2", env=None, safeguards=True, **more):
 
 
 def _replicas_seen(kube, namespace, stop):
-    """web's spec.replicas, sampled every 0.2 s until stop is set."""
-    seen = []
+    """web's spec.replicas in every version the watch delivers, until stop is set: a sample could miss a dip."""
+    seen, version = [], None
     while not stop.is_set():
-        seen.append(kube.apps.read_namespaced_deployment("web", namespace).spec.replicas)
-        time.sleep(0.2)
+        # Short streams so stop is noticed; each goes on from the last version seen, so none is skipped.
+        for event in watch.Watch().stream(
+            kube.apps.list_namespaced_deployment,
+            namespace,
+            field_selector="metadata.name=web",
+            resource_version=version,
+            timeout_seconds=1,
+        ):
+            version = event["object"].metadata.resource_version
+            seen.append(event["object"].spec.replicas)
     return seen
 
 
@@ -73,7 +82,9 @@ def test_a_definition_never_overwrites_the_replicas_an_hpa_owns(kube, namespace,
     definition = workloads.deployment("web", container("2"), replicas=2)
     stop = threading.Event()
     sampled = in_background(_replicas_seen, kube, namespace, stop)
-    raised = raise_min_once(kube, namespace, lambda found: image_of(kube, namespace, "web") == image("2"), 5)
+    raised = raise_min_once(
+        kube, namespace, "web", lambda web: web.spec.template.spec.containers[0].image == image("2"), 5
+    )
 
     extra = _vars(namespace, rolling_update_definition=definition)
     proc, report, meter, _settled = run_metered(kube, url, "rolling_update", extra, tmp_path, after=16)
