@@ -18,10 +18,11 @@ def _named(function):
     return call
 
 
-def report(hostvars, hosts, serial, strategy, at=None, max_fail_percentage=0):
+def report(hostvars, hosts, serial, strategy, at=None, max_fail_percentage=0, rollback_wave_on_halt=False):
     """Every cluster's row from its host's fact fleet_cluster, in the waves serial makes of hosts."""
     rows = [dict(hostvars[h]["fleet_cluster"]) for h in hosts if "fleet_cluster" in hostvars[h]]
-    return fleet_report.fleet(fleet_report.waves(list(serial), list(hosts)), rows, strategy, at, max_fail_percentage)
+    planned = fleet_report.waves(list(serial), list(hosts))
+    return fleet_report.fleet(planned, rows, strategy, at, max_fail_percentage, rollback_wave_on_halt)
 
 
 class FilterModule:
@@ -29,6 +30,7 @@ class FilterModule:
         return {
             "fleet_role": _named(fleet_report.role),
             "fleet_row": fleet_report.row,
+            "fleet_rolled_back": fleet_report.rolled_back,
             "fleet_report": _named(report),
             "fleet_markdown": fleet_report.markdown,
             "fleet_svg": fleet_report.svg,

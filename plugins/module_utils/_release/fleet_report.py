@@ -7,10 +7,12 @@ after every wave the play writes this report from all the clusters' rows.  The c
 caller's: every function takes the times it writes.
 
     STRATEGIES                    the strategies a fleet runs, by the name fleet_strategy takes
-    role(strategy)                -> the strategy's role (FQCN); ValueError naming fleet_strategy
+    role(strategy, rollback_wave_on_halt) -> the strategy's role (FQCN); ValueError naming the variable
     waves(serial, hosts)          -> the hosts in waves, as ansible-core's serial batches them
     row(cluster, report, failure, started, finished, requests) -> one cluster's row
-    fleet(planned, rows, strategy, at, max_fail_percentage) -> the report: every cluster, counts, halted
+    fleet(planned, rows, strategy, at, max_fail_percentage, rollback_wave_on_halt)
+                                  -> the report: every cluster, counts, halted, the clusters to roll back
+    rolled_back(row, reason, error) -> the row of a cluster the fleet rolled back (or failed to)
     max_fail(percentage)          -> fleet_max_fail_percentage checked; ValueError naming it
     markdown(report)              -> the report as a Markdown table
     svg(report)                   -> clusters x time, one bar per cluster coloured by outcome
@@ -44,9 +46,16 @@ COLOURS = {
 OTHER_COLOUR = "#c62828"
 
 
-def role(strategy):
+def role(strategy, rollback_wave_on_halt=False):
     if strategy not in STRATEGIES:
         raise ValueError(f"fleet_strategy: {strategy!r} is not one of {', '.join(STRATEGIES)}")
+    # A finished blue/green or canary release has retired the old pods: undoing it is a release of the old
+    # images, which the fleet does not know; a rolling update keeps the old revision to undo to.
+    if rollback_wave_on_halt is True and strategy != "rolling_update":
+        raise ValueError(
+            f"fleet_rollback_wave_on_halt: rolls back rolling_update releases only, not {strategy}; "
+            "release the old images on those clusters instead"
+        )
     return f"nodowntime.k8s.{strategy}"
 
 
@@ -97,6 +106,9 @@ def row(cluster, report, failure, started, finished, requests=None):
     return {
         "cluster": cluster,
         "wave": None,  # fleet() numbers the waves
+        # This run changed the cluster and its release finished: what rolling back the wave undoes.
+        "released": report.get("outcome") == "complete",
+        "fleet_rollback": None,  # rolled_back() fills it
         "strategy": report.get("strategy"),
         "outcome": outcome,
         "ok": outcome in SUCCEEDED and not failure,
@@ -121,12 +133,19 @@ def max_fail(percentage):
     return value
 
 
-def fleet(planned, rows, strategy, at=None, max_fail_percentage=0):
+def fleet(planned, rows, strategy, at=None, max_fail_percentage=0, rollback_wave_on_halt=False):
     """Every cluster's row, in wave order: a cluster with no row is unreachable if a later or its own
     wave ran, else not_run.  Counts by outcome, and the clusters that failed, by name.
 
     halted: waves remain and the last wave that ran had more failed clusters than max_fail_percentage of
-    its size, or only failed ones: ansible-core's own rules; the playbook ends there."""
+    its size, or only failed ones: ansible-core's own rules; the playbook ends there.
+    roll_back: with rollback_wave_on_halt, when halted, the clusters of that wave this run released
+    (their own release finished, whatever came after) and the fleet has not rolled back yet, as
+    {cluster: reason}; a cluster whose release rolled itself back is not among them."""
+    if not isinstance(rollback_wave_on_halt, bool):
+        raise ValueError(  # noqa: TRY004 - the filter turns ValueError into a task failure naming the variable
+            f"fleet_rollback_wave_on_halt: {rollback_wave_on_halt!r} is not true or false"
+        )
     recorded = {r["cluster"]: r for r in rows}
     last = max((number for number, hosts in enumerate(planned, start=1) if set(hosts) & set(recorded)), default=0)
     listed = []
@@ -144,6 +163,13 @@ def fleet(planned, rows, strategy, at=None, max_fail_percentage=0):
     failed = [r["cluster"] for r in listed if not r["ok"] and r["outcome"] != NOT_RUN]
     wave = planned[last - 1] if last else []
     share = len([c for c in failed if c in wave]) / len(wave) if wave else 0.0
+    halted = (share > max_fail(max_fail_percentage) / 100.0 or share == 1.0) and last < len(planned)
+    reason = f"the fleet halted after wave {last}, where {', '.join(c for c in failed if c in wave)} failed"
+    roll_back = {
+        r["cluster"]: reason
+        for r in listed
+        if rollback_wave_on_halt and halted and r["wave"] == last and r["released"] and not r["fleet_rollback"]
+    }
     return {
         "strategy": strategy,
         "started": min((r["started"] for r in rows if r["started"]), default=None),
@@ -151,12 +177,36 @@ def fleet(planned, rows, strategy, at=None, max_fail_percentage=0):
         "waves": len(planned),
         "waves_run": last,
         # A wave all failed ends the playbook in ansible-core whatever max_fail_percentage says.
-        "halted": (share > max_fail(max_fail_percentage) / 100.0 or share == 1.0) and last < len(planned),
+        "halted": halted,
         "outcome": "failed" if failed else "complete" if last == len(planned) else "running",
         "counts": counts,
         "failed_clusters": failed,
+        "roll_back": roll_back,
+        "rolled_back_by_fleet": [
+            r["cluster"] for r in listed if r["fleet_rollback"] and not r["fleet_rollback"]["error"]
+        ],
         "clusters": listed,
     }
+
+
+def rolled_back(cluster_row, reason, error=""):
+    """The row once the fleet rolled the cluster back for reason; or, with error, failed to.  A cluster
+    whose own release succeeded stays out of failed_clusters when the rollback works (ok is its release's)."""
+    if error:
+        cause = f"the fleet's rollback ({reason}) failed: {error}"
+        return dict(
+            cluster_row,
+            outcome="failed",
+            ok=False,
+            rollback_cause=cause,
+            fleet_rollback={"reason": reason, "error": error},
+        )
+    return dict(
+        cluster_row,
+        outcome="rolled_back",
+        rollback_cause=cluster_row["rollback_cause"] or reason,
+        fleet_rollback={"reason": reason, "error": None},
+    )
 
 
 def _cell(value):
@@ -176,6 +226,11 @@ def markdown(report):
         f"Strategy {report['strategy']}; waves run {report['waves_run']} of {report['waves']}"
         + ("; halted" if report["halted"] else "")
         + (f"; failed: {', '.join(report['failed_clusters'])}" if report["failed_clusters"] else "")
+        + (
+            f"; rolled back by the fleet: {', '.join(report['rolled_back_by_fleet'])}"
+            if report["rolled_back_by_fleet"]
+            else ""
+        )
         + ".",
         "",
         "| cluster | wave | outcome | from | to | seconds | requests | rollback reason |",

@@ -74,3 +74,20 @@ def test_an_unknown_strategy_fails_every_cluster_of_the_wave_naming_the_variable
     proc, report, listed = _run(tmp_path, fleet_strategy="bluegreen", fleet_waves=[1])
     assert proc.returncode == 2 and listed[0] == ("c1", 1, "failed")
     assert "fleet_strategy: 'bluegreen' is not one of rolling_update" in report["clusters"][0]["rollback_cause"]
+
+
+def test_rolling_back_a_halted_wave_of_canaries_fails_before_any_change_naming_the_variable(tmp_path):
+    proc, report, listed = _run(tmp_path, fleet_strategy="canary", fleet_rollback_wave_on_halt=True, fleet_waves=[1])
+    assert proc.returncode == 2 and listed[0] == ("c1", 1, "failed")
+    assert (
+        "fleet_rollback_wave_on_halt: rolls back rolling_update releases only"
+        in report["clusters"][0]["rollback_cause"]
+    )
+
+
+def test_a_halted_wave_of_refusing_clusters_has_nothing_released_to_roll_back(tmp_path):
+    proc, report, listed = _run(tmp_path, fleet_rollback_wave_on_halt=True, fleet_waves=[2])
+    assert proc.returncode == 2, proc.stdout
+    assert ansiblecli.warnings(proc.stdout) == [], proc.stdout
+    assert listed[:2] == [("c1", 1, "unreachable"), ("c2", 1, "unreachable")]
+    assert (report["roll_back"], report["rolled_back_by_fleet"]) == ({}, [])

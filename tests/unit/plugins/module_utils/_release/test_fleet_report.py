@@ -220,3 +220,85 @@ def test_halted_follows_max_fail_percentage_on_the_last_wave_run(rows, max_fail,
 def test_a_bad_max_fail_percentage_names_the_variable(value):
     with pytest.raises(ValueError, match=r"fleet_max_fail_percentage: .* is not a percentage from 0 to 100"):
         fleet_report.fleet(TWO_WAVES, [], "rolling_update", T2, value)
+
+
+def test_rolling_back_the_wave_is_for_rolling_updates_only():
+    assert fleet_report.role("rolling_update", True) == "nodowntime.k8s.rolling_update"
+    with pytest.raises(
+        ValueError, match="fleet_rollback_wave_on_halt: rolls back rolling_update releases only, not canary"
+    ):
+        fleet_report.role("canary", True)
+
+
+HALTED = "the fleet halted after wave 1, where c2 failed"
+ANALYSED = fleet_report.row("c1", DONE, "analysis after the wave: error_rate 0.3 > 0.1", T0, T1)
+
+
+@pytest.mark.parametrize(
+    "rows, max_fail, option, roll_back",
+    [
+        pytest.param(_wave_rows(True, False), 0, True, {"c1": HALTED}, id="the-released-cluster-of-a-halted-wave"),
+        pytest.param(_wave_rows(True, False), 0, False, {}, id="off-by-default-it-keeps-the-new-version"),
+        pytest.param(_wave_rows(True, False), 50, True, {}, id="not-halted-nothing-to-roll-back"),
+        pytest.param(
+            [dict(_wave_rows(True)[0], released=False, outcome="unchanged"), *_wave_rows(True, False)[1:]],
+            0,
+            True,
+            {},
+            id="a-cluster-already-at-the-version-was-not-released-by-this-run",
+        ),
+        pytest.param(
+            [fleet_report.rolled_back(_wave_rows(True)[0], HALTED), *_wave_rows(True, False)[1:]],
+            0,
+            True,
+            {},
+            id="rolled-back-once-only",
+        ),
+        pytest.param(
+            [ANALYSED, dict(_wave_rows(True)[0], cluster="c2")],
+            0,
+            True,
+            {
+                "c1": "the fleet halted after wave 1, where c1 failed",
+                "c2": "the fleet halted after wave 1, where c1 failed",
+            },
+            id="failed-analysis-rolls-back-every-released-cluster-of-the-wave-itself-included",
+        ),
+        pytest.param(
+            _wave_rows(True, True, True, False), 0, True, {}, id="the-last-wave-halts-nothing-rolls-back-nothing"
+        ),
+    ],
+)
+def test_roll_back_names_the_halted_waves_released_clusters(rows, max_fail, option, roll_back):
+    assert fleet_report.fleet(TWO_WAVES, rows, "rolling_update", T2, max_fail, option)["roll_back"] == roll_back
+
+
+def test_a_cluster_the_fleet_rolled_back_is_named_and_not_counted_failed():
+    rows = [fleet_report.rolled_back(_wave_rows(True)[0], HALTED), *_wave_rows(True, False)[1:]]
+    report = fleet_report.fleet(TWO_WAVES, rows, "rolling_update", T2, 0, True)
+    assert [(r["cluster"], r["outcome"], r["rollback_cause"]) for r in report["clusters"][:2]] == [
+        ("c1", "rolled_back", HALTED),
+        ("c2", "rolled_back", UNDONE["rollback_cause"]),
+    ]
+    assert (report["failed_clusters"], report["rolled_back_by_fleet"], report["halted"]) == (["c2"], ["c1"], True)
+    assert "; rolled back by the fleet: c1." in fleet_report.markdown(report)
+
+
+def test_a_failed_fleet_rollback_fails_the_cluster_naming_both():
+    rows = [
+        fleet_report.rolled_back(_wave_rows(True)[0], HALTED, "lock held by another run"),
+        *_wave_rows(True, False)[1:],
+    ]
+    report = fleet_report.fleet(TWO_WAVES, rows, "rolling_update", T2, 0, True)
+    first = report["clusters"][0]
+    assert (first["outcome"], first["rollback_cause"]) == (
+        "failed",
+        f"the fleet's rollback ({HALTED}) failed: lock held by another run",
+    )
+    assert (report["failed_clusters"], report["rolled_back_by_fleet"], report["roll_back"]) == (["c1", "c2"], [], {})
+
+
+@pytest.mark.parametrize("value", [pytest.param("yes", id="a-string"), pytest.param(1, id="a-number")])
+def test_a_bad_rollback_option_names_the_variable(value):
+    with pytest.raises(ValueError, match=r"fleet_rollback_wave_on_halt: .* is not true or false"):
+        fleet_report.fleet(TWO_WAVES, [], "rolling_update", T2, 0, value)
