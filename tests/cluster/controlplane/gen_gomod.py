@@ -5,6 +5,8 @@ local paths, which a consumer cannot use.  Each of those replaces becomes a
 replace to the published v0.<minor>.<patch> tag; the list is derived, never typed.
 etcd's server comes in at the version the release itself requires, so the
 library etcd that kube-apiserver is tested against is the etcd we run.
+go.mod holds the default release; --alternate writes another beside it
+(kubernetes-<version>.mod and .sum), which build.py builds with -modfile.
 """
 
 import argparse
@@ -58,14 +60,25 @@ def render(version, gomod):
     return "\n".join(lines)
 
 
+def modfile_name(version):
+    """The alternate go.mod of a release other than go.mod's; `go build -modfile` reads it (and its .sum)."""
+    return f"kubernetes-{version}.mod"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("version", help="k8s.io/kubernetes release, e.g. v1.37.2")
+    ap.add_argument(
+        "--alternate",
+        action="store_true",
+        help=f"write {modfile_name('<version>')} and its .sum beside go.mod: a release for `up --kubernetes-version`",
+    )
     args = ap.parse_args()
-    with open(os.path.join(HERE, "go.mod"), "w") as f:
+    name = modfile_name(args.version) if args.alternate else "go.mod"
+    with open(os.path.join(HERE, name), "w") as f:
         f.write(render(args.version, release_gomod(args.version)))
-    # tidy pulls every other requirement in at the release's versions and writes go.sum.
-    subprocess.run(["go", "mod", "tidy"], cwd=HERE, check=True)
+    # tidy pulls every other requirement in at the release's versions and writes the go.sum beside it.
+    subprocess.run(["go", "mod", "tidy", *([f"-modfile={name}"] if args.alternate else [])], cwd=HERE, check=True)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 MODULE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "controlplane")
 CACHE_ROOT = os.environ.get("NODOWNTIME_CACHE", os.path.expanduser("~/.cache/nodowntime"))
-KEYED_FILES = ("go.mod", "go.sum", "main.go")
+# Another Kubernetes release than go.mod's: gen_gomod.py --alternate writes its go.mod and go.sum beside.
+ALTERNATE_MODFILE = re.compile(r"^kubernetes-(v[\d.]+)\.mod$")
 
 
 @dataclass(frozen=True)
@@ -78,21 +79,38 @@ def go_version():
 
 
 def kubernetes_version():
-    """The k8s.io/kubernetes release controlplane/go.mod pins, e.g. v1.37.2."""
+    """The k8s.io/kubernetes release controlplane/go.mod pins, e.g. v1.37.2: the default."""
     with open(os.path.join(MODULE_DIR, "go.mod")) as f:
         return re.search(r"^\s*k8s\.io/kubernetes (v\S+)", f.read(), re.MULTILINE).group(1)
 
 
-def cache_key():
+def kubernetes_versions():
+    """Every release the binary can be built at: go.mod's first, then each alternate go.mod's."""
+    alternates = sorted(m.group(1) for m in map(ALTERNATE_MODFILE.match, os.listdir(MODULE_DIR)) if m)
+    return [kubernetes_version(), *alternates]
+
+
+def modfile(version=None):
+    """The go.mod (in MODULE_DIR) that builds version (None: the default); ValueError naming the setting."""
+    if version in (None, kubernetes_version()):
+        return "go.mod"
+    if version not in kubernetes_versions():
+        raise ValueError(f"kubernetes_version: {version!r} is not one of {', '.join(kubernetes_versions())}")
+    return f"kubernetes-{version}.mod"
+
+
+def cache_key(version=None):
     h = hashlib.sha256(go_version().encode())
-    for name in KEYED_FILES:
-        with open(os.path.join(MODULE_DIR, name), "rb") as f:
+    stem = modfile(version).removesuffix(".mod")
+    # Hashed under the names go.mod and go.sum whichever files hold them: go.mod's key stays as it was.
+    for name, path in (("go.mod", stem + ".mod"), ("go.sum", stem + ".sum"), ("main.go", "main.go")):
+        with open(os.path.join(MODULE_DIR, path), "rb") as f:
             h.update(name.encode() + b"\0" + f.read())
     return h.hexdigest()[:16]
 
 
-def binary_path():
-    return os.path.join(CACHE_ROOT, "controlplane-" + cache_key(), "controlplane")
+def binary_path(version=None):
+    return os.path.join(CACHE_ROOT, "controlplane-" + cache_key(version), "controlplane")
 
 
 def node_tools_dir():
@@ -137,20 +155,20 @@ def _go(argv, env, cwd, what, total, started):
         raise SystemExit(f"{what} build failed (exit {proc.returncode})")
 
 
-def build(force=False):
-    """Return the cached Kubernetes binary's path, building it first when the cache misses."""
-    target = binary_path()
+def build(force=False, version=None):
+    """Return the cached Kubernetes binary's path at version (None: go.mod's), building it first on a miss."""
+    target = binary_path(version)
     if os.path.exists(target) and not force:
         return target
     started = time.monotonic()
-    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=readonly")
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS=f"-mod=readonly -modfile={modfile(version)}")
     _log("downloading modules (go mod download)", started)
     subprocess.run(["go", "mod", "download"], cwd=MODULE_DIR, env=env, check=True)
     total = _count_packages(["."], env, MODULE_DIR)
     _log(f"compiling {total} packages on {os.cpu_count()} cores; this is the slow step on a cold cache", started)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     partial = target + ".partial"
-    version = kubernetes_version()
+    version = version or kubernetes_version()
     major, minor = version.lstrip("v").split(".")[:2]
     # What hack/lib/version.sh stamps; without it every component reports v0.0.0-master.
     stamp = " ".join(

@@ -26,6 +26,8 @@ ORDER = ("hostports", *CONTROL_PLANE, *realnode.COMPONENTS)
 ALL_COMPONENTS = (*ORDER, HOLLOW_NODE)
 PROXY_MODES = ("iptables", "nftables")
 DEFAULT_SETTINGS = {
+    # The release every component runs (build.kubernetes_versions(): controlplane/go.mod's and the alternates).
+    "kubernetes_version": build.kubernetes_version(),
     "proxy_mode": "iptables",  # kube-proxy's
     "proxy_sync_delay": float(os.environ.get("NODOWNTIME_PROXY_SYNC_DELAY", "1.0")),
     "controller_qps": 100,
@@ -261,6 +263,7 @@ def up(components=None, settings=None):
     settings = dict(DEFAULT_SETTINGS, **(settings or {}))
     if settings["proxy_mode"] not in PROXY_MODES:
         raise ValueError(f"proxy_mode must be one of {PROXY_MODES}")
+    build.modfile(settings["kubernetes_version"])  # a release it cannot build fails here, naming the setting
     hostcheck.check()
     if running():
         info = load()
@@ -275,7 +278,7 @@ def up(components=None, settings=None):
         return info
     if load():
         down()  # a half-dead cluster from an earlier run: clear it first
-    binary = build.build()
+    binary = build.build(version=settings["kubernetes_version"])
     node_binaries = realnode.binaries()
     for stale in ("etcd", "node", HOLLOW_NODE, "logs", "apiserver-certs", "controller-manager-certs"):
         shutil.rmtree(paths.state(stale), ignore_errors=True)

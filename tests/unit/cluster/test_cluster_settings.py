@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from localcluster import __main__ as cli
-from localcluster import cluster
+from localcluster import build, cluster
 
 INFO = {
     "binary": "/cp",
@@ -46,3 +46,23 @@ def test_the_command_line_names_only_the_settings_given(monkeypatch):
 def test_unknown_settings_are_refused_before_anything_starts():
     with pytest.raises(ValueError, match="unknown cluster settings: pods"):
         cluster.up(settings={"pods": 2600})
+
+
+def test_the_kubernetes_version_is_a_setting_of_up(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(cluster, "up", lambda components, settings: seen.update(settings=settings))
+    monkeypatch.setattr(sys, "argv", ["localcluster", "up", "--kubernetes-version", "v1.34.4"])
+    cli.main()
+    assert seen["settings"] == {"kubernetes_version": "v1.34.4"}
+
+
+def test_a_release_with_no_go_mod_is_refused_before_anything_starts():
+    with pytest.raises(ValueError, match=r"kubernetes_version: 'v1\.30\.0' is not one of v1\.37\.2, v1\.34\.4"):
+        cluster.up(settings={"kubernetes_version": "v1.30.0"})
+
+
+def test_each_release_builds_from_its_own_go_mod_into_its_own_cache_directory():
+    default = build.kubernetes_version()
+    assert cluster.DEFAULT_SETTINGS["kubernetes_version"] == default == build.kubernetes_versions()[0]
+    assert [build.modfile(v) for v in build.kubernetes_versions()] == ["go.mod", "kubernetes-v1.34.4.mod"]
+    assert build.binary_path() == build.binary_path(default) != build.binary_path("v1.34.4")
