@@ -19,6 +19,7 @@ NODE_OF = {
     "scale": "hollow",
     "rollback": "real",
     "podstart": "real",
+    "fleet": "own",  # control-plane-only clusters the section starts (m_fleet.py): no node at all
 }
 
 

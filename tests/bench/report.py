@@ -33,7 +33,10 @@ def markdown(results):
         ),
         "",
         "Nodes: "
-        + ", ".join(f"{name} on the {node} node" for name, node in meta.get("nodes", {}).items())
+        + ", ".join(
+            f"{name} on clusters of its own" if node == "own" else f"{name} on the {node} node"
+            for name, node in meta.get("nodes", {}).items()
+        )
         + " (the hollow node is kubemark's: the kubelet's code over a fake runtime, not a real node).",
         "",
         "Each figure: median (min..max, n runs). Ratios are of medians from this run.",
@@ -185,6 +188,26 @@ def _podstart(s):
     ]
 
 
+def _fleet(s):
+    rows = [
+        "| clusters | wall | CPU | peak memory | wall per cluster | CPU per cluster | memory per cluster |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for size in s["sizes"].values():
+        per = size["per_cluster"]
+        figures = (size["wall_s"], size["cpu_s"], size["peak_pss_mb"], per["wall_s"], per["cpu_s"], per["peak_pss_mb"])
+        rows.append(f"| {size['clusters']} | " + " | ".join(_f(fig, 1) for fig in figures) + " |")
+    return [
+        *rows,
+        "",
+        (
+            "One fleet run (rolling_update, one wave of every cluster, forks = clusters) of a 0-replica Deployment "
+            "on control-plane-only clusters (no node); CPU and peak memory (PSS) of ansible-playbook with its "
+            f"forks and modules. One cluster's control plane holds {_f(s['cluster']['pss_mb'], 0)} of memory."
+        ),
+    ]
+
+
 SECTIONS = (
     ("latency", "1. Detection latency", _latency),
     ("apiload", "2. API load, one ~60 s rollout", _apiload),
@@ -192,4 +215,5 @@ SECTIONS = (
     ("scale", "4. Scale", _scale),
     ("rollback", "5. Rollback speed", _rollback),
     ("podstart", "6. Pod start on the real node", _podstart),
+    ("fleet", "7. Fleet cost per cluster", _fleet),
 )

@@ -1,9 +1,10 @@
 """`make bench`: measure, write build/bench/results.json and results.md, print the table.
 
-    python tests/bench/run.py [--smoke] [--only latency,apiload,overhead,rollback,podstart,scale] [--out DIR]
+    python tests/bench/run.py [--smoke] [--only latency,apiload,overhead,rollback,podstart,scale,fleet] [--out DIR]
 
 Runs on the cluster of NODOWNTIME_CLUSTER_DIR (default .cluster/), with KUBECONFIG if set;
-`make bench` starts one for the run if none is up.  --smoke: one tiny run of each measurement
+`make bench` starts one for the run if none is up.  The fleet section starts control-plane-only
+clusters of its own and needs none (`--only fleet` runs without one).  --smoke: one tiny run of each measurement
 (the harness's own test, tests/integration/test_bench_smoke.py).  A measurement that fails is
 recorded as {"error": ...}, the others still run, and the exit code is 1.
 """
@@ -18,6 +19,7 @@ import traceback
 
 import baselines
 import m_apiload
+import m_fleet
 import m_latency
 import m_overhead
 import m_podstart
@@ -36,6 +38,7 @@ PROFILES = {
         "scale": {"sizes": (10, 100, 1000), "reps": 3, "big_reps": 3, "switches": 3, "canary_steps": (10, 20, 10)},
         "rollback": {"reps": 3},
         "podstart": {"reps": 5, "replicas": 4},
+        "fleet": {"sizes": (3, 4, 5), "reps": 2},
     },
     "smoke": {
         "latency": {"reps": 1, "replicas": 3, "min_ready": 0},
@@ -44,9 +47,11 @@ PROFILES = {
         "scale": {"sizes": (3,), "reps": 1, "switches": 1, "canary_steps": (34,)},
         "rollback": {"reps": 1, "replicas": 2},
         "podstart": {"reps": 1, "replicas": 2},
+        "fleet": {"sizes": (1,), "reps": 1},
     },
 }
-ORDER = ("latency", "apiload", "overhead", "rollback", "podstart", "scale")  # scale last: 1000 pods take a while to go
+# scale after the others on the main cluster: 1000 pods take a while to go; fleet starts clusters of its own.
+ORDER = ("latency", "apiload", "overhead", "rollback", "podstart", "scale", "fleet")
 
 
 def log(msg):
@@ -66,13 +71,13 @@ def main(argv=None):
     if unknown:
         ap.error(f"unknown measurement(s): {', '.join(sorted(unknown))}")
 
-    kube = Kube()
+    kube = Kube() if any(NODE_OF[name] != "own" for name in only) else None
     if any(NODE_OF[name] == "hollow" for name in only):
         kube.require_hollow_node()
     started, t0 = time.strftime("%Y-%m-%dT%H:%M:%S%z"), time.monotonic()
     load_start = os.getloadavg()
     k8s_collection = baselines.kubernetes_core() if {"latency", "apiload"} & set(only) else (None, None)
-    kubectl = baselines.kubectl(kube.binary)
+    kubectl = baselines.kubectl(kube.binary) if kube else (None, None)
     results, failed = {}, False
     for name in ORDER:
         if name not in only:
@@ -95,6 +100,8 @@ def main(argv=None):
                 results[name] = m_podstart.measure(kube, log=log, **params)
             elif name == "scale":
                 results[name] = m_scale.measure(kube, log=log, **params)
+            elif name == "fleet":
+                results[name] = m_fleet.measure(log=log, **params)
         except Exception as e:  # noqa: BLE001  record it, go on with the others
             failed = True
             log(f"{name} failed: {e!r}")
@@ -113,8 +120,8 @@ def main(argv=None):
         "load_start": load_start,
         "load_end": os.getloadavg(),
         "shared": args.shared,
-        "cluster": kube.info["server"],
-        "cluster_settings": kube.info.get("settings", {}),
+        "cluster": kube.info["server"] if kube else None,
+        "cluster_settings": kube.info.get("settings", {}) if kube else {},
         "nodes": {name: NODE_OF[name] for name in only},
         "versions": {
             "python": platform.python_version(),
