@@ -158,14 +158,8 @@ class _Cluster:
 
     def _cli(self, *args):
         env = dict(os.environ, NODOWNTIME_CLUSTER_DIR=self.dir)
-        proc = subprocess.run(
-            [sys.executable, "-m", "localcluster", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+        argv = [sys.executable, "-m", "localcluster", *args]
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, check=False)
         if proc.returncode != 0:
             raise RuntimeError(f"localcluster {' '.join(args)} in {self.dir}: {proc.stderr[-2000:]}")
 
