@@ -1,6 +1,7 @@
 """A private local cluster of its own (NODOWNTIME_CLUSTER_DIR=<dir>): its own network namespace, node,
 ports and NodePort window, started with `python -m localcluster up` and stopped with `down`.  The fault
-tests use one, the fleet tests three; LOCK serialises the sessions that start them on this machine."""
+tests use one, the fleet tests two (beside the session's cluster, which attach() reaches the same way);
+LOCK serialises the sessions that start them on this machine."""
 
 import json
 import os
@@ -38,8 +39,13 @@ class PrivateCluster:
         assert proc.returncode == 0, f"localcluster {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
         return proc
 
-    def up(self):
-        self.cli("up")
+    def up(self, *flags):
+        """Start it with localcluster up's setting flags, e.g. ("--kubernetes-version", "v1.34.4")."""
+        self.cli("up", *flags)
+        self.attach()
+
+    def attach(self):
+        """API clients on the cluster running in self.dir (also the session's own, whose dir is paths.STATE_DIR)."""
         with open(os.path.join(self.dir, "cluster.json")) as f:
             self.info = json.load(f)
         self.api = config.new_client_from_config(self.kubeconfig)
@@ -67,14 +73,14 @@ class PrivateCluster:
         self.namespaces.append(name)
         return name
 
-    def deploy(self, namespace, manifest, selector=None, timeout=120):
+    def deploy(self, namespace, manifest, selector=None, timeout=120, service="web"):
         """Create the Deployment (and a NodePort Service selecting selector, if given); the Service's URL."""
         name = manifest["metadata"]["name"]
         self.apps.create_namespaced_deployment(namespace, manifest)
         self.wait_deployment(namespace, name, timeout=timeout)
         if selector is None:
             return None
-        svc = self.core.create_namespaced_service(namespace, workloads.node_port_service("web", selector))
+        svc = self.core.create_namespaced_service(namespace, workloads.node_port_service(service, selector))
         url = f"http://127.0.0.1:{svc.spec.ports[0].node_port}/"
         workloads.wait_serving(url, timeout=30)
         return url

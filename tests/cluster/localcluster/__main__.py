@@ -50,6 +50,7 @@ def main():
 SETTINGS = (
     # (flag, settings key, type, what it sets)
     ("--kubernetes-version", "kubernetes_version", str, "the Kubernetes release every component runs"),
+    ("--node-ports", "node_ports", int, "NodePorts in the cluster's window on the host's loopback"),
     ("--proxy-mode", "proxy_mode", str, "kube-proxy's mode: iptables or nftables"),
     ("--pods", "node_pods", int, "pods the real node's kubelet takes (maxPods)"),
     ("--hollow-pods", "hollow_pods", int, "pods of kubemark's hollow node (not a real node), for the bench; 0: none"),

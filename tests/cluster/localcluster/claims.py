@@ -20,7 +20,7 @@ from . import procs
 
 INDEX_DIR = os.environ.get("NODOWNTIME_CLUSTER_INDEX", "/tmp/nodowntime-clusters")
 NODE_PORTS = (30000, 32767)  # the API server's default NodePort range, inclusive
-NODE_PORT_SPAN = 400
+NODE_PORT_SPAN = 400  # the default; the setting node_ports makes a cluster's window smaller or larger
 # A cluster.json whose processes are not all recorded yet belongs to an `up` still starting them.
 STARTING_SECONDS = 600
 
@@ -33,18 +33,18 @@ def live(info, age, alive=procs.alive):
     return age < STARTING_SECONDS
 
 
-def pick_window(held, rng, bindable):
-    """A NodePort window [first, last] overlapping no held one and bindable now; None if there is none."""
+def pick_window(held, rng, bindable, span=NODE_PORT_SPAN):
+    """A NodePort window [first, last] of span ports overlapping no held one and bindable now; None if none."""
     lowest, highest = NODE_PORTS
     bases = [
         base
-        for base in range(lowest, highest - NODE_PORT_SPAN + 2)
-        if all(base + NODE_PORT_SPAN <= first or base > last for first, last in held)
+        for base in range(lowest, highest - span + 2)
+        if all(base + span <= first or base > last for first, last in held)
     ]
     rng.shuffle(bases)
     for base in bases[:50]:
-        if bindable(base, base + NODE_PORT_SPAN):
-            return [base, base + NODE_PORT_SPAN - 1]
+        if bindable(base, base + span):
+            return [base, base + span - 1]
     return None
 
 
@@ -88,8 +88,8 @@ def _others(state_dir):
 
 
 @contextmanager
-def claiming(state_dir, rng=random):
-    """Under the machine-wide lock, yield a NodePort window free of every live cluster.
+def claiming(state_dir, rng=random, span=NODE_PORT_SPAN):
+    """Under the machine-wide lock, yield a NodePort window of span ports free of every live cluster.
 
     The caller writes it into its cluster.json before the block ends: that file is the claim.
     """
@@ -98,10 +98,10 @@ def claiming(state_dir, rng=random):
         fcntl.flock(lock, fcntl.LOCK_EX)
         others = _others(state_dir)
         windows = [tuple(o["node_port_range"]) for o in others]
-        window = pick_window(windows, rng, _bindable)
+        window = pick_window(windows, rng, _bindable, span)
         if window is None:
             raise RuntimeError(
-                f"no free NodePort window of {NODE_PORT_SPAN} ports: other clusters hold {sorted(windows)}, "
+                f"no free NodePort window of {span} ports: other clusters hold {sorted(windows)}, "
                 "other programs the ports of every free window tried"
             )
         with open(entry_path(state_dir), "w") as f:

@@ -28,6 +28,8 @@ PROXY_MODES = ("iptables", "nftables")
 DEFAULT_SETTINGS = {
     # The release every component runs (build.kubernetes_versions(): controlplane/go.mod's and the alternates).
     "kubernetes_version": build.kubernetes_version(),
+    # NodePorts in the cluster's window on the host's loopback: fewer let more clusters share the machine.
+    "node_ports": claims.NODE_PORT_SPAN,
     "proxy_mode": "iptables",  # kube-proxy's
     "proxy_sync_delay": float(os.environ.get("NODOWNTIME_PROXY_SYNC_DELAY", "1.0")),
     "controller_qps": 100,
@@ -283,7 +285,7 @@ def up(components=None, settings=None):
     for stale in ("etcd", "node", HOLLOW_NODE, "logs", "apiserver-certs", "controller-manager-certs"):
         shutil.rmtree(paths.state(stale), ignore_errors=True)
     pki.ensure(paths.PKI_DIR)
-    with claims.claiming(paths.STATE_DIR) as window:
+    with claims.claiming(paths.STATE_DIR, span=settings["node_ports"]) as window:
         info = {
             "binary": binary,
             "ports": {

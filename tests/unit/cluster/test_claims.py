@@ -80,3 +80,10 @@ def test_claiming_avoids_live_clusters_and_forgets_dead_ones(tmp_path, monkeypat
 
     entries = sorted(str(p) for p in (tmp_path / "index").iterdir() if p.suffix == ".dir")
     assert entries == sorted(claims.entry_path(d) for d in (live_dir, str(tmp_path / "new")))
+
+
+def test_a_smaller_window_fits_where_the_default_does_not():
+    held = [(base, base + claims.NODE_PORT_SPAN - 1) for base in range(30000, 32768, 430)]
+    assert claims.pick_window(held, random.Random(1), _anywhere) is None
+    first, last = claims.pick_window(held, random.Random(1), _anywhere, span=20)
+    assert last - first + 1 == 20 and all(last < f or first > la for f, la in held)
