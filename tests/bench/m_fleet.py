@@ -164,7 +164,8 @@ class _Cluster:
             raise RuntimeError(f"localcluster {' '.join(args)} in {self.dir}: {proc.stderr[-2000:]}")
 
     def up(self):
-        self._cli("up", "--only", ONLY)
+        # No Service here: a small NodePort window leaves the machine's range to other clusters.
+        self._cli("up", "--only", ONLY, "--node-ports", "10")
         api = config.new_client_from_config(self.kubeconfig)
         self.core, self.apps = client.CoreV1Api(api), client.AppsV1Api(api)
 

@@ -118,7 +118,7 @@ def test_a_good_release_reaches_every_cluster_wave_by_wave_and_a_rerun_skips_the
 ):
     # Every release the collection supports runs in the fleet: the oldest (v1.34.x) and the newest.
     assert _versions(fleet_clusters) == _recorded(fleet_clusters)
-    assert {v for v, _ in _recorded(fleet_clusters)} == set(build.kubernetes_versions())
+    assert {apiserver for apiserver, _kubelet in _recorded(fleet_clusters)} == set(build.kubernetes_versions())
     urls = _web_on_each(fleet_clusters, fleet_namespace)
     extra = {"app_name": "web", "app_namespace": fleet_namespace, "images": {"app": image("2")}}
 
