@@ -165,10 +165,12 @@ def fleet(planned, rows, strategy, at=None, max_fail_percentage=0, rollback_wave
     share = len([c for c in failed if c in wave]) / len(wave) if wave else 0.0
     halted = (share > max_fail(max_fail_percentage) / 100.0 or share == 1.0) and last < len(planned)
     reason = f"the fleet halted after wave {last}, where {', '.join(c for c in failed if c in wave)} failed"
+    # .get: a row without these fields (written by an older collection, or by hand) was not released by it.
+    done = {r["cluster"]: r.get("fleet_rollback") for r in listed}
     roll_back = {
         r["cluster"]: reason
         for r in listed
-        if rollback_wave_on_halt and halted and r["wave"] == last and r["released"] and not r["fleet_rollback"]
+        if rollback_wave_on_halt and halted and r["wave"] == last and r.get("released") and not done[r["cluster"]]
     }
     return {
         "strategy": strategy,
@@ -182,9 +184,7 @@ def fleet(planned, rows, strategy, at=None, max_fail_percentage=0, rollback_wave
         "counts": counts,
         "failed_clusters": failed,
         "roll_back": roll_back,
-        "rolled_back_by_fleet": [
-            r["cluster"] for r in listed if r["fleet_rollback"] and not r["fleet_rollback"]["error"]
-        ],
+        "rolled_back_by_fleet": [cluster for cluster, rollback in done.items() if rollback and not rollback["error"]],
         "clusters": listed,
     }
 
