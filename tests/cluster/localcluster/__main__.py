@@ -54,6 +54,7 @@ SETTINGS = (
     ("--hollow-pods", "hollow_pods", int, "pods of kubemark's hollow node (not a real node), for the bench; 0: none"),
     ("--controller-qps", "controller_qps", float, "kube-controller-manager's --kube-api-qps"),
     ("--controller-burst", "controller_burst", int, "kube-controller-manager's --kube-api-burst"),
+    ("--hpa-sync-period", "hpa_sync_period", float, "kube-controller-manager's HPA sync period in seconds"),
     ("--scheduler-qps", "scheduler_qps", float, "kube-scheduler's --kube-api-qps"),
     ("--scheduler-burst", "scheduler_burst", int, "kube-scheduler's --kube-api-burst"),
     ("--proxy-sync-delay", "proxy_sync_delay", float, "kube-proxy's minSyncPeriod in seconds"),

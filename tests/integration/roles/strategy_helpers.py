@@ -110,7 +110,7 @@ BAD_IMAGE = "registry.invalid/web:2"
 
 def autoscaler(kube, namespace, target, low, high):
     """HPA web on Deployment target with a CPU metric: no metrics-server runs, so the controller only
-    enforces minReplicas and maxReplicas (every 15 s)."""
+    enforces minReplicas and maxReplicas (every 2 s: the local cluster's HPA sync period)."""
     metric = {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}
     body = {
         "apiVersion": "autoscaling/v2",

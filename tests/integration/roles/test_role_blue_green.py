@@ -104,7 +104,7 @@ def test_a_new_colour_that_never_gets_ready_is_removed_and_blue_keeps_serving(
 
 def _replicas_once(kube, namespace, name, want, timeout=90):
     """Deployment name's replicas once they are want, or as they are after timeout (the HPA controller syncs
-    every 15 s)."""
+    every 2 s here)."""
     try:
         found = workloads.wait_for(
             kube.apps.list_namespaced_deployment,
