@@ -101,7 +101,9 @@ def test_an_hpa_raising_min_replicas_mid_canary_ends_with_the_hpa_count(kube, na
 
     raised = raise_min_once(kube, namespace, "web-canary", lambda canary: (canary.spec.replicas or 0) > 0, 6)
     steps = [{"weight": 25}, {"pause": 5}, {"weight": 50}, {"pause": 2}]
-    proc, report, meter, _settled = run_metered(kube, url, "canary", _vars(namespace, image("2"), steps), tmp_path)
+    proc, report, meter, _settled = run_metered(
+        kube, url, "canary", _vars(namespace, image("2"), steps), tmp_path, warns=["owns the replicas of stable 'web'"]
+    )
 
     assert raised.join(5), "the canary never got a pod"
     assert proc.returncode == 0, proc.stdout
