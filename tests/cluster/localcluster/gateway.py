@@ -78,7 +78,7 @@ def traefik_args(ping_port=PING_PORT, node_ip=netns.NODE_IP):
         "--providers.kubernetesgateway=true",
         # The Gateway's status.addresses: where its listener is, inside the namespace.
         f"--providers.kubernetesgateway.statusaddress.ip={node_ip}",
-        f"--providersthrottleduration={THROTTLE}",
+        f"--providers.providersthrottleduration={THROTTLE}",
         "--log.level=INFO",
     ]
 
