@@ -4,18 +4,12 @@ import re
 import sys
 
 import pytest
+from clusterhelpers import CLUSTER_INFO
 
 from localcluster import __main__ as cli
 from localcluster import cluster, gateway, hostports
 
-INFO = {
-    "binary": "/cp",
-    "ports": {"apiserver": 6443, "etcd": 2379},
-    "node_port_range": [30000, 30399],
-    "netns": "nodowntime-abcd1234",
-    "node_binaries": {"tools": "/tools", "images": {}},
-    "gateway_binaries": {"traefik": "/cache/traefik", "crds": "/cache/crds"},
-}
+INFO = CLUSTER_INFO
 
 
 def _info(**settings):
