@@ -8,9 +8,9 @@ short_description: Set a canary's exact share of an HTTPRoute's traffic, and wai
 version_added: 0.1.0
 author: nodowntime maintainers (@nodowntime)
 description:
-  - A canary by route weights (Gateway API, C(gateway.networking.k8s.io/v1) HTTPRoute): the gateway sends
+  - "A canary by route weights (Gateway API, C(gateway.networking.k8s.io/v1) HTTPRoute): the gateway sends
     O(weight)% of the requests of the managed rules to O(canary_service) and the rest to O(stable_service),
-    whatever the pod counts. Argo Rollouts' Gateway API plugin and Flagger's Gateway API router do the same.
+    whatever the pod counts. Argo Rollouts' Gateway API plugin and Flagger's Gateway API router do the same."
   - "The route stays the user's. The module changes only the C(backendRefs) of the managed rules: stable gets
     weight C(100 - weight), the canary C(weight); a canary backendRef the rule did not have is added for the
     release (same port as stable's). With O(header_route), one rule of ours is put first. Nothing else of the
