@@ -20,9 +20,9 @@ def condition(kind, status="True", generation=3, reason=None, message=""):
     }
 
 
-def parent(ref=EDGE, accepted=None, resolved=None, controller="traefik.io/gateway-controller"):
+def parent(ref=None, accepted=None, resolved=None, controller="traefik.io/gateway-controller"):
     conditions = [c for c in (accepted, resolved) if c is not None]
-    return {"parentRef": ref, "controllerName": controller, "conditions": conditions}
+    return {"parentRef": ref or EDGE, "controllerName": controller, "conditions": conditions}
 
 
 OK = parent(accepted=condition("Accepted"), resolved=condition("ResolvedRefs"))
