@@ -17,13 +17,27 @@ import subprocess
 import sys
 import time
 
-from . import build, claims, health, hollownode, hostcheck, kubeconfig, netns, nodeconfig, paths, pki, procs, realnode
+from . import (
+    build,
+    claims,
+    gateway,
+    health,
+    hollownode,
+    hostcheck,
+    kubeconfig,
+    netns,
+    nodeconfig,
+    paths,
+    pki,
+    procs,
+    realnode,
+)
 
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 HOLLOW_NODE = "hollow-node"
 # The host ports first: the kube-apiserver's health is checked through them, from the host's loopback.
 ORDER = ("hostports", *CONTROL_PLANE, *realnode.COMPONENTS)
-ALL_COMPONENTS = (*ORDER, HOLLOW_NODE)
+ALL_COMPONENTS = (*ORDER, gateway.NAME, HOLLOW_NODE)
 PROXY_MODES = ("iptables", "nftables")
 DEFAULT_SETTINGS = {
     "proxy_mode": "iptables",  # kube-proxy's
@@ -34,6 +48,7 @@ DEFAULT_SETTINGS = {
     "scheduler_burst": 100,
     "node_pods": 1100,  # the real kubelet's maxPods
     "hollow_pods": 0,  # 0: no hollow node
+    "gateway": True,  # Traefik's Gateway API gateway, the CRDs and the Gateway (gateway.py)
 }
 
 
@@ -69,12 +84,22 @@ def _kubeconfig_for(name):
 
 def order(settings):
     """The components of a cluster with these settings, in start order."""
-    return (*ORDER, HOLLOW_NODE) if settings["hollow_pods"] > 0 else ORDER
+    return (
+        *ORDER,
+        *((gateway.NAME,) if settings["gateway"] else ()),
+        *((HOLLOW_NODE,) if settings["hollow_pods"] > 0 else ()),
+    )
 
 
 def _kubeconfig_stems(settings):
-    return ("admin", "kube-controller-manager", "kube-scheduler", "node", "proxy") + (
-        (HOLLOW_NODE,) if settings["hollow_pods"] > 0 else ()
+    return (
+        "admin",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "node",
+        "proxy",
+        *((gateway.NAME,) if settings["gateway"] else ()),
+        *((HOLLOW_NODE,) if settings["hollow_pods"] > 0 else ()),
     )
 
 
@@ -94,9 +119,12 @@ def _command(name, info):
         return realnode.command(name, info, _kubeconfig_for)
     if name == HOLLOW_NODE:
         return hollownode.command(info, _kubeconfig_for(name), paths.state(HOLLOW_NODE))
+    if name == gateway.NAME:
+        return gateway.command(info["gateway_binaries"]["traefik"], _kubeconfig_for(name))
     if name == "hostports":
         window = "{}-{}".format(*info["node_port_range"])
         argv = ("--netns", info["netns"], "--api-port", str(p["apiserver"]), "--node-ports", window)
+        argv += ("--gateway-port", f"{gateway_port(info)}:{gateway.LISTENER_PORT}")
         env_path = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         return [sys.executable, "-m", "localcluster.hostports", *argv], {"PYTHONPATH": env_path}
     if name == "etcd":
@@ -134,7 +162,8 @@ def _command(name, info):
             f"--cert-dir={paths.state('apiserver-certs')}",
             "--authorization-mode=Node,RBAC",
             "--service-cluster-ip-range=10.96.0.0/16",
-            f"--service-node-port-range={info['node_port_range'][0]}-{info['node_port_range'][1]}",
+            # The window's last port is the gateway's (gateway_port): no Service gets it.
+            f"--service-node-port-range={info['node_port_range'][0]}-{gateway_port(info) - 1}",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-account-key-file={_pki('sa.pub')}",
             f"--service-account-signing-key-file={_pki('sa.key')}",
@@ -217,6 +246,8 @@ def _check_health(name, info):
         return _ok(health.get("127.0.0.1", ports["apiserver"], "/readyz", tls))
     if name in ("kube-controller-manager", "kube-scheduler"):
         return _ok(health.get("127.0.0.1", ports[name], "/healthz", health.self_signed_tls(), netns=ns))
+    if name == gateway.NAME:
+        return _ok(health.get("127.0.0.1", gateway.PING_PORT, "/ping", netns=ns))
     raise KeyError(name)
 
 
@@ -277,6 +308,7 @@ def up(components=None, settings=None):
         down()  # a half-dead cluster from an earlier run: clear it first
     binary = build.build()
     node_binaries = realnode.binaries()
+    gateway_binaries = build.build_gateway() if settings["gateway"] else None
     for stale in ("etcd", "node", HOLLOW_NODE, "logs", "apiserver-certs", "controller-manager-certs"):
         shutil.rmtree(paths.state(stale), ignore_errors=True)
     pki.ensure(paths.PKI_DIR)
@@ -295,6 +327,7 @@ def up(components=None, settings=None):
             "processes": {},
             "netns": netns.name_for(paths.STATE_DIR),
             "node_binaries": node_binaries,
+            "gateway_binaries": gateway_binaries,
         }
         server = f"https://127.0.0.1:{info['ports']['apiserver']}"
         info["server"] = server
@@ -306,6 +339,10 @@ def up(components=None, settings=None):
         netns.create(info["netns"])
         realnode.prepare(info, _kubeconfig_for)
         for name in components or order(settings):
+            if name == gateway.NAME:
+                crds = info["gateway_binaries"]["crds"]
+                gateway.install(info, paths.ADMIN_KUBECONFIG, crds, paths.STATE_DIR)
+                _log(f"Gateway API CRDs ({crds}), GatewayClass {gateway.CLASS} and Gateway applied", started)
             _start(name, info)
             _wait_healthy(name, info)
             _log(f"{name} healthy (pid {info['processes'][name]['pid']})", started)
@@ -315,12 +352,26 @@ def up(components=None, settings=None):
         raise
     window = f"{info['node_port_range'][0]}-{info['node_port_range'][1]}"
     hollow = f", hollow node {hollownode.NAME} ({settings['hollow_pods']} pods)" if settings["hollow_pods"] else ""
+    hollow += f", gateway {gateway_url(info)}" if settings["gateway"] else ""
     _log(
         f"cluster up: {server}, NodePorts {window} on node IP {netns.NODE_IP} "
         f"in network namespace {info['netns']}{hollow}",
         started,
     )
     return info
+
+
+def gateway_port(info):
+    """The host port (the last of the NodePort window) that carries connections to the gateway's listener."""
+    return info["node_port_range"][1]
+
+
+def gateway_url(info=None):
+    """http://127.0.0.1:<port>/: the Gateway's listener, from the host's loopback (settings gateway on)."""
+    info = info or load()
+    if not dict(DEFAULT_SETTINGS, **info["settings"])["gateway"]:
+        raise RuntimeError("this cluster runs without a gateway (setting gateway: false)")
+    return f"http://127.0.0.1:{gateway_port(info)}/"
 
 
 def restart(name, kill=False):
