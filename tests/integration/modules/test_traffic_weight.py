@@ -61,4 +61,5 @@ def test_the_meter_through_the_gateway_counts_a_canary_that_refuses_connections(
         meter.wait()
     s = meter.summary
     run_module("traffic_weight", _args(namespace, 0))
+    print(f"canary refusing at weight 50: {s['failed']} of {s['sent']} failed, {s['failed_by_kind']}")  # with -s
     assert s["sent"] == 200 and 50 <= s["failed"] <= 150, (s["failed"], s["failed_by_kind"])
