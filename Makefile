@@ -102,7 +102,16 @@ sanity: venv sanity-tree
 		| grep -v -e '^WARNING: Using locale' -e docker -e '^>>> Standard' -e '"ClientInfo"'; \
 		exit $${PIPESTATUS[0]}
 
-test: lint test-unit test-integration
+# The slow half of lint (ansible-lint and ansible-test sanity, minutes of CPU) runs beside the cluster
+# tests, which mostly wait on Kubernetes: that takes minutes off the run. Its output is printed once the
+# cluster tests end, and either failing fails the run. The fast half and the unit tests still run first.
+test: lint-python lint-yaml test-unit
+	@mkdir -p build
+	@$(MAKE) -s lint-ansible sanity > build/lint-slow.log 2>&1 & lint=$$!; \
+	$(MAKE) test-integration; tests=$$?; \
+	wait $$lint; linted=$$?; \
+	echo "=== ansible-lint and ansible-test sanity (ran beside the cluster tests) ==="; cat build/lint-slow.log; \
+	[ $$tests -eq 0 ] && [ $$linted -eq 0 ] || { echo "make test: cluster tests exit $$tests, slow lint exit $$linted"; exit 1; }
 
 # The build context of the execution environment (execution-environment.yml); no container
 # engine needed. Build the image from build/ee/context with podman or docker.

@@ -19,11 +19,18 @@ description:
     total on top, rounded the same way (nearest, halves up) but at least one pod while O(weight) > 0; weight
     100 runs twice the pods. The canary's real share is then canary / (stable + canary), returned as
     RV(actual_weight) (10 pods at weight 50: 5 canary beside 10 stable, 33.33%)."
+  - "Replica math with O(mode=capacity), for a canary behind a traffic router (M(nodowntime.k8s.traffic_weight) sets
+    the split on a Gateway API route, exactly): the pods are capacity, not traffic. Stable stays at
+    O(total_replicas) and the canary gets O(weight)% of it rounded up, and at least O(min_replicas) pods while
+    O(weight) > 0, so it can carry the share the route sends it before the route sends it (10 pods at weight 11:
+    2 canary pods). Weight 0 gives the canary 0 pods. RV(actual_weight) is then the canary's share of the pods,
+    not of the traffic."
   - "With a HorizontalPodAutoscaler (C(autoscaling/v2)) on O(stable), the HPA owns stable's replicas and the
     module never writes them: stable keeps the HPA's count as it is at each step, and the canary gets
-    O(weight)% of that count on top, rounded as in O(mode=surge) whatever O(mode) says (O(total_replicas) and
-    the recorded total are not used). So a canary step follows an HPA that scaled stable since the last one,
-    and weight 0 only scales the canary to 0. The task warns with what it kept; RV(autoscaler) names the HPA.
+    O(weight)% of that count on top, rounded as in O(mode=surge), or with O(mode=capacity) as that mode rounds
+    (O(total_replicas) and the recorded total are not used). So a canary step follows an HPA that scaled
+    stable since the last one, and weight 0 only scales the canary to 0. The task warns with what it kept;
+    RV(autoscaler) names the HPA.
     Needs C(list) on C(horizontalpodautoscalers.autoscaling)."
   - "Compared with Argo Rollouts: O(mode=keep_total) gives the counts of Argo's basic canary with
     C(maxSurge: 0), except where O(weight)% of the total comes to the total minus exactly half a pod
@@ -31,7 +38,7 @@ description:
     pods but one. With C(maxSurge) above 0 (Argo's default is 25%) Argo's basic canary may also run one pod
     over the total when that comes nearer the weight (10 pods at 15: 2 canary and 9 stable, here 2 and 8).
     Argo's traffic-routed canary, whose shape O(mode=surge) borrows, rounds the canary up (10 pods at weight
-    11: 2 canary pods, here 1)."
+    11: 2 canary pods, here 1), as O(mode=capacity) does."
   - "Why nearest and not up: without a mesh the canary's share of the ready pods is its share of the traffic,
     so every pod rounded up sends more users to the untried version than O(weight) asked for (10 pods at
     weight 11: 20% instead of 10%). Argo rounds up where a mesh or ingress sets the traffic and pods are only
@@ -78,10 +85,16 @@ options:
       - V(keep_total) shrinks stable as the canary grows, so the pod count stays at O(total_replicas).
       - V(surge) keeps stable at O(total_replicas) and adds the canary on top (O(weight)% of the total, at least
         one pod while O(weight) > 0); the canary's real share is then RV(actual_weight).
+      - V(capacity) keeps stable at O(total_replicas) and sizes the canary for the share a traffic router sends
+        it (rounded up, at least O(min_replicas) while O(weight) > 0).
       - The description says how each mode rounds, and where that differs from Argo Rollouts.
     type: str
-    choices: [keep_total, surge]
+    choices: [keep_total, surge, capacity]
     default: keep_total
+  min_replicas:
+    description: With O(mode=capacity), the canary's least number of pods while O(weight) > 0.
+    type: int
+    default: 1
   wait:
     description: Wait until both Deployments are available at their new counts.
     type: bool
@@ -243,6 +256,7 @@ ARGUMENT_SPEC = AUTH.merge(
             "weight": {"type": "int", "required": True},
             "total_replicas": {"type": "int"},
             "mode": {"type": "str", "choices": list(canary_replicas.MODES), "default": canary_replicas.KEEP_TOTAL},
+            "min_replicas": {"type": "int", "default": 1},
         }
     ),
     wait(timeout=300),

@@ -19,7 +19,7 @@ options:
     type: str
     required: true
     choices: [Deployment, StatefulSet, DaemonSet, ReplicaSet, Pod, Service, ConfigMap, Event, Namespace, Node,
-              EndpointSlice, Lease, HorizontalPodAutoscaler]
+              EndpointSlice, Lease, HorizontalPodAutoscaler, HTTPRoute]
   namespace:
     description: Namespace to read in; omit it to list a namespaced kind in every namespace.
     type: str

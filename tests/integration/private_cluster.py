@@ -1,7 +1,7 @@
 """A private local cluster of its own (NODOWNTIME_CLUSTER_DIR=<dir>): its own network namespace, node,
 ports and NodePort window, started with `python -m localcluster up` and stopped with `down`.  The fault
 tests use one, the fleet tests two (beside the session's cluster, which attach() reaches the same way);
-LOCK serialises the sessions that start them on this machine."""
+LOCK serialises the fault tests' sessions on this machine (one restarts components for minutes)."""
 
 import json
 import os
@@ -40,8 +40,9 @@ class PrivateCluster:
         return proc
 
     def up(self, *flags):
-        """Start it with localcluster up's setting flags, e.g. ("--kubernetes-version", "v1.34.4")."""
-        self.cli("up", *flags)
+        """Start it with localcluster up's setting flags, e.g. ("--kubernetes-version", "v1.34.4"); no test on a
+        private cluster routes through the gateway, so it starts without one."""
+        self.cli("up", "--no-gateway", *flags)
         self.attach()
 
     def attach(self):

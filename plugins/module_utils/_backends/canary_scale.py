@@ -39,12 +39,12 @@ def plan(deployments, params, hpa=None):
     current = {role: deployments[role]["spec"].get("replicas", 1) for role in ROLES}
     if hpa:
         canary_replicas.check_step(params["weight"], params["mode"])
-        target, note = autoscaler.canary(current, params["weight"], hpa)
+        target, note = autoscaler.canary(current, params["weight"], hpa, params["mode"], params["min_replicas"])
         return current, target, max(1, current["stable"]), note
     total, _source = canary_replicas.resolve_total(
         params["total_replicas"], recorded_total(deployments), current["stable"], current["canary"]
     )
-    canary, stable = canary_replicas.split(total, params["weight"], params["mode"])
+    canary, stable = canary_replicas.split(total, params["weight"], params["mode"], params["min_replicas"])
     return current, {"canary": canary, "stable": stable}, total, ""
 
 
@@ -113,6 +113,12 @@ def check(params):
     canary_replicas.check_step(params["weight"], params["mode"])
     if params["stable"] == params["canary"]:
         raise canary_replicas.CanaryError(f"stable and canary must be two Deployments, both are {params['stable']!r}")
+    if params["min_replicas"] < 1:
+        raise canary_replicas.CanaryError(f"min_replicas must be >= 1, got {params['min_replicas']}")
+    if params["min_replicas"] > 1 and params["mode"] != canary_replicas.CAPACITY:
+        raise canary_replicas.CanaryError(
+            f"min_replicas applies to mode capacity only (the other modes split the pods), got mode {params['mode']}"
+        )
     if params["total_replicas"] is not None and params["total_replicas"] < 1:
         raise canary_replicas.CanaryError(f"total_replicas must be >= 1, got {params['total_replicas']}")
     check_wait(params)

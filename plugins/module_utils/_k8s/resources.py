@@ -5,7 +5,8 @@
     resource(kind)   -> "deployments.apps" (what RBAC rules and error messages call it)
     API_VERSION[kind] -> "apps/v1"
 
-A fixed table instead of discovery: every kind here is a stable built-in, and skipping
+A fixed table instead of discovery: every kind here is a stable built-in (or, for HTTPRoute, the
+Gateway API's standard channel v1), and skipping
 discovery saves a round of requests on every module run.  Add a row to support a kind.
 """
 
@@ -27,6 +28,7 @@ KINDS = {
     "EndpointSlice": ("discovery.k8s.io", "v1", "endpointslices", True),
     "Lease": ("coordination.k8s.io", "v1", "leases", True),
     "HorizontalPodAutoscaler": ("autoscaling", "v2", "horizontalpodautoscalers", True),
+    "HTTPRoute": ("gateway.networking.k8s.io", "v1", "httproutes", True),
 }
 
 API_VERSION = {kind: f"{g}/{v}" if g else v for kind, (g, v, _plural, _namespaced) in KINDS.items()}

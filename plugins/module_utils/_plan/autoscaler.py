@@ -14,9 +14,10 @@ colour_replicas(live, hpa)  -> how many pods a new blue/green colour starts with
 retarget(hpa, name)         -> the merge patch that points the HPA at the Deployment name, or {}
                                when it already does
 summary(hpa)                -> {name, min_replicas, max_replicas, target} for reports, or {}
-canary(current, weight, hpa) -> (target, note): with an HPA on stable, stable keeps the HPA's count
-                               and the canary gets weight% of it on top (surge's math); current and
-                               target are {"canary": n, "stable": n}
+canary(current, weight, hpa, mode, floor) -> (target, note): with an HPA on stable, stable keeps the
+                               HPA's count and the canary gets weight% of it on top (surge's math, or
+                               capacity's behind a traffic router); current and target are
+                               {"canary": n, "stable": n}
 blue_green(hpas, live, previous, colour) -> {replicas, autoscaler, follow, back}: the new colour's
                                starting count, the HPA scaling either colour (summary), and the
                                server-side apply bodies that point it at the new colour (after
@@ -119,9 +120,10 @@ def blue_green(hpas, live, previous, colour):
     }
 
 
-def canary(current, weight, hpa):
+def canary(current, weight, hpa, mode=canary_replicas.SURGE, floor=1):
     stable = current["stable"]
-    pods, _stable = canary_replicas.split(max(1, stable), weight, canary_replicas.SURGE)
+    on_top = canary_replicas.CAPACITY if mode == canary_replicas.CAPACITY else canary_replicas.SURGE
+    pods, _stable = canary_replicas.split(max(1, stable), weight, on_top, floor)
     note = (
         f"HorizontalPodAutoscaler {hpa['metadata']['name']!r} owns the replicas of stable "
         f"{_target(hpa).get('name')!r}: it keeps its {stable}, the canary gets {pods} beside them"

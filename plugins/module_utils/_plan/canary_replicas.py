@@ -22,11 +22,18 @@ Argo's traffic-routed canary; its real share is then canary / (stable + canary).
 Argo rounds that canary up (ceil); here it rounds to nearest like keep_total,
 because here the pods are the traffic split, not capacity behind a router: a pod
 rounded up is more users on the canary than the weight asked for.
+
+``capacity`` mode is for a canary behind a traffic router (a Gateway API route sets the
+split, exactly): the pods are capacity, not traffic.  Stable stays at the total and the
+canary gets weight% of it rounded up, so it can carry the share the route sends it, and at
+least ``floor`` pods (``min_replicas``, at least one) while weight > 0: Argo Rollouts' shape
+for a traffic-routed canary.
 """
 
 KEEP_TOTAL = "keep_total"
 SURGE = "surge"
-MODES = (KEEP_TOTAL, SURGE)
+CAPACITY = "capacity"
+MODES = (KEEP_TOTAL, SURGE, CAPACITY)
 
 # The total is pinned on the canary Deployment at the first step, so later steps
 # split the same number of pods even though stable's replicas change under them.
@@ -50,11 +57,13 @@ def check_step(weight, mode):
         raise CanaryError(f"weight must be an integer from 0 to 100, got {weight!r}")
 
 
-def split(total, weight, mode=KEEP_TOTAL):
-    """(canary, stable) replicas for weight percent of total pods."""
+def split(total, weight, mode=KEEP_TOTAL, floor=1):
+    """(canary, stable) replicas for weight percent of total pods; floor: capacity mode's least canary."""
     check_step(weight, mode)
     if not isinstance(total, int) or total < 1:
         raise CanaryError(f"total_replicas must be an integer >= 1, got {total!r}")
+    if mode == CAPACITY:
+        return (max(1, floor, -(-total * weight // 100)) if weight else 0), total
     canary = round_half_up(total * weight, 100)
     if mode == SURGE:
         if weight > 0:

@@ -4,7 +4,8 @@
     next_step(spec, recorded, observed) -> Next
 
 spec is what the run was asked to do: {"strategy": "rolling_update" | "blue_green" | "canary" | "rollback",
-"to": the version it releases, "action": "run" | "promote" | "abort" (canary), "steps": [...] (canary)}.
+"to": the version it releases, "action": "run" | "promote" | "abort" (canary), "steps": [...] (canary),
+"router": "replicas" | "gateway_api" (canary)}.
 recorded is the progress the last run left on the release's anchor (the Service for blue/green, the
 canary Deployment for a canary; see progress_record.py), {} when none.  observed is what this run sees:
 its "stage" ("begin" before any change, "failed" in the rescue), the cluster as read, and in the
@@ -209,11 +210,13 @@ def _canary_run(spec, recorded, observed):
     note = _stopped(recorded, resume, where, "")
     if note and not resume:
         note += f"; this run releases {spec.get('to')} from the first step"
-    running = observed.get("canary_replicas") or 0
-    both = (observed.get("stable_replicas") or 0) + running
+    stable = observed.get("stable_replicas") or 0
+    # Behind a traffic router (gateway_api) the pods are capacity: the canary is sized against stable
+    # alone, and pods an older canary left are not traffic to keep. Without one both sides' pods count.
+    fresh = stable if spec.get("router") == "gateway_api" else stable + (observed.get("canary_replicas") or 0)
     # A run killed mid-step left stable shrunk and the canary grown: the total it recorded is kept
-    # (without one, both sides' pods), so capacity never drops on a re-run.
-    total = (observed.get("recorded_total") or both) if resume else both
+    # (without one, the fresh count), so capacity never drops on a re-run.
+    total = (observed.get("recorded_total") or fresh) if resume else fresh
     plan = {
         "phase": resume,
         "note": note,

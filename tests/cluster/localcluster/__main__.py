@@ -1,6 +1,7 @@
 """`python -m localcluster up|down|status|restart NAME|build|with -- CMD`.
 
 up and with take the cluster's settings, e.g. `up --hollow-pods 2600 --controller-qps 100 --controller-burst 200`
+or `up --no-gateway`
 (defaults: cluster.DEFAULT_SETTINGS); they are recorded in cluster.json, where the bench reads them.
 """
 
@@ -59,15 +60,21 @@ SETTINGS = (
     ("--hollow-pods", "hollow_pods", int, "pods of kubemark's hollow node (not a real node), for the bench; 0: none"),
     ("--controller-qps", "controller_qps", float, "kube-controller-manager's --kube-api-qps"),
     ("--controller-burst", "controller_burst", int, "kube-controller-manager's --kube-api-burst"),
+    ("--hpa-sync-period", "hpa_sync_period", float, "kube-controller-manager's HPA sync period in seconds"),
     ("--scheduler-qps", "scheduler_qps", float, "kube-scheduler's --kube-api-qps"),
     ("--scheduler-burst", "scheduler_burst", int, "kube-scheduler's --kube-api-burst"),
     ("--proxy-sync-delay", "proxy_sync_delay", float, "kube-proxy's minSyncPeriod in seconds"),
+    ("--gateway", "gateway", bool, "the Gateway API gateway (Traefik), its CRDs and Gateway; --no-gateway: none"),
 )
 
 
 def _settings_arguments(parser):
     for flag, key, kind, what in SETTINGS:
-        parser.add_argument(flag, dest=key, type=kind, help=f"{what} (default {cluster.DEFAULT_SETTINGS[key]})")
+        default = f"{what} (default {cluster.DEFAULT_SETTINGS[key]})"
+        if kind is bool:
+            parser.add_argument(flag, dest=key, action=argparse.BooleanOptionalAction, help=default)
+        else:
+            parser.add_argument(flag, dest=key, type=kind, help=default)
 
 
 def _settings(args):

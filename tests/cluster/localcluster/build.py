@@ -8,7 +8,9 @@ so a warm machine skips both:
   module's go.mod, exactly as its release is built: containerd, runc, the CNI plugins, crictl.
 """
 
+import glob
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -71,6 +73,30 @@ NODE_TOOLS = (
         ("cmd/crictl",),
         ldflags="-X sigs.k8s.io/cri-tools/pkg/version.Version={version}",
     ),
+)
+
+
+@dataclass(frozen=True)
+class Gateway:
+    """Traefik built from its module source, and the Gateway API CRDs it serves."""
+
+    module: str
+    version: str
+    crds_module: str
+    crds_version: str
+
+
+# Traefik v3.7.13 cannot be built here: the Go module proxy refuses (403) eight of its pinned modules,
+# and three of them (akamai edgegrid v13, nrdcg/oci-go-sdk v1065, sacloud-sdk-go) at every version, all
+# for its ACME DNS providers; its module zip also lacks the nested module ./pkg/config/dynamic/ext
+# that its go.mod replaces. v3.6.12 resolves in full from the proxy, exactly as released.
+GATEWAY = Gateway(
+    "github.com/traefik/traefik/v3",
+    "v3.6.12",
+    # Traefik v3.6 is built against gateway-api v1.4.0; the v1.6 standard CRDs still serve every version
+    # it reads (v1 routes, gateways and classes, ReferenceGrant v1beta1, BackendTLSPolicy v1).
+    "sigs.k8s.io/gateway-api",
+    "v1.6.3",
 )
 
 
@@ -209,6 +235,54 @@ def build_node_tools(force=False):
     return paths
 
 
+def gateway_dir():
+    h = hashlib.sha256(go_version().encode() + repr(GATEWAY).encode())
+    return os.path.join(CACHE_ROOT, "gateway-" + h.hexdigest()[:16])
+
+
+def _module_dir(module, version, env):
+    """The module's source in the module cache (read-only), downloaded first if missing."""
+    out = subprocess.run(
+        ["go", "mod", "download", "-json", f"{module}@{version}"], env=env, check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout)["Dir"]
+
+
+def build_gateway(force=False):
+    """Return {"traefik": path, "crds": dir}, building Traefik and copying the standard-channel CRDs on a miss.
+
+    `go install traefik@version` refuses a module whose go.mod has replace directives, so its source is
+    copied out of the module cache and built in place with its own go.mod and go.sum.
+    """
+    out_dir = gateway_dir()
+    paths = {"traefik": os.path.join(out_dir, "traefik"), "crds": os.path.join(out_dir, "crds")}
+    if os.path.exists(paths["traefik"]) and not force:
+        return paths
+    started = time.monotonic()
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod")
+    partial = out_dir + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    os.makedirs(os.path.join(partial, "crds"))
+    crds = _module_dir(GATEWAY.crds_module, GATEWAY.crds_version, env)
+    for path in sorted(glob.glob(os.path.join(crds, "config", "crd", "standard", "*.yaml"))):
+        shutil.copy(path, os.path.join(partial, "crds"))
+    _log(f"{GATEWAY.module}@{GATEWAY.version}: copying its source out of the module cache", started)
+    src = os.path.join(partial, "src")
+    shutil.copytree(_module_dir(GATEWAY.module, GATEWAY.version, env), src)
+    subprocess.run(["chmod", "-R", "u+w", src], check=True)
+    total = _count_packages(["./cmd/traefik"], env, src)
+    _log(f"traefik: compiling {total} packages on {os.cpu_count()} cores", started)
+    stamp = f"-X {GATEWAY.module}/pkg/version.Version={GATEWAY.version}"
+    argv = ["build", "-v", "-trimpath", f"-ldflags=-s -w {stamp}", "-o", os.path.join(partial, "traefik")]
+    _go([*argv, "./cmd/traefik"], env, src, "traefik", total, started)
+    shutil.rmtree(src)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(partial, out_dir)
+    _log(f"built {paths['traefik']} and copied {GATEWAY.crds_module}@{GATEWAY.crds_version}'s CRDs", started)
+    return paths
+
+
 if __name__ == "__main__":
     print(build(force="--force" in sys.argv))
     print(build_node_tools(force="--force" in sys.argv))
+    print(build_gateway(force="--force" in sys.argv))

@@ -17,13 +17,27 @@ import subprocess
 import sys
 import time
 
-from . import build, claims, health, hollownode, hostcheck, kubeconfig, netns, nodeconfig, paths, pki, procs, realnode
+from . import (
+    build,
+    claims,
+    gateway,
+    health,
+    hollownode,
+    hostcheck,
+    kubeconfig,
+    netns,
+    nodeconfig,
+    paths,
+    pki,
+    procs,
+    realnode,
+)
 
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 HOLLOW_NODE = "hollow-node"
 # The host ports first: the kube-apiserver's health is checked through them, from the host's loopback.
 ORDER = ("hostports", *CONTROL_PLANE, *realnode.COMPONENTS)
-ALL_COMPONENTS = (*ORDER, HOLLOW_NODE)
+ALL_COMPONENTS = (*ORDER, gateway.NAME, HOLLOW_NODE)
 PROXY_MODES = ("iptables", "nftables")
 DEFAULT_SETTINGS = {
     # The release every component runs (build.kubernetes_versions(): controlplane/go.mod's and the alternates).
@@ -34,10 +48,14 @@ DEFAULT_SETTINGS = {
     "proxy_sync_delay": float(os.environ.get("NODOWNTIME_PROXY_SYNC_DELAY", "1.0")),
     "controller_qps": 100,
     "controller_burst": 200,
+    # The HPA controller's sync period (upstream 15 s): short, so tests that move an HPA's minReplicas
+    # mid-release see the controller act within a step instead of waiting a quarter of a minute.
+    "hpa_sync_period": 2.0,
     "scheduler_qps": 50,  # kube-scheduler's own defaults
     "scheduler_burst": 100,
     "node_pods": 1100,  # the real kubelet's maxPods
     "hollow_pods": 0,  # 0: no hollow node
+    "gateway": True,  # Traefik's Gateway API gateway, the CRDs and the Gateway (gateway.py)
 }
 
 
@@ -73,12 +91,22 @@ def _kubeconfig_for(name):
 
 def order(settings):
     """The components of a cluster with these settings, in start order."""
-    return (*ORDER, HOLLOW_NODE) if settings["hollow_pods"] > 0 else ORDER
+    return (
+        *ORDER,
+        *((gateway.NAME,) if settings["gateway"] else ()),
+        *((HOLLOW_NODE,) if settings["hollow_pods"] > 0 else ()),
+    )
 
 
 def _kubeconfig_stems(settings):
-    return ("admin", "kube-controller-manager", "kube-scheduler", "node", "proxy") + (
-        (HOLLOW_NODE,) if settings["hollow_pods"] > 0 else ()
+    return (
+        "admin",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "node",
+        "proxy",
+        *((gateway.NAME,) if settings["gateway"] else ()),
+        *((HOLLOW_NODE,) if settings["hollow_pods"] > 0 else ()),
     )
 
 
@@ -98,9 +126,12 @@ def _command(name, info):
         return realnode.command(name, info, _kubeconfig_for)
     if name == HOLLOW_NODE:
         return hollownode.command(info, _kubeconfig_for(name), paths.state(HOLLOW_NODE))
+    if name == gateway.NAME:
+        return gateway.command(info["gateway_binaries"]["traefik"], _kubeconfig_for(name))
     if name == "hostports":
         window = "{}-{}".format(*info["node_port_range"])
         argv = ("--netns", info["netns"], "--api-port", str(p["apiserver"]), "--node-ports", window)
+        argv += ("--gateway-port", f"{gateway_port(info)}:{gateway.LISTENER_PORT}")
         env_path = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         return [sys.executable, "-m", "localcluster.hostports", *argv], {"PYTHONPATH": env_path}
     if name == "etcd":
@@ -138,7 +169,8 @@ def _command(name, info):
             f"--cert-dir={paths.state('apiserver-certs')}",
             "--authorization-mode=Node,RBAC",
             "--service-cluster-ip-range=10.96.0.0/16",
-            f"--service-node-port-range={info['node_port_range'][0]}-{info['node_port_range'][1]}",
+            # The window's last port is the gateway's (gateway_port): no Service gets it.
+            f"--service-node-port-range={info['node_port_range'][0]}-{gateway_port(info) - 1}",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             f"--service-account-key-file={_pki('sa.pub')}",
             f"--service-account-signing-key-file={_pki('sa.key')}",
@@ -173,6 +205,7 @@ def _command(name, info):
                 f"--cert-dir={paths.state('controller-manager-certs')}",
                 f"--kube-api-qps={s['controller_qps']}",
                 f"--kube-api-burst={s['controller_burst']}",
+                f"--horizontal-pod-autoscaler-sync-period={s['hpa_sync_period']}s",
             ]
         return argv, {}
     raise KeyError(name)
@@ -221,6 +254,8 @@ def _check_health(name, info):
         return _ok(health.get("127.0.0.1", ports["apiserver"], "/readyz", tls))
     if name in ("kube-controller-manager", "kube-scheduler"):
         return _ok(health.get("127.0.0.1", ports[name], "/healthz", health.self_signed_tls(), netns=ns))
+    if name == gateway.NAME:
+        return _ok(health.get("127.0.0.1", gateway.PING_PORT, "/ping", netns=ns))
     raise KeyError(name)
 
 
@@ -282,6 +317,7 @@ def up(components=None, settings=None):
         down()  # a half-dead cluster from an earlier run: clear it first
     binary = build.build(version=settings["kubernetes_version"])
     node_binaries = realnode.binaries()
+    gateway_binaries = build.build_gateway() if settings["gateway"] else None
     for stale in ("etcd", "node", HOLLOW_NODE, "logs", "apiserver-certs", "controller-manager-certs"):
         shutil.rmtree(paths.state(stale), ignore_errors=True)
     pki.ensure(paths.PKI_DIR)
@@ -300,6 +336,7 @@ def up(components=None, settings=None):
             "processes": {},
             "netns": netns.name_for(paths.STATE_DIR),
             "node_binaries": node_binaries,
+            "gateway_binaries": gateway_binaries,
         }
         server = f"https://127.0.0.1:{info['ports']['apiserver']}"
         info["server"] = server
@@ -311,6 +348,10 @@ def up(components=None, settings=None):
         netns.create(info["netns"])
         realnode.prepare(info, _kubeconfig_for)
         for name in components or order(settings):
+            if name == gateway.NAME:
+                crds = info["gateway_binaries"]["crds"]
+                gateway.install(info, paths.ADMIN_KUBECONFIG, crds, paths.STATE_DIR)
+                _log(f"Gateway API CRDs ({crds}), GatewayClass {gateway.CLASS} and Gateway applied", started)
             _start(name, info)
             _wait_healthy(name, info)
             _log(f"{name} healthy (pid {info['processes'][name]['pid']})", started)
@@ -320,12 +361,26 @@ def up(components=None, settings=None):
         raise
     window = f"{info['node_port_range'][0]}-{info['node_port_range'][1]}"
     hollow = f", hollow node {hollownode.NAME} ({settings['hollow_pods']} pods)" if settings["hollow_pods"] else ""
+    hollow += f", gateway {gateway_url(info)}" if settings["gateway"] else ""
     _log(
         f"cluster up: {server}, NodePorts {window} on node IP {netns.NODE_IP} "
         f"in network namespace {info['netns']}{hollow}",
         started,
     )
     return info
+
+
+def gateway_port(info):
+    """The host port (the last of the NodePort window) that carries connections to the gateway's listener."""
+    return info["node_port_range"][1]
+
+
+def gateway_url(info=None):
+    """http://127.0.0.1:<port>/: the Gateway's listener, from the host's loopback (settings gateway on)."""
+    info = info or load()
+    if not dict(DEFAULT_SETTINGS, **info["settings"])["gateway"]:
+        raise RuntimeError("this cluster runs without a gateway (setting gateway: false)")
+    return f"http://127.0.0.1:{gateway_port(info)}/"
 
 
 def restart(name, kill=False):

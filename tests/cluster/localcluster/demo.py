@@ -5,8 +5,13 @@ a rolling update of shop-blue to :2, blue/green to :3 (shop-green), a canary of 
 shop-green with an analysis gate, and a bad release :10, a tag the registry does not have, that
 the kubelet cannot pull and that is rolled back by itself. The traffic meter runs through every
 step and the report counts what it saw during each. Progress is printed as it happens.
+
+A second app, `store`, sits behind the cluster's Gateway API gateway (Traefik): an HTTPRoute sends
+/store to its stable Service, and a canary of :5 takes exactly 1 %, 10 % and 50 % of the route's
+traffic (backendRefs weights) before promotion. A second meter sends its requests through the gateway.
 """
 
+import functools
 import json
 import os
 import re
@@ -17,7 +22,7 @@ import time
 
 from kubernetes import client, config
 
-from . import ansiblecli, cluster, demoreport, paths, workloads
+from . import ansiblecli, cluster, demoreport, gateway, paths, workloads
 from .meter import Meter
 from .podtimeline import PodTimeline
 
@@ -43,7 +48,8 @@ def run_playbook(name, extra_vars, report_path):
         return rc, None
 
 
-def step(meter, label, release, playbook, extra_vars, expect):
+def step(meter, label, release, playbook, extra_vars, expect, offset=0.0):
+    """One release under meter; offset: where the meter's second 0 lies on the report's time axis."""
     say(f"{label}: release {release} ({playbook}), expecting {expect}")
     start = meter.elapsed()
     rc, report = run_playbook(playbook, extra_vars, os.path.join(OUT_DIR, "demo", re.sub(r"\W+", "-", label)))
@@ -61,8 +67,8 @@ def step(meter, label, release, playbook, extra_vars, expect):
         "failed": len(failed),
         "failed_by_kind": _count(r.outcome for r in failed),
         "versions": _count(r.version for r in records if r.ok),
-        "start_s": round(start, 2),
-        "end_s": round(end, 2),
+        "start_s": round(offset + start, 2),
+        "end_s": round(offset + end, 2),
         "playbook_rc": rc,
         "message": _message(report, rc),
     }
@@ -107,11 +113,12 @@ def _count(values):
     return out
 
 
-def _failures_per_second(records):
+def _failures_per_second(records, offset=0.0):
     buckets = {}
     for r in records:
         if not r.ok:
-            buckets[int(r.start)] = buckets.get(int(r.start), 0) + 1
+            second = int(offset + r.start)
+            buckets[second] = buckets.get(second, 0) + 1
     return sorted(buckets.items())
 
 
@@ -136,6 +143,63 @@ def _fresh_namespace(core):
         if e.status != 404:
             raise
     core.create_namespace({"metadata": {"name": NAMESPACE}})
+
+
+ROUTES = ("gateway.networking.k8s.io", "v1", NAMESPACE, "httproutes")
+
+
+def _store_route():
+    """The route its owner wrote: /store (rewritten to /, the app's page) to the stable Service store."""
+    rewrite = {"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}}
+    rule = {
+        "matches": [{"path": {"type": "PathPrefix", "value": "/store"}}],
+        "filters": [rewrite],
+        "backendRefs": [{"name": "store", "port": 80}],
+    }
+    parent = dict(gateway.parent_ref(), sectionName=gateway.LISTENER)
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "store"},
+        "spec": {"parentRefs": [parent], "rules": [rule]},
+    }
+
+
+def _accepted(route):
+    generation = route["metadata"]["generation"]
+    for parent in (route.get("status") or {}).get("parents") or []:
+        current = {c["type"]: c["status"] for c in parent["conditions"] if c.get("observedGeneration") == generation}
+        if current.get("Accepted") == current.get("ResolvedRefs") == "True":
+            return True
+    return False
+
+
+def _gateway_app(api, core):
+    """store :1 (track: stable, 3 pods) behind Service store and the HTTPRoute store; returns its gateway URL."""
+    say("namespace demo: store :1 behind the Gateway API gateway (HTTPRoute store, /store)")
+    labels = {"app": "store", "track": "stable"}
+    # A gateway learns that a pod is going a beat later than kube-proxy (EndpointSlice, then its own watch
+    # and its 0.2 s throttle), and on a loaded machine 2 s was not always enough: 5 s, as ingress guides advise.
+    app = workloads.demo_container("1", liveness=True, pre_stop_seconds=5)
+    definition = workloads.deployment("store", app, replicas=3, labels=labels)
+    rc, _report = run_playbook(
+        "rolling_update.yml",
+        {"app_name": "store", "app_namespace": NAMESPACE, "rolling_update_definition": definition, "images": {}},
+        os.path.join(OUT_DIR, "demo", "initial-store"),
+    )
+    if rc:
+        sys.exit("the store deployment failed")
+    svc = workloads.node_port_service("store", labels)
+    svc["spec"]["type"] = "ClusterIP"
+    core.create_namespaced_service(NAMESPACE, svc)
+    custom = client.CustomObjectsApi(api)
+    group, version, namespace, plural = ROUTES
+    custom.create_namespaced_custom_object(group, version, namespace, plural, _store_route())
+    listing = functools.partial(custom.list_namespaced_custom_object, group, version, namespace, plural)
+    workloads.wait_for(listing, "store", _accepted, 60, "HTTPRoute demo/store accepted by the gateway")
+    url = cluster.gateway_url() + "store"
+    workloads.wait_serving(url, timeout=30)
+    return url
 
 
 def main():
@@ -232,13 +296,44 @@ def main():
         )
         time.sleep(2)  # a little traffic after the last step, to show the old version still serving
         stop_progress.set()
+    store_url = _gateway_app(api, core)
+    # 3 s at each weight: at 100 rps, 300 requests, of which 1 %, 10 %, 50 % for the canary.
+    weights = [{"weight": 1}, {"pause": 3}, {"weight": 10}, {"pause": 3}, {"weight": 50}, {"pause": 3}]
+    with Meter(store_url, rps=100, max_duration=600) as gateway_meter:
+        offset = time.monotonic() - t0
+        stop_progress = threading.Event()
+        threading.Thread(target=_report_progress, args=(gateway_meter, timeline, stop_progress), daemon=True).start()
+        steps.append(
+            step(
+                gateway_meter,
+                "gateway canary",
+                ":5",
+                "canary.yml",
+                {
+                    "app_name": "store",
+                    "app_namespace": NAMESPACE,
+                    "images": {"app": "localhost:5000/nodowntime/demo-app:5"},
+                    "canary_traffic_router": "gateway_api",
+                    "canary_route": {"name": "store"},
+                    "canary_steps": weights,
+                },
+                "complete",
+                offset=offset,
+            )
+        )
+        time.sleep(2)
+        stop_progress.set()
     timeline.stop()
     summary = meter.summary
-    demoreport.write(OUT_DIR, node, steps, summary, timeline.samples, _failures_per_second(meter.records))
+    through_gateway = gateway_meter.summary
+    failures = sorted(_failures_per_second(meter.records) + _failures_per_second(gateway_meter.records, offset))
+    meters = {"shop, NodePort, 50 rps": summary, "store, gateway, 100 rps": through_gateway}
+    demoreport.write(OUT_DIR, node, steps, meters, timeline.samples, failures)
     say("summary")
     print(demoreport.table(steps))
     print(
-        f"\nmeter: {summary['sent']} requests at 50 rps, {summary['failed']} failed; "
+        f"\nmeter: {summary['sent']} requests at 50 rps to shop's NodePort, {summary['failed']} failed; "
+        f"{through_gateway['sent']} at 100 rps through the gateway to store, {through_gateway['failed']} failed; "
         f"report: {OUT_DIR}/demo-report.md and demo-report.json"
     )
     wrong = [s["strategy"] for s in steps if s["outcome"] != s["expected"] or s["failed"]]

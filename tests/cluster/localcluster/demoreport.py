@@ -13,11 +13,11 @@ def table(steps):
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows)
 
 
-def write(out_dir, node, steps, meter_summary, pod_samples, failures):
+def write(out_dir, node, steps, meters, pod_samples, failures):
     """Write demo-report.json, demo-report.md and demo-timeline.svg into out_dir."""
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "demo-report.json"), "w") as f:
-        json.dump({"node": node, "steps": steps, "meter": meter_summary, "ready_pods": pod_samples}, f, indent=2)
+        json.dump({"node": node, "steps": steps, "meters": meters, "ready_pods": pod_samples}, f, indent=2)
     svg = "demo-timeline.svg"
     _plot(os.path.join(out_dir, svg), steps, pod_samples, failures)
     md = [
@@ -26,7 +26,8 @@ def write(out_dir, node, steps, meter_summary, pod_samples, failures):
         f"Node {node}.",
         "",
         (
-            "Every request was sent by the traffic meter to the Service's NodePort, through kube-proxy's rules; "
+            "Every request was sent by a traffic meter: to shop's NodePort, through kube-proxy's rules, and for "
+            "the gateway canary to the Gateway API gateway (Traefik), which sends it to a pod; "
             "`failed` counts what it saw (non-200 answers, refused, reset, timed out)."
         ),
         "",

@@ -35,7 +35,7 @@ HOLD_REFUSED_PORT = 130.0  # s: past nf_conntrack_tcp_timeout_syn_sent (120 s)
 
 class Forwarder:
     def __init__(self, namespace, targets):
-        """targets: {port: the address inside namespace that connections to 127.0.0.1:port go to}."""
+        """targets: {port: the (host, port) inside namespace that connections to 127.0.0.1:port go to}."""
         self.namespace = namespace
         self.targets = dict(targets)
         self.selector = selectors.DefaultSelector()
@@ -69,15 +69,15 @@ class Forwarder:
                 threading.Thread(target=self._carry, args=(outer, key.data), name="hostports", daemon=True).start()
 
     def _carry(self, outer, port):
-        host = self.targets[port]
+        host, inner_port = self.targets[port]
         try:
-            inner = self._dial(host, port)
+            inner = self._dial(host, inner_port)
         except OSError as e:
             # Nothing serves there (now): the client sees a failed connection, as it would inside.
-            self._state(port, False, f"{host}:{port}: inner connect failed: {e}")
+            self._state(port, False, f"{host}:{inner_port}: inner connect failed: {e}")
             splice.reset(outer)
             return
-        self._state(port, True, f"{host}:{port}: inner connect works again")
+        self._state(port, True, f"{host}:{inner_port}: inner connect works again")
         # Watches stay open for as long as they like: no timeout on either side.
         inner.settimeout(None)
         outer.settimeout(None)
@@ -154,10 +154,14 @@ class Forwarder:
         print(f"{datetime.datetime.now(datetime.UTC):%H:%M:%S.%f} hostports: {message}", flush=True)
 
 
-def targets(api_port, node_ports):
-    """{port: inner address}: the API's port to the namespace's loopback, every NodePort to the node IP."""
+def targets(api_port, node_ports, gateway=None):
+    """{port: (inner host, inner port)}: the API's port to the namespace's loopback, every NodePort to the
+    node IP; gateway (outer port, inner port): that port of the window to the gateway's listener instead."""
     first, last = node_ports
-    return {api_port: LOOPBACK, **dict.fromkeys(range(first, last + 1), netns.NODE_IP)}
+    found = {api_port: (LOOPBACK, api_port), **{port: (netns.NODE_IP, port) for port in range(first, last + 1)}}
+    if gateway:
+        found[gateway[0]] = (netns.NODE_IP, gateway[1])
+    return found
 
 
 def main(argv=None):
@@ -167,15 +171,18 @@ def main(argv=None):
     parser.add_argument("--netns", required=True, help="the cluster's network namespace")
     parser.add_argument("--api-port", required=True, type=int, help="the API server's port, the same on both sides")
     parser.add_argument("--node-ports", required=True, help="the cluster's NodePort window, FIRST-LAST")
+    parser.add_argument("--gateway-port", help="OUTER:INNER: the window's port OUTER goes to the gateway's INNER")
     args = parser.parse_args(argv)
     first, last = (int(p) for p in args.node_ports.split("-"))
+    gateway = tuple(int(p) for p in args.gateway_port.split(":")) if args.gateway_port else None
     # 401 listeners, the connections carried, and the source ports held: more than the usual 1024 files.
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    forwarder = Forwarder(args.netns, targets(args.api_port, (first, last)))
+    forwarder = Forwarder(args.netns, targets(args.api_port, (first, last), gateway))
     print(
         f"hostports: {LOOPBACK}:{args.api_port} -> {args.netns} {LOOPBACK}:{args.api_port}; "
-        f"{LOOPBACK}:{first}-{last} -> {args.netns} {netns.NODE_IP}:{first}-{last}",
+        f"{LOOPBACK}:{first}-{last} -> {args.netns} {netns.NODE_IP}:{first}-{last}"
+        + (f"; {LOOPBACK}:{gateway[0]} -> {netns.NODE_IP}:{gateway[1]} (the gateway)" if gateway else ""),
         flush=True,
     )
     forwarder.serve_forever()

@@ -32,6 +32,7 @@ CLIENTS = (
     ("node", "system:node:local-node", "system:nodes"),
     ("proxy", "system:kube-proxy", None),
     ("hollow-node", "system:node:10.250.0.2", "system:nodes"),  # hollownode.NAME
+    ("gateway", "nodowntime:gateway", None),  # gateway.NAME, gateway.USER: bound to its ClusterRole
 )
 
 

@@ -49,7 +49,7 @@ def test_second_cluster_starts_serves_and_stops_without_leftovers(kube, tmp_path
         assert info["ports"]["apiserver"] != kube.info["ports"]["apiserver"]
         (first, last), (shared_first, shared_last) = info["node_port_range"], kube.info["node_port_range"]
         assert last < shared_first or first > shared_last, "NodePort windows overlap"
-        assert set(info["processes"]) == set(cluster.ORDER)
+        assert set(info["processes"]) == set(cluster.order(cluster.DEFAULT_SETTINGS))
         assert info["netns"] != kube.info["netns"] and netns.exists(info["netns"])
         with open(os.path.join(state_dir, "kubeconfig")) as f:
             assert yaml.safe_load(f)["clusters"][0]["cluster"]["server"] == info["server"]
@@ -71,7 +71,7 @@ def test_second_cluster_starts_serves_and_stops_without_leftovers(kube, tmp_path
     finally:
         down = _localcluster(state_dir, "down")
     assert down.returncode == 0, down.stderr
-    assert f"stopped: {', '.join(reversed(cluster.ORDER))}" in down.stdout
+    assert f"stopped: {', '.join(reversed(cluster.order(cluster.DEFAULT_SETTINGS)))}" in down.stdout
     assert not [r for r in component_records if procs.alive(r)]
     assert not [pid for pid in pod_pids if os.path.exists(f"/proc/{pid}")]
     assert _processes_with_marker(state_dir) == []

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from localcluster import httpget, netguard, netns, workloads
+from localcluster import gateway, httpget, netguard, netns, workloads
 
 
 def _host_route(address):
@@ -49,3 +49,23 @@ def test_kube_proxys_rules_are_inside_the_namespace_only(kube, namespace, deploy
     assert f"{namespace}/web:http" in inside
     host = subprocess.run(["iptables-save", "-t", "nat"], capture_output=True, text=True, check=False).stdout
     assert namespace not in host and "KUBE-SERVICES" not in host
+
+
+def _sockets(argv, process):
+    """(state, local, peer) of every TCP/UDP socket of the named process that `ss` shows."""
+    out = subprocess.run([*argv, "ss", "-Htuanp"], capture_output=True, text=True, check=True).stdout
+    return [tuple(line.split()[1:2] + line.split()[4:6]) for line in out.splitlines() if f'"{process}"' in line]
+
+
+def test_the_gateway_listens_and_dials_only_inside_the_namespace(kube):
+    inside = _sockets(netns.argv(kube.info["netns"], []), "traefik")
+    listening = {local for state, local, _peer in inside if state in ("LISTEN", "UNCONN")}
+    assert listening == {f"{netns.NODE_IP}:{gateway.LISTENER_PORT}", f"127.0.0.1:{gateway.PING_PORT}"}, inside
+    cluster_addresses = [
+        ipaddress.ip_network(n) for n in ("127.0.0.0/8", netns.POD_CIDR, netns.SERVICE_CIDR, f"{netns.NODE_IP}/32")
+    ]
+    for _state, _local, peer in inside:
+        if peer.rsplit(":", 1)[0] not in ("*", "0.0.0.0"):
+            address = ipaddress.ip_address(peer.rsplit(":", 1)[0])
+            assert any(address in network for network in cluster_addresses), inside
+    assert _sockets([], "traefik") == []

@@ -10,6 +10,7 @@ half-switched selector, no lock still held, the progress marked done.
 """
 
 import pytest
+from gateway_routes import GROUP, PLURAL, VERSION, read_route, routes, stable_app, users_part
 from interrupt import LOCK_TTL, Run, folded, image, lease, took_over_from
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._release import progress_record
@@ -223,6 +224,35 @@ def test_canary_killed_mid_step_promotes_on_the_next_run(kube, namespace, deploy
     _no_lock_left(kube, namespace)
     # The release started with 4 pods and must end with 4, though the killed step had shrunk stable.
     assert stable.spec.replicas == 4
+    assert _progress(canary)["phase"] == "done" and _progress(canary)["outcome"] == "complete"
+
+
+@pytest.mark.timeout(420)
+def test_gateway_canary_killed_with_the_weight_on_the_route_promotes_on_the_next_run(kube, namespace, deploy, tmp_path):
+    url, created = stable_app(kube, namespace, deploy, _app(), replicas=2)
+    extra = dict(
+        _canary_vars(namespace, [{"weight": 50}, {"pause": 2}]),
+        canary_traffic_router="gateway_api",
+        canary_route={"name": "web"},
+    )
+
+    def list_routes(namespace, **kwargs):  # as _kill_then_rerun lists: the namespace by name
+        return routes(kube).list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, **kwargs)
+
+    def weighted(route):  # the first weight is on the route: the annotation keeping the user's rules is there
+        return "nodowntime.k8s/traffic-weight" in (route["metadata"].get("annotations") or {})
+
+    with Meter(url, rps=RPS, max_duration=400) as m:
+        first, rc, out = _kill_then_rerun(kube, namespace, tmp_path, "canary", extra, (list_routes, "web", weighted))
+        settled = kube.settle_after(m)
+    assert rc == 0, out[-3000:]
+    assert _resumed(first, out, "step 0 (weight 50)"), out[-3000:]
+    assert _check_meter(m, settled).keys() == {"2"}
+    stable, canary = _deployment(kube, namespace, "web"), _deployment(kube, namespace, "web-canary")
+    assert canary.spec.replicas == 0 and stable.spec.replicas == 2
+    assert stable.spec.template.spec.containers[0].image == image("2")
+    assert users_part(read_route(kube, namespace)) == users_part(created)
+    _no_lock_left(kube, namespace)
     assert _progress(canary)["phase"] == "done" and _progress(canary)["outcome"] == "complete"
 
 

@@ -8,7 +8,7 @@ import time
 from ansible_run import run_playbook
 from kubernetes import client
 
-from localcluster import workloads
+from localcluster import ansiblecli, workloads
 from localcluster.meter import Meter
 
 PLAYBOOKS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "playbooks")
@@ -32,19 +32,25 @@ def container(version, safeguards=True, env=None):
     )
 
 
-def run(name, extra_vars, tmp_path, env=None, timeout=600):
-    """ansible-playbook playbooks/<name>.yml writing its report to tmp_path; returns (process, report)."""
+def run(name, extra_vars, tmp_path, env=None, timeout=600, warns=()):
+    """ansible-playbook playbooks/<name>.yml writing its report to tmp_path; returns (process, report).
+
+    Ansible's warnings are on, as a user's terminal shows them, and the run may print only the warnings
+    that contain one of warns: every playbook run of the strategy tests is checked to print no other."""
     report = tmp_path / f"report-{name}-{time.monotonic_ns()}"
-    proc = run_playbook(playbook(name), dict(extra_vars, nodowntime_report_path=str(report)), env=env, timeout=timeout)
+    extra = dict(extra_vars, nodowntime_report_path=str(report))
+    proc = run_playbook(playbook(name), extra, env={**ansiblecli.WARNINGS_ON, **(env or {})}, timeout=timeout)
     report.with_name(report.name + ".log").write_text(proc.stdout)  # kept for a failing test's reader
+    unexpected = [w for w in ansiblecli.warnings(proc.stdout) if not any(text in w for text in warns)]
+    assert unexpected == [], proc.stdout
     path = report.with_name(report.name + ".json")
     return proc, (json.loads(path.read_text()) if path.exists() else None)
 
 
-def run_metered(kube, url, name, extra_vars, tmp_path, env=None, after=0.0):
+def run_metered(kube, url, name, extra_vars, tmp_path, env=None, after=0.0, warns=()):
     """The playbook under 50 rps; returns (process, report, meter, seconds at which the run had settled)."""
     with Meter(url, rps=50, max_duration=300) as meter:
-        proc, report = run(name, extra_vars, tmp_path, env=env)
+        proc, report = run(name, extra_vars, tmp_path, env=env, warns=warns)
         settled = kube.settle_after(meter, after)
     return proc, report, meter, settled
 
@@ -110,7 +116,7 @@ BAD_IMAGE = "registry.invalid/web:2"
 
 def autoscaler(kube, namespace, target, low, high):
     """HPA web on Deployment target with a CPU metric: no metrics-server runs, so the controller only
-    enforces minReplicas and maxReplicas (every 15 s)."""
+    enforces minReplicas and maxReplicas (every 2 s: the local cluster's HPA sync period)."""
     metric = {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}
     body = {
         "apiVersion": "autoscaling/v2",

@@ -104,7 +104,7 @@ def test_a_new_colour_that_never_gets_ready_is_removed_and_blue_keeps_serving(
 
 def _replicas_once(kube, namespace, name, want, timeout=90):
     """Deployment name's replicas once they are want, or as they are after timeout (the HPA controller syncs
-    every 15 s)."""
+    every 2 s here)."""
     try:
         found = workloads.wait_for(
             kube.apps.list_namespaced_deployment,
@@ -214,7 +214,9 @@ def test_too_little_capacity_for_both_colours_warns_then_aborts_cleanly(
     app["resources"] = {"requests": {"cpu": per_pod}}
     url = deploy(workloads.deployment("web-blue", app, replicas=3, labels={"app": "web", "slot": "blue"}))
 
-    proc, report, meter, settled = run_metered(kube, url, "blue_green", _vars(namespace, image("2"), **more), tmp_path)
+    proc, report, meter, settled = run_metered(
+        kube, url, "blue_green", _vars(namespace, image("2"), **more), tmp_path, warns=["only 0 of 3 more pods fit"]
+    )
 
     assert proc.returncode != 0
     assert "[WARNING]" in proc.stdout and "only 0 of 3 more pods fit" in proc.stdout, proc.stdout

@@ -12,6 +12,16 @@ import time
 
 from localcluster import imagebuild
 
+# A cluster record as cluster.py writes it, for rendering commands without a cluster (settings added by each test).
+CLUSTER_INFO = {
+    "binary": "/cp",
+    "ports": {"apiserver": 6443, "etcd": 2379, "kube-controller-manager": 1, "kube-scheduler": 2},
+    "node_port_range": [30000, 30399],
+    "netns": "nodowntime-abcd1234",
+    "node_binaries": {"tools": "/tools", "images": {}},
+    "gateway_binaries": {"traefik": "/cache/traefik", "crds": "/cache/crds"},
+}
+
 
 def free_port(host):
     with socket.socket() as s:

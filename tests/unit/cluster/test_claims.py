@@ -13,7 +13,7 @@ def _anywhere(_start, _stop):
 
 
 def test_a_window_overlaps_no_held_one_and_stays_in_the_api_range():
-    held = [(30000, 30399), (30800, 31199), (32000, 32399)]
+    held = [(30000, 30199), (30800, 30999), (32000, 32199)]
     for seed in range(200):
         first, last = claims.pick_window(held, random.Random(seed), _anywhere)
         assert last - first + 1 == claims.NODE_PORT_SPAN
@@ -30,6 +30,13 @@ def test_a_window_with_a_port_held_by_another_program_is_passed_over():
     for seed in range(50):
         first, last = claims.pick_window([], random.Random(seed), bindable)
         assert not first <= busy <= last
+
+
+def test_windows_pack_the_range_one_after_another():
+    held, rng = [], random.Random(7)
+    while (window := claims.pick_window(held, rng, _anywhere)) is not None:
+        held.append(tuple(window))
+    assert len(held) == (claims.NODE_PORTS[1] - claims.NODE_PORTS[0] + 1) // claims.NODE_PORT_SPAN
 
 
 def test_no_window_when_the_held_ones_cover_the_range():
@@ -83,7 +90,7 @@ def test_claiming_avoids_live_clusters_and_forgets_dead_ones(tmp_path, monkeypat
 
 
 def test_a_smaller_window_fits_where_the_default_does_not():
-    held = [(base, base + claims.NODE_PORT_SPAN - 1) for base in range(30000, 32768, 430)]
+    held = [(base, base + claims.NODE_PORT_SPAN - 1) for base in range(30000, 32768, claims.NODE_PORT_SPAN + 30)]
     assert claims.pick_window(held, random.Random(1), _anywhere) is None
     first, last = claims.pick_window(held, random.Random(1), _anywhere, span=20)
     assert last - first + 1 == 20 and all(last < f or first > la for f, la in held)

@@ -3,17 +3,12 @@
 import sys
 
 import pytest
+from clusterhelpers import CLUSTER_INFO
 
 from localcluster import __main__ as cli
 from localcluster import build, cluster
 
-INFO = {
-    "binary": "/cp",
-    "ports": {"kube-controller-manager": 1, "kube-scheduler": 2},
-    "node_port_range": [30000, 30399],
-    "netns": "nodowntime-abcd1234",
-    "node_binaries": {"tools": "/tools", "images": {}},
-}
+INFO = CLUSTER_INFO
 
 
 def _argv(name, **settings):

@@ -96,8 +96,8 @@ def test_the_registry_serves_only_the_tags_it_is_given():
 
 def test_the_start_order_puts_the_host_ports_first_and_the_hollow_node_last_when_asked_for():
     assert cluster.order(cluster.DEFAULT_SETTINGS)[0] == "hostports"
-    assert cluster.order(cluster.DEFAULT_SETTINGS)[-2:] == ("kubelet", "kube-proxy")
-    assert cluster.order(dict(cluster.DEFAULT_SETTINGS, hollow_pods=2600))[-3:] == (
+    assert cluster.order(cluster.DEFAULT_SETTINGS)[-3:] == ("kubelet", "kube-proxy", "gateway")
+    assert cluster.order(dict(cluster.DEFAULT_SETTINGS, hollow_pods=2600, gateway=False))[-3:] == (
         "kubelet",
         "kube-proxy",
         "hollow-node",

@@ -39,7 +39,15 @@ class Noop:
 
 def params(**overrides):
     base = {"namespace": "shop", "stable": "web", "canary": "web-canary", "wait": True, "wait_timeout": 60}
-    return {**base, "weight": 50, "total_replicas": None, "mode": "keep_total", "progress": None, **overrides}
+    return {
+        **base,
+        "weight": 50,
+        "total_replicas": None,
+        "mode": "keep_total",
+        "min_replicas": 1,
+        "progress": None,
+        **overrides,
+    }
 
 
 def step(client, check_mode=False, **overrides):

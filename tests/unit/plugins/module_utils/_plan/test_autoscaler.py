@@ -146,3 +146,16 @@ def test_canary(current, weight, want):
     target, note = autoscaler.canary(current, weight, hpa("web"))
     assert target == want
     assert note.startswith("HorizontalPodAutoscaler 'web' owns the replicas of stable 'web'")
+
+
+@pytest.mark.parametrize(
+    "current, weight, floor, want",
+    [
+        pytest.param({"canary": 0, "stable": 10}, 11, 1, {"canary": 2, "stable": 10}, id="router-rounds-up-hpa-count"),
+        pytest.param({"canary": 0, "stable": 4}, 1, 2, {"canary": 2, "stable": 4}, id="router-floor"),
+        pytest.param({"canary": 2, "stable": 4}, 0, 2, {"canary": 0, "stable": 4}, id="router-retire-stable-untouched"),
+    ],
+)
+def test_canary_behind_a_router(current, weight, floor, want):
+    target, _note = autoscaler.canary(current, weight, hpa("web"), "capacity", floor)
+    assert target == want

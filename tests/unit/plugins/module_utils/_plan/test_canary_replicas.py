@@ -3,6 +3,7 @@
 import pytest
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._plan.canary_replicas import (
+    CAPACITY,
     KEEP_TOTAL,
     SURGE,
     TOTAL_ANNOTATION,
@@ -135,7 +136,7 @@ def test_round_half_up_is_exact():
         ((10, 101), "weight must be an integer from 0 to 100, got 101"),
         ((10, -1), "weight must be an integer from 0 to 100, got -1"),
         ((0, 50), "total_replicas must be an integer >= 1, got 0"),
-        ((10, 50, "blue"), "mode must be one of keep_total, surge, got 'blue'"),
+        ((10, 50, "blue"), "mode must be one of keep_total, surge, capacity, got 'blue'"),
     ],
 )
 def test_split_refuses_bad_input(args, message):
@@ -187,3 +188,19 @@ def test_resolve_total_refuses(args, fragment):
 )
 def test_scale_order_grows_before_it_shrinks(current, target, order):
     assert scale_order(current, target) == order
+
+
+@pytest.mark.parametrize(
+    "total, weight, floor, canary",
+    [
+        pytest.param(10, 11, 1, 2, id="capacity-rounds-up"),
+        pytest.param(10, 10, 1, 1, id="capacity-exact"),
+        pytest.param(4, 1, 1, 1, id="capacity-one-percent-one-pod"),
+        pytest.param(4, 1, 2, 2, id="capacity-floor"),
+        pytest.param(4, 0, 2, 0, id="capacity-weight-0-no-pods-whatever-the-floor"),
+        pytest.param(4, 100, 1, 4, id="capacity-all-the-traffic-all-the-pods"),
+        pytest.param(2, 50, 3, 3, id="capacity-floor-above-the-share"),
+    ],
+)
+def test_capacity_sizes_the_canary_for_its_share_and_keeps_stable(total, weight, floor, canary):
+    assert split(total, weight, CAPACITY, floor) == (canary, total)

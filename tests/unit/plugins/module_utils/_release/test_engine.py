@@ -188,6 +188,33 @@ def test_canary_keeps_capacity_and_the_replaced_version(recorded, seen, total, f
     assert (decided.replicas, decided.from_version) == (total, from_version)
 
 
+ROUTED = dict(CANARY, router="gateway_api")
+
+
+@pytest.mark.parametrize(
+    "recorded, seen, action, total",
+    [
+        pytest.param({}, CANARY_SEEN, "create", 2, id="gateway-sizes-the-canary-against-stable-alone"),
+        pytest.param(canary(), CANARY_SEEN, "resume_step", 4, id="gateway-killed-mid-step-keeps-recorded-total"),
+        pytest.param(
+            canary(), dict(CANARY_SEEN, recorded_total=None), "resume_step", 2, id="gateway-killed-before-any-total"
+        ),
+        pytest.param(
+            canary(phase="rolling_back", cause="gate"),
+            CANARY_SEEN,
+            "finish_rollback",
+            4,
+            id="gateway-killed-rolling-back",
+        ),
+        pytest.param(canary(phase="promoted"), CANARY_SEEN, "finish_promotion", 4, id="gateway-killed-while-retiring"),
+        pytest.param(canary(phase="done", outcome="aborted"), CANARY_SEEN, "create", 2, id="gateway-after-an-abort"),
+    ],
+)
+def test_canary_behind_a_gateway_resumes_like_the_replica_canary(recorded, seen, action, total):
+    decided = engine.next_step(ROUTED, recorded, seen)
+    assert (decided.action, decided.replicas) == (action, total)
+
+
 @pytest.mark.parametrize(
     "recorded, note",
     [
