@@ -196,6 +196,17 @@ class Client:
             with contextlib.suppress(OSError, RuntimeError, ValueError):
                 response.response.shutdown()
 
+    def ready(self):
+        """Whether the API server's /readyz answers ok: its RBAC rules are loaded and its caches synced.
+
+        Every identity may read it (the system:public-info-viewer role)."""
+        request = errors.Request("get", "readyz", None, None, None)
+        try:
+            self._send("GET", "/readyz", [], None, None, request, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        except errors.ApiError:
+            return False
+        return True
+
     # -- plumbing ------------------------------------------------------------------------
 
     def _json(self, method, verb, kind, namespace, name=None, query=None, body=None, content_type=None):

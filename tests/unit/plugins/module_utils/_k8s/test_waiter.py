@@ -23,7 +23,11 @@ class FakeClient:
     def __init__(self, lists, watches):
         self.lists, self.watches = list(lists), list(watches)
         self.listed, self.watched = 0, []
+        self.readiness = []  # what /readyz answers, in turn; then ready
         self.closed = threading.Event()
+
+    def ready(self):
+        return self.readiness.pop(0) if self.readiness else True
 
     def list(self, kind, namespace, label_selector=None, field_selector=None, keep=None):
         self.listed += 1
@@ -161,6 +165,14 @@ def test_forbidden_after_a_healthy_watch_fails_at_once(monkeypatch):
     with pytest.raises(ApiError, match="needs verb 'watch'"):
         wait_until(client, SOURCES, until_step(2), 5, Timeline())
     assert time.monotonic() - started < 1
+
+
+def test_forbidden_from_a_server_not_ready_yet_is_retried(fast_backoff):
+    """A restart between two requests shows no error: the first sign is a 403 while /readyz still fails."""
+    client = FakeClient([([obj(0, 10)], "10")], [FORBIDDEN, [("MODIFIED", obj(2, 11))]])
+    client.readiness = [False]
+    verdict, _state = wait_until(client, SOURCES, until_step(2), 5, Timeline())
+    assert verdict.state == v.DONE and client.readiness == []
 
 
 def test_evaluation_waits_until_every_source_is_listed():
