@@ -59,35 +59,7 @@ def service(name, selector, target_port="http"):
 
 def user_route(namespace, stable="web"):
     """The route the user starts from: one rule, all to stable (no weight: the API defaults it to 1)."""
-    return {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "HTTPRoute",
-        "metadata": {"name": "web", "annotations": {"team": "shop"}},
-        "spec": {
-            "parentRefs": [{**gateway.parent_ref(), "sectionName": gateway.LISTENER}],
-            "rules": [
-                {
-                    "matches": [{"path": {"type": "PathPrefix", "value": f"/{namespace}"}}],
-                    "filters": [
-                        {
-                            "type": "URLRewrite",
-                            "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}},
-                        }
-                    ],
-                    "backendRefs": [{"name": stable, "port": 80}],
-                }
-            ],
-        },
-    }
-
-
-def _accepted(route):
-    generation = route["metadata"]["generation"]
-    for parent in (route.get("status") or {}).get("parents") or []:
-        current = {c["type"]: c["status"] for c in parent["conditions"] if c.get("observedGeneration") == generation}
-        if current.get("Accepted") == current.get("ResolvedRefs") == "True":
-            return True
-    return False
+    return gateway.http_route("web", namespace, [{"name": stable, "port": 80}], annotations={"team": "shop"})
 
 
 def stable_app(kube, namespace, deploy, container, replicas=2):
@@ -96,7 +68,7 @@ def stable_app(kube, namespace, deploy, container, replicas=2):
     kube.core.create_namespaced_service(namespace, service("web", STABLE_LABELS))
     routes(kube).create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, user_route(namespace))
     list_routes = functools.partial(routes(kube).list_namespaced_custom_object, GROUP, VERSION, namespace, PLURAL)
-    created = workloads.wait_for(list_routes, "web", _accepted, 30, f"HTTPRoute {namespace}/web accepted")
+    created = workloads.wait_for(list_routes, "web", gateway.route_accepted, 30, f"HTTPRoute {namespace}/web accepted")
     url = f"{cluster.gateway_url(kube.info)}{namespace}"
     workloads.wait_serving(url, timeout=30)
     grant_route_rights(kube, namespace)

@@ -148,32 +148,6 @@ def _fresh_namespace(core):
 ROUTES = ("gateway.networking.k8s.io", "v1", NAMESPACE, "httproutes")
 
 
-def _store_route():
-    """The route its owner wrote: /store (rewritten to /, the app's page) to the stable Service store."""
-    rewrite = {"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}}
-    rule = {
-        "matches": [{"path": {"type": "PathPrefix", "value": "/store"}}],
-        "filters": [rewrite],
-        "backendRefs": [{"name": "store", "port": 80}],
-    }
-    parent = dict(gateway.parent_ref(), sectionName=gateway.LISTENER)
-    return {
-        "apiVersion": "gateway.networking.k8s.io/v1",
-        "kind": "HTTPRoute",
-        "metadata": {"name": "store"},
-        "spec": {"parentRefs": [parent], "rules": [rule]},
-    }
-
-
-def _accepted(route):
-    generation = route["metadata"]["generation"]
-    for parent in (route.get("status") or {}).get("parents") or []:
-        current = {c["type"]: c["status"] for c in parent["conditions"] if c.get("observedGeneration") == generation}
-        if current.get("Accepted") == current.get("ResolvedRefs") == "True":
-            return True
-    return False
-
-
 def _gateway_app(api, core):
     """store :1 (track: stable, 3 pods) behind Service store and the HTTPRoute store; returns its gateway URL."""
     say("namespace demo: store :1 behind the Gateway API gateway (HTTPRoute store, /store)")
@@ -194,9 +168,11 @@ def _gateway_app(api, core):
     core.create_namespaced_service(NAMESPACE, svc)
     custom = client.CustomObjectsApi(api)
     group, version, namespace, plural = ROUTES
-    custom.create_namespaced_custom_object(group, version, namespace, plural, _store_route())
+    custom.create_namespaced_custom_object(
+        group, version, namespace, plural, gateway.http_route("store", "store", [{"name": "store", "port": 80}])
+    )
     listing = functools.partial(custom.list_namespaced_custom_object, group, version, namespace, plural)
-    workloads.wait_for(listing, "store", _accepted, 60, "HTTPRoute demo/store accepted by the gateway")
+    workloads.wait_for(listing, "store", gateway.route_accepted, 60, "HTTPRoute demo/store accepted by the gateway")
     url = cluster.gateway_url() + "store"
     workloads.wait_serving(url, timeout=30)
     return url

@@ -137,6 +137,40 @@ def parent_ref():
     return {"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": NAMESPACE, "name": GATEWAY}
 
 
+def http_route(name, path, backend_refs, annotations=None):
+    """An HTTPRoute on the cluster's gateway sending /<path> (rewritten to /, the demo app's page) to
+    backend_refs; a path of its own keeps apps side by side on the one listener apart."""
+    rewrite = {"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}}
+    rule = {
+        "matches": [{"path": {"type": "PathPrefix", "value": f"/{path}"}}],
+        "filters": [rewrite],
+        "backendRefs": list(backend_refs),
+    }
+    metadata = {"name": name, **({"annotations": dict(annotations)} if annotations else {})}
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": metadata,
+        "spec": {"parentRefs": [{**parent_ref(), "sectionName": LISTENER}], "rules": [rule]},
+    }
+
+
+def route_conditions(route):
+    """{type: condition} of an HTTPRoute's status for the cluster's Gateway, current generation only."""
+    for parent in (route.get("status") or {}).get("parents") or []:
+        got = parent["parentRef"]
+        if (got.get("namespace"), got["name"]) == (NAMESPACE, GATEWAY):
+            generation = route["metadata"]["generation"]
+            return {c["type"]: c for c in parent["conditions"] if c.get("observedGeneration") == generation}
+    return {}
+
+
+def route_accepted(route):
+    """Whether the gateway took the route as it is now: Accepted and ResolvedRefs True."""
+    conditions = route_conditions(route)
+    return all(conditions.get(t, {}).get("status") == "True" for t in ("Accepted", "ResolvedRefs"))
+
+
 def command(traefik, kubeconfig):
     # Traefik's provider reads KUBECONFIG (client certificate auth); its own flags take a token only.
     return [traefik, *traefik_args()], {"KUBECONFIG": kubeconfig}

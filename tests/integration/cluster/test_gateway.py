@@ -17,37 +17,7 @@ GROUP, VERSION, ROUTES = "gateway.networking.k8s.io", "v1", "httproutes"
 
 def _route(namespace, name, backends):
     """backends: [(service, weight)]."""
-    return {
-        "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "HTTPRoute",
-        "metadata": {"name": name},
-        "spec": {
-            "parentRefs": [{**gateway.parent_ref(), "sectionName": gateway.LISTENER}],
-            "rules": [
-                {
-                    "matches": [{"path": {"type": "PathPrefix", "value": f"/{namespace}"}}],
-                    "filters": [
-                        {
-                            "type": "URLRewrite",
-                            "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}},
-                        }
-                    ],
-                    "backendRefs": [{"name": svc, "port": 80, "weight": weight} for svc, weight in backends],
-                }
-            ],
-        },
-    }
-
-
-def _our_conditions(route):
-    """{type: condition} of the route's status for the cluster's Gateway, current generation only."""
-    ref = gateway.parent_ref()
-    for parent in (route.get("status") or {}).get("parents") or []:
-        got = parent["parentRef"]
-        if (got.get("namespace"), got["name"]) == (ref["namespace"], ref["name"]):
-            generation = route["metadata"]["generation"]
-            return {c["type"]: c for c in parent["conditions"] if c.get("observedGeneration") == generation}
-    return {}
+    return gateway.http_route(name, namespace, [{"name": svc, "port": 80, "weight": w} for svc, w in backends])
 
 
 def _create_and_wait(kube, namespace, route, predicate, what):
@@ -56,11 +26,6 @@ def _create_and_wait(kube, namespace, route, predicate, what):
     list_routes = functools.partial(custom.list_namespaced_custom_object, GROUP, VERSION, namespace, ROUTES)
     name = route["metadata"]["name"]
     return workloads.wait_for(list_routes, name, predicate, 30, f"HTTPRoute {namespace}/{name} {what}")
-
-
-def _accepted_and_resolved(route):
-    conditions = _our_conditions(route)
-    return all(conditions.get(t, {}).get("status") == "True" for t in ("Accepted", "ResolvedRefs"))
 
 
 def _binomial_99(n, p):
@@ -76,10 +41,10 @@ def test_route_weights_split_traffic_between_two_services(kube, namespace, deplo
         kube,
         namespace,
         _route(namespace, "web", [("stable", 90), ("canary", 10)]),
-        _accepted_and_resolved,
+        gateway.route_accepted,
         "Accepted and ResolvedRefs",
     )
-    assert _our_conditions(route)["Accepted"]["reason"] == "Accepted"
+    assert gateway.route_conditions(route)["Accepted"]["reason"] == "Accepted"
     url = f"{cluster.gateway_url(kube.info)}{namespace}"
     # The status is written as the configuration is built; the data plane takes it up to the throttle later.
     workloads.wait_serving(url, timeout=10)
@@ -98,9 +63,9 @@ def test_a_backend_ref_to_a_missing_service_is_not_resolved(kube, namespace):
         kube,
         namespace,
         _route(namespace, "broken", [("no-such-service", 1)]),
-        lambda r: _our_conditions(r).get("ResolvedRefs", {}).get("status") == "False",
+        lambda r: gateway.route_conditions(r).get("ResolvedRefs", {}).get("status") == "False",
         "ResolvedRefs False",
     )
-    resolved = _our_conditions(route)["ResolvedRefs"]
+    resolved = gateway.route_conditions(route)["ResolvedRefs"]
     assert resolved["reason"] == "BackendNotFound", resolved
     assert "no-such-service" in resolved["message"], resolved

@@ -118,3 +118,38 @@ def test_the_gateway_may_read_what_it_routes_and_write_only_status():
 )
 def test_the_forwarders_targets(gateway_ports, expected):
     assert hostports.targets(6443, (30000, 30001), gateway_ports) == expected
+
+
+def _with_status(generation, observed, accepted="True", resolved="True", parent_name=gateway.GATEWAY):
+    route = gateway.http_route("web", "shop", [{"name": "web", "port": 80}])
+    route["metadata"]["generation"] = generation
+    conditions = [
+        {"type": "Accepted", "status": accepted, "observedGeneration": observed},
+        {"type": "ResolvedRefs", "status": resolved, "observedGeneration": observed},
+    ]
+    parent = {"parentRef": dict(gateway.parent_ref(), name=parent_name), "conditions": conditions}
+    route["status"] = {"parents": [parent]}
+    return route
+
+
+@pytest.mark.parametrize(
+    ("route", "accepted"),
+    [
+        pytest.param(_with_status(2, 2), True, id="current-generation-accepted"),
+        pytest.param(_with_status(3, 2), False, id="stale-generation"),
+        pytest.param(_with_status(2, 2, resolved="False"), False, id="refs-not-resolved"),
+        pytest.param(_with_status(2, 2, parent_name="other"), False, id="another-gateways-status"),
+        pytest.param(gateway.http_route("web", "shop", []), False, id="no-status-yet"),
+    ],
+)
+def test_a_route_counts_as_accepted_only_by_our_gateway_at_its_generation(route, accepted):
+    route["metadata"].setdefault("generation", 1)
+    assert gateway.route_accepted(route) is accepted
+
+
+def test_a_route_sends_its_own_path_to_the_app_root():
+    route = gateway.http_route("store", "store", [{"name": "store", "port": 80}], annotations={"team": "shop"})
+    (rule,) = route["spec"]["rules"]
+    assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/store"}}]
+    assert rule["filters"][0]["urlRewrite"]["path"]["replacePrefixMatch"] == "/"
+    assert route["metadata"] == {"name": "store", "annotations": {"team": "shop"}}
