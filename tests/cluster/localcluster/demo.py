@@ -148,21 +148,26 @@ def _fresh_namespace(core):
 ROUTES = ("gateway.networking.k8s.io", "v1", NAMESPACE, "httproutes")
 
 
+def _deploy_first(name, labels, pre_stop_seconds):
+    """Deployment name at :1, 3 pods with readiness and liveness probes, by rolling_update.yml."""
+    app = workloads.demo_container("1", liveness=True, pre_stop_seconds=pre_stop_seconds)
+    definition = workloads.deployment(name, app, replicas=3, labels=labels)
+    rc, _report = run_playbook(
+        "rolling_update.yml",
+        {"app_name": name, "app_namespace": NAMESPACE, "rolling_update_definition": definition, "images": {}},
+        os.path.join(OUT_DIR, "demo", f"initial-{name}"),
+    )
+    if rc:
+        sys.exit(f"the first deployment of {name} failed")
+
+
 def _gateway_app(api, core):
     """store :1 (track: stable, 3 pods) behind Service store and the HTTPRoute store; returns its gateway URL."""
     say("namespace demo: store :1 behind the Gateway API gateway (HTTPRoute store, /store)")
     labels = {"app": "store", "track": "stable"}
     # A gateway learns that a pod is going a beat later than kube-proxy (EndpointSlice, then its own watch
     # and its 0.2 s throttle), and on a loaded machine 2 s was not always enough: 5 s, as ingress guides advise.
-    app = workloads.demo_container("1", liveness=True, pre_stop_seconds=5)
-    definition = workloads.deployment("store", app, replicas=3, labels=labels)
-    rc, _report = run_playbook(
-        "rolling_update.yml",
-        {"app_name": "store", "app_namespace": NAMESPACE, "rolling_update_definition": definition, "images": {}},
-        os.path.join(OUT_DIR, "demo", "initial-store"),
-    )
-    if rc:
-        sys.exit("the store deployment failed")
+    _deploy_first("store", labels, pre_stop_seconds=5)
     svc = workloads.node_port_service("store", labels)
     svc["spec"]["type"] = "ClusterIP"
     core.create_namespaced_service(NAMESPACE, svc)
@@ -187,16 +192,8 @@ def main():
     say(f"namespace {NAMESPACE}: deploying localhost:5000/nodowntime/demo-app:1 with probes")
     os.makedirs(os.path.join(OUT_DIR, "demo"), exist_ok=True)
     labels = {"app": "shop", "slot": "blue"}
-    # Readiness and liveness probes, and a preStop sleep that outlasts the proxy's sync delay.
-    app = workloads.demo_container("1", liveness=True, pre_stop_seconds=2)
-    first = workloads.deployment("shop-blue", app, replicas=3, labels=labels)
-    rc, _report = run_playbook(
-        "rolling_update.yml",
-        {"app_name": "shop-blue", "app_namespace": NAMESPACE, "rolling_update_definition": first, "images": {}},
-        os.path.join(OUT_DIR, "demo", "initial"),
-    )
-    if rc:
-        sys.exit("the initial deployment failed")
+    # A preStop sleep that outlasts the proxy's sync delay.
+    _deploy_first("shop-blue", labels, pre_stop_seconds=2)
     svc = core.create_namespaced_service(NAMESPACE, workloads.node_port_service("shop", labels))
     url = f"http://127.0.0.1:{svc.spec.ports[0].node_port}/"
     workloads.wait_serving(url, timeout=30)
