@@ -5,11 +5,10 @@ Every test's route matches only the path prefix /<its namespace> and rewrites it
 one page, so routes of tests side by side never overlap on the shared Gateway."""
 
 import functools
-import math
 
 from kubernetes import client
 
-from localcluster import cluster, gateway, workloads
+from localcluster import cluster, gateway, shares, workloads
 from localcluster.meter import Meter
 
 GROUP, VERSION, ROUTES = "gateway.networking.k8s.io", "v1", "httproutes"
@@ -26,12 +25,6 @@ def _create_and_wait(kube, namespace, route, predicate, what):
     list_routes = functools.partial(custom.list_namespaced_custom_object, GROUP, VERSION, namespace, ROUTES)
     name = route["metadata"]["name"]
     return workloads.wait_for(list_routes, name, predicate, 30, f"HTTPRoute {namespace}/{name} {what}")
-
-
-def _binomial_99(n, p):
-    """The 99% normal-approximation interval of a binomial count."""
-    half = 2.576 * math.sqrt(n * p * (1 - p))
-    return n * p - half, n * p + half
 
 
 def test_route_weights_split_traffic_between_two_services(kube, namespace, deploy):
@@ -53,7 +46,7 @@ def test_route_weights_split_traffic_between_two_services(kube, namespace, deplo
         m.wait()
     summary = m.summary
     assert (summary["sent"], summary["failed"]) == (requests, 0), summary["failure_samples"]
-    low, high = _binomial_99(requests, 0.10)
+    low, high = shares.acceptance(requests, 10)
     assert low <= summary["versions"].get("2", 0) <= high, summary["versions"]
     assert set(summary["versions"]) == {"1", "2"}
 
