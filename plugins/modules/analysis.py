@@ -21,6 +21,11 @@ description:
     Errors do not count towards O(count): they are retried after O(interval), as Argo does."
   - The task fails unless the phase is V(Successful); the result still carries RV(phase), RV(measurements)
     and RV(message), so a C(rescue) block can act on them.
+  - "With O(abort), a run that ends anything but V(Successful) is corrected in this same task, as Argo Rollouts
+    aborts a rollout whose analysis failed: all traffic back to the version that served before (the canary to
+    0 pods, or the Service's selector back to the old pods), then the task fails with RV(outcome=rolled_back).
+    The change starts right after the deciding measurement; a C(rescue) task would start about half a second
+    later."
   - A condition that is not valid JMESPath, or calls an unknown function, fails the task before any request
     is sent, naming the option, the expression and the position of the error.
 options:
@@ -84,28 +89,75 @@ options:
     description: How many errors in a row are tolerated; one more and the run is V(Error).
     type: int
     default: 4
+  abort:
+    description:
+      - The corrective change to make at once when the run is not V(Successful), named by one key; the
+        connection options reach the cluster for it. Without O(abort) the task changes nothing.
+      - Each change records its C(progress) (when given) with C(phase=rolling_back) and C(cause) (the reason the
+        run failed, as the roles' rescue words it), so a rescue that makes the same change finds nothing to do.
+    type: dict
+    suboptions:
+      canary_scale:
+        description:
+          - The abort of a replica canary, as M(nodowntime.k8s.canary_scale) with
+            O(nodowntime.k8s.canary_scale#module:weight=0): stable back to its count first (it keeps serving
+            meanwhile), then the canary to 0 pods.
+          - Behind a traffic router (M(nodowntime.k8s.canary_scale)'s V(capacity) mode) the route must go back
+            first; leave that to a C(rescue).
+        type: dict
+        suboptions:
+          namespace: {description: Namespace of both Deployments., type: str, required: true}
+          stable: {description: The stable Deployment., type: str, required: true}
+          canary: {description: The canary Deployment., type: str, required: true}
+          mode:
+            description: The canary's mode, as M(nodowntime.k8s.canary_scale) takes it.
+            type: str
+            choices: [keep_total, surge]
+            default: keep_total
+          wait: {description: Wait until the canary's pods are gone and stable is available., type: bool, default: true}
+          wait_timeout: {description: Seconds to wait for each scale-up and the final state., type: int, default: 300}
+          progress:
+            description: "The progress to record, see M(nodowntime.k8s.canary_scale); C(phase) is V(rolling_back)."
+            type: dict
+      switch_selector:
+        description:
+          - The abort of a blue/green release after its switch, as M(nodowntime.k8s.switch_selector): the Service's
+            selector back to the old pods, which must still be ready.
+        type: dict
+        suboptions:
+          namespace: {description: Namespace of the Service., type: str, required: true}
+          service: {description: The Service., type: str, required: true}
+          selector: {description: The selector of the old pods., type: dict, required: true}
+          min_ready: {description: "How many old pods must be ready, see M(nodowntime.k8s.switch_selector).", type: int}
+          wait: {description: Wait until the endpoints list only the old pods., type: bool, default: true}
+          wait_timeout: {description: Seconds to wait for the endpoints., type: int, default: 120}
+          progress:
+            description: "The progress to record, see M(nodowntime.k8s.switch_selector); C(phase) is V(rolling_back)."
+            type: dict
 requirements:
   - jmespath
 extends_documentation_fragment:
+  - nodowntime.k8s.auth
   - nodowntime.k8s.attributes
 attributes:
   check_mode:
     description: Can run in check mode.
     support: full
-    details: The module only sends the configured requests and changes nothing, so check mode measures too.
+    details: The module sends the configured requests, so check mode measures too; O(abort) then sends its patches
+      as server-side dry runs and waits for nothing.
   diff_mode:
     description: Returns a diff with C(--diff).
-    support: none
-    details: Nothing is changed, so there is nothing to diff.
+    support: full
+    details: The diff of the change O(abort) made, if it made one.
   idempotent:
     description: Running the task again reports C(changed=false).
     support: full
-    details: The task never reports a change.
+    details: Only O(abort) changes anything, and only what is not already back.
   action_group:
     description: Membership in the C(nodowntime.k8s.k8s) action group.
-    support: none
-    membership: []
-    details: It takes no Kubernetes connection options, so C(module_defaults) for the group do not apply to it.
+    support: full
+    membership:
+      - nodowntime.k8s.k8s
 notes:
   - The module runs where the task runs (usually the controller or an execution environment), so O(url)
     must be reachable from there.
@@ -143,7 +195,23 @@ EXAMPLES = r"""
     failure_condition: to_number(data.result[0].value[1]) >= `0.05`
     failure_limit: 1
 
-- name: Promote or abort a canary on the verdict
+- name: Gate a canary step; a failed run takes the canary to 0 in this task (Argo Rollouts' abort)
+  nodowntime.k8s.analysis:
+    url: http://web-canary.shop.svc:8080/metrics
+    success_condition: error_rate < `0.01`
+    abort:
+      canary_scale: {namespace: shop, stable: web, canary: web-canary}
+
+- name: Gate a blue/green release after its switch; a failed run switches the Service back to blue
+  nodowntime.k8s.analysis:
+    url: http://web.shop.svc:8080/metrics
+    count: 3
+    interval: 5
+    success_condition: error_rate < `0.01`
+    abort:
+      switch_selector: {namespace: shop, service: web, selector: {app: web, colour: blue}}
+
+- name: Promote or abort a canary on the verdict, in a rescue
   block:
     - name: Measure the canary
       nodowntime.k8s.analysis:
@@ -173,6 +241,30 @@ message:
   returned: when the options were valid
   type: str
   sample: "Failed: failed (1) > failure_limit (0) (0 successful, 1 failed, 0 inconclusive, 0 errors)"
+outcome:
+  description:
+    - V(rolled_back) when O(abort) made its change after the failed run; V(failed) when that went wrong too.
+  returned: failure, with O(abort)
+  type: str
+  sample: rolled_back
+rolled_back_at:
+  description: When the change of O(abort) began, UTC (ISO 8601); RV(timeline) has each of its steps.
+  returned: when RV(outcome=rolled_back)
+  type: str
+  sample: "2025-01-31T12:00:03.120Z"
+rollback:
+  description:
+    - The change's own result (that of M(nodowntime.k8s.canary_scale) or M(nodowntime.k8s.switch_selector)), with
+      C(message), and C(progress) as recorded but without C(at); or C(failed) and C(msg) when it failed.
+  returned: failure, with O(abort)
+  type: dict
+  sample: {changed: true, canary_replicas: 0, stable_replicas: 4, message: "rolled back in the task: web-canary to 0"}
+timeline:
+  description: What happened when, on the host's monotonic clock; the run's verdict and the change of O(abort).
+  returned: with O(abort)
+  type: list
+  elements: dict
+  sample: [{elapsed: 3.01, monotonic: 5123.4, message: "run Failed: ..."}]
 measurements:
   description: Every measurement in order.
   returned: when the options were valid
@@ -200,7 +292,7 @@ measurements:
 import time
 from datetime import datetime, timezone
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._analysis.jmespath_condition import JMESPATH_IMPORT_ERROR
 from ansible_collections.nodowntime.k8s.plugins.module_utils._analysis.scoring import (
@@ -216,30 +308,38 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._analysis.web_reque
     RequestError,
     WebRequest,
 )
-from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import ArgumentSpec
+from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import AUTH, ArgumentSpec
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import analysis_abort
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.rolled_back import rolled_back
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import Client
+from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline import Timeline
 
-ARGUMENT_SPEC = ArgumentSpec(
-    {
-        "url": {"type": "str", "required": True},
-        "method": {"type": "str", "choices": list(METHODS), "default": "GET"},
-        "headers": {"type": "dict", "no_log": True},
-        "body": {"type": "raw"},
-        "timeout": {"type": "float", "default": 10},
-        "validate_certs": {"type": "bool", "default": True},
-        "count": {"type": "int", "default": 1},
-        "interval": {"type": "float", "default": 10},
-        "initial_delay": {"type": "float", "default": 0},
-        "success_condition": {"type": "str"},
-        "failure_condition": {"type": "str"},
-        "failure_limit": {"type": "int", "default": 0},
-        "inconclusive_limit": {"type": "int", "default": 0},
-        "consecutive_error_limit": {"type": "int", "default": 4},
-    }
+ARGUMENT_SPEC = AUTH.merge(
+    ArgumentSpec(
+        {
+            "url": {"type": "str", "required": True},
+            "method": {"type": "str", "choices": list(METHODS), "default": "GET"},
+            "headers": {"type": "dict", "no_log": True},
+            "body": {"type": "raw"},
+            "timeout": {"type": "float", "default": 10},
+            "validate_certs": {"type": "bool", "default": True},
+            "count": {"type": "int", "default": 1},
+            "interval": {"type": "float", "default": 10},
+            "initial_delay": {"type": "float", "default": 0},
+            "success_condition": {"type": "str"},
+            "failure_condition": {"type": "str"},
+            "failure_limit": {"type": "int", "default": 0},
+            "inconclusive_limit": {"type": "int", "default": 0},
+            "consecutive_error_limit": {"type": "int", "default": 4},
+            "abort": {"type": "dict", "options": analysis_abort.OPTIONS},
+        }
+    )
 )
 
 
 def plan(params):
-    """(request, conditions, limits) from the options; AnalysisError/RequestError before any request."""
+    """(request, conditions, limits, abort) from the options; AnalysisError/RequestError/ValueError before any
+    request."""
     for name in ("interval", "initial_delay"):
         if params[name] < 0:
             raise AnalysisError(f"{name} must be >= 0 seconds, got {params[name]}")
@@ -250,7 +350,7 @@ def plan(params):
     limits = Limits(
         params["count"], params["failure_limit"], params["inconclusive_limit"], params["consecutive_error_limit"]
     )
-    return request, conditions, limits
+    return request, conditions, limits, analysis_abort.check(params["abort"])
 
 
 def utc_now():
@@ -258,13 +358,16 @@ def utc_now():
 
 
 def main():
-    module = ARGUMENT_SPEC.create_module(AnsibleModule)
+    module = ARGUMENT_SPEC.create_module()
     if JMESPATH_IMPORT_ERROR is not None:
         module.fail_json(msg=missing_required_lib("jmespath"), exception=str(JMESPATH_IMPORT_ERROR))
     try:
-        request, conditions, limits = plan(module.params)
-    except (AnalysisError, RequestError) as e:
+        request, conditions, limits, abort = plan(module.params)
+    except (AnalysisError, RequestError, ValueError) as e:
         module.fail_json(msg=str(e))
+    # Built before the first measurement, so the abort's first request follows the verdict at once.
+    timeline = Timeline(log=module.log)
+    client = Client.from_module(module) if abort else None
 
     result = run(
         lambda: judge_response(conditions, *request()),
@@ -276,7 +379,14 @@ def main():
     )
 
     if result["phase"] != SUCCESSFUL:
-        module.fail_json(msg=result["message"], changed=False, **result)
+        result["changed"] = False
+        if abort:
+            timeline.add(f"run {result['message']}")
+            correct = analysis_abort.correct(client, abort, module.check_mode, timeline, module.warn)
+            result = rolled_back(
+                dict(result, timeline=timeline.entries), result["message"], correct, analysis_abort.describe(abort)
+            )
+        module.fail_json(msg=result["message"], **result)
     module.exit_json(changed=False, **result)
 
 

@@ -51,6 +51,10 @@ description:
     M(nodowntime.k8s.rollout) (CrashLoopBackOff, ErrImagePull, ImagePullBackOff, CreateContainerConfigError,
     the kubelet's other start errors, too many restarts), naming the pod and container; stable has not been
     shrunk at that point.
+  - "With O(rollback_on_failure), that failure is corrected in the same task, as Argo Rollouts aborts a canary:
+    on the watch event that shows it, the step goes to weight 0 (stable back to its count first, then the
+    canary to 0), and only then does the task fail, with RV(outcome=rolled_back). A C(rescue) task would
+    start about half a second later."
   - The total is recorded in the annotation C(nodowntime.k8s/canary-total-replicas) on the canary Deployment,
     so every later step splits the same number of pods.
   - With O(progress), the canary Deployment also records where the release is, in the annotation
@@ -95,6 +99,19 @@ options:
     description: With O(mode=capacity), the canary's least number of pods while O(weight) > 0.
     type: int
     default: 1
+  rollback_on_failure:
+    description:
+      - When the canary fails while the step waits for it (the fail-fast reasons above), go to weight 0 at once,
+        in this task, then fail with RV(outcome=rolled_back).
+      - The weight-0 step records O(progress) with C(phase=rolling_back) and C(cause) (the failure's reason and
+        message), so a C(rescue) that passes RV(rollback.progress) to its own weight-0 step finds nothing to
+        change.
+      - Only with O(mode=keep_total) or O(mode=surge), where the pods split the traffic. With O(mode=capacity)
+        a traffic router may still send the canary its share; the route must go back first
+        (M(nodowntime.k8s.traffic_weight)), so the task refuses the option.
+      - Not in check mode, where nothing waits.
+    type: bool
+    default: false
   wait:
     description: Wait until both Deployments are available at their new counts.
     type: bool
@@ -163,6 +180,14 @@ EXAMPLES = r"""
     - name: Abort - stable scales back up before the canary goes
       nodowntime.k8s.canary_scale:
         weight: 0
+
+- name: 25% of the pods; a canary that crash-loops goes back to 0 in this task, before it fails
+  nodowntime.k8s.canary_scale:
+    namespace: shop
+    stable: web
+    canary: web-canary
+    weight: 25
+    rollback_on_failure: true
 
 - name: Never shrink stable; run 2 canary pods beside 8 stable ones
   nodowntime.k8s.canary_scale:
@@ -234,6 +259,25 @@ failing_pods:
   type: list
   elements: dict
   sample: [{pod: web-canary-7d4-x, container: app, reason: CrashLoopBackOff, message: "back-off 10s", restarts: 3}]
+outcome:
+  description:
+    - V(rolled_back) when O(rollback_on_failure) took the canary back to 0 after the failure; V(failed) when that
+      went wrong too (RV(rollback) says how).
+  returned: failure while waiting, with O(rollback_on_failure)
+  type: str
+  sample: rolled_back
+rolled_back_at:
+  description: When the rollback began, UTC (ISO 8601); RV(timeline) has each of its patches.
+  returned: when RV(outcome=rolled_back)
+  type: str
+  sample: "2025-01-31T12:00:03.120Z"
+rollback:
+  description:
+    - The weight-0 step's own result (C(stable_replicas), C(canary_replicas), C(changed), ...), with C(message),
+      and C(progress) as recorded but without C(at); or C(failed) and C(msg) when it failed.
+  returned: failure while waiting, with O(rollback_on_failure)
+  type: dict
+  sample: {changed: true, canary_replicas: 0, stable_replicas: 4, message: "rolled back in the task: the canary to 0"}
 timeline:
   description: What happened when, on the host's monotonic clock.
   returned: always
@@ -257,6 +301,7 @@ ARGUMENT_SPEC = AUTH.merge(
             "total_replicas": {"type": "int"},
             "mode": {"type": "str", "choices": list(canary_replicas.MODES), "default": canary_replicas.KEEP_TOTAL},
             "min_replicas": {"type": "int", "default": 1},
+            "rollback_on_failure": {"type": "bool", "default": False},
         }
     ),
     wait(timeout=300),

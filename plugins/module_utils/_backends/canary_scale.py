@@ -4,6 +4,8 @@
 check(params) -> the progress to record; ValueError for options the replica math refuses
 step(client, params, progress, check_mode, timeline, warn) -> result (for exit_json)
 raises TaskFailed(message, result)                            (for fail_json)
+to_zero(client, params, progress, cause, timeline, warn, check_mode) -> the result of weight 0 (Argo Rollouts' abort),
+    recording progress with phase rolling_back and the cause; raises TaskFailed
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from datetime import datetime, timezone
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import check_wait
+from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.rolled_back import rolled_back
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_failed import TaskFailed
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import rollouts
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
@@ -119,6 +122,12 @@ def check(params):
         raise canary_replicas.CanaryError(
             f"min_replicas applies to mode capacity only (the other modes split the pods), got mode {params['mode']}"
         )
+    if params.get("rollback_on_failure") and params["mode"] == canary_replicas.CAPACITY:
+        # Behind a router the route may still send the canary a share: the route must move back before the pods go.
+        raise canary_replicas.CanaryError(
+            "rollback_on_failure needs the pods to split the traffic (mode keep_total or surge); with mode "
+            "capacity a traffic router sends the canary its share, and the route must go back before the pods"
+        )
     if params["total_replicas"] is not None and params["total_replicas"] < 1:
         raise canary_replicas.CanaryError(f"total_replicas must be >= 1, got {params['total_replicas']}")
     check_wait(params)
@@ -127,7 +136,7 @@ def check(params):
 
 def step(client, params, progress, check_mode, timeline, warn):
     changed = False
-    report = {}  # filled in before anything can raise StepFailed
+    step_report = {}  # filled in before anything can raise StepFailed
     try:
         deployments = {role: client.get("Deployment", params["namespace"], params[role]) for role in ROLES}
         hpa = rollouts.autoscaler_of(client, params["namespace"], params["stable"])
@@ -140,7 +149,7 @@ def step(client, params, progress, check_mode, timeline, warn):
         progress_before = progress_record.recorded(deployments["canary"])
         progress_after = progress_record.recorded({"metadata": {"annotations": record}}) or progress_before
         changed = current != target or bool(record)
-        report = {
+        step_report = {
             "stable_replicas": target["stable"],
             "canary_replicas": target["canary"],
             "requested_weight": params["weight"],
@@ -161,14 +170,30 @@ def step(client, params, progress, check_mode, timeline, warn):
         raise TaskFailed(e.message, {"changed": changed, "timeline": timeline.entries}) from None
     except StepFailed as e:
         failed = e.result
-        raise TaskFailed(
-            failed.message,
-            {
-                "reason": failed.reason,
-                "failing_pods": list(failed.failing_pods),
-                "changed": changed,
-                "timeline": timeline.entries,
-                **report,
-            },
-        ) from None
-    return {"changed": changed, "diff": diff, "timeline": timeline.entries, **report}
+        result = {
+            "reason": failed.reason,
+            "failing_pods": list(failed.failing_pods),
+            "changed": changed,
+            "timeline": timeline.entries,
+            **step_report,
+        }
+        if params.get("rollback_on_failure") and not check_mode:
+            # In this process, on the verdict's own watch event: a rescue task would start ~0.5 s later.
+            result = rolled_back(
+                result,
+                failed.message,
+                lambda cause: to_zero(client, params, progress, cause, timeline, warn),
+                "the canary to 0",
+            )
+        raise TaskFailed(failed.message, result) from None
+    return {"changed": changed, "diff": diff, "timeline": timeline.entries, **step_report}
+
+
+def to_zero(client, params, progress, cause, timeline, warn, check_mode=False):
+    """Weight 0 now, as the role's rescue would (stable at its count first, then the canary to 0), recording the
+    given progress (if any) with phase rolling_back and the cause, so the rescue's own weight 0 finds nothing to
+    change."""
+    back = dict(params, weight=0, rollback_on_failure=False)
+    record = None if progress is None else dict(progress, phase="rolling_back", cause=cause)
+    timeline.add(f"rolling back: {params['canary']} to 0 ({cause})")
+    return step(client, back, record, check_mode, timeline, warn)

@@ -8,7 +8,8 @@ takes the times it writes, so the same inputs give the same report.
     line(name, result, at) -> one line of the report from a module's registered result
     step(report, name, result, at) -> the report with that line added
     cause(failure, given) -> why a release failed, from the failed task's result
-    failed(report, outcome, failure, given, task, at) -> the report with the failed task's step, outcome, cause
+    failed(report, outcome, failure, given, task, at) -> the report with the failed task's step, outcome, cause,
+                                                         and the rollback the task made itself (rolled_back_at)
     headline(report, serving) -> the message a failed release fails with
 """
 
@@ -57,11 +58,15 @@ def cause(failure, given=""):
 
 
 def failed(report, outcome, failure, given, task, at):
-    """The report after a failed task: its step (named after the task), the outcome, the cause."""
+    """The report after a failed task: its step (named after the task), the outcome, the cause; and when the task
+    rolled back itself (canary_scale's rollback_on_failure, analysis's abort), that rollback as the next step, at
+    the time it began, before the rescue's own steps find it done."""
     failure = failure if failure is not None else {"failed": True}
-    return dict(
-        step(report, task or "unknown task", failure, at), outcome=outcome, rollback_cause=cause(failure, given)
-    )
+    task = task or "unknown task"
+    done = step(report, task, failure, at)
+    if failure.get("rolled_back_at"):
+        done = step(done, f"{task}: rollback", failure["rollback"], failure["rolled_back_at"])
+    return dict(done, outcome=outcome, rollback_cause=cause(failure, given))
 
 
 def headline(report, serving=""):

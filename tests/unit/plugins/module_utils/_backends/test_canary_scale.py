@@ -1,5 +1,7 @@
 """The canary_scale backend, driven with a fake client: where the step's record goes, dry runs, failures."""
 
+from unittest.mock import ANY
+
 import pytest
 from rollout_objects import hpa
 
@@ -151,3 +153,93 @@ def test_a_step_never_writes_the_stable_replicas_an_hpa_owns(hpas, stable, weigh
     result = canary_scale.step(client, p, canary_scale.check(p), True, Timeline(), warnings.append)
     assert [(name, body["spec"]["replicas"]) for name, body in client.patches if "spec" in body] == patches
     assert bool(result["autoscaler"]) is bool(warnings) is (hpas == [hpa("web")])
+
+
+class Cluster(Recorder):
+    """Recorder whose Deployments keep the replicas and annotations patched into them."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.objects = {
+            name: {"metadata": {"name": name, "annotations": {}}, "spec": {"replicas": replicas}}
+            for name, replicas in (("web", self.stable), ("web-canary", 0))
+        }
+
+    def get(self, kind, namespace, name):
+        return self.objects[name]
+
+    def patch(self, kind, namespace, name, body, patch_type, dry_run):
+        super().patch(kind, namespace, name, body, patch_type, dry_run)
+        obj = self.objects[name]
+        obj["metadata"]["annotations"].update((body.get("metadata") or {}).get("annotations") or {})
+        obj["spec"].update(body.get("spec") or {})
+        return obj
+
+
+CRASH = verdict.failed("CrashLoopBackOff", "pod web-canary-a: CrashLoopBackOff", ["web-canary-a"])
+
+
+def verdicts(monkeypatch, *results):
+    """wait_for_rollout gives results in turn, then done."""
+    queue = list(results)
+    monkeypatch.setattr(
+        canary_scale.rollouts,
+        "wait_for_rollout",
+        lambda *args: (queue.pop(0) if queue else verdict.done("rolled out"), {}),
+    )
+
+
+@pytest.mark.parametrize(
+    "rollback_on_failure, check_mode, fails_again, outcome, patches",
+    [
+        pytest.param(True, False, False, "rolled_back", [("web-canary", 2), ("web-canary", 0)], id="canary-back-to-0"),
+        pytest.param(False, False, False, None, [("web-canary", 2)], id="off-leaves-it-to-the-rescue"),
+        pytest.param(True, False, True, "failed", [("web-canary", 2)], id="rollback-refused-says-so"),
+    ],
+)
+def test_a_failing_canary_goes_back_to_0_in_the_same_task(
+    monkeypatch, rollback_on_failure, check_mode, fails_again, outcome, patches
+):
+    verdicts(monkeypatch, CRASH)
+    client = Cluster()
+    progress = {"phase": "step", "step": 0, "weight": 50}
+    p = params(rollback_on_failure=rollback_on_failure, progress=progress)
+    checked = canary_scale.check(p)
+    if fails_again:
+        real_patch = client.patch
+
+        def patch_once(*args, **kwargs):
+            client.patch = lambda *a, **k: (_ for _ in ()).throw(ApiError(409, "Conflict", "changed meanwhile"))
+            return real_patch(*args, **kwargs)
+
+        client.patch = patch_once
+    with pytest.raises(TaskFailed) as e:
+        canary_scale.step(client, p, checked, check_mode, Timeline(), print)
+    result = e.value.result
+    assert e.value.message == "pod web-canary-a: CrashLoopBackOff" and result["reason"] == "CrashLoopBackOff"
+    assert result.get("outcome") == outcome
+    assert [(name, body["spec"]["replicas"]) for name, body in client.patches if "spec" in body] == patches
+    if outcome == "rolled_back":
+        cause = "CrashLoopBackOff: pod web-canary-a: CrashLoopBackOff"
+        record = {**progress, "phase": "rolling_back", "cause": cause}
+        assert result["rollback"]["progress"] == record and result["progress"] == {**record, "at": ANY}
+        assert (result["rollback"]["canary_replicas"], result["rollback"]["stable_replicas"]) == (0, 4)
+        assert result["rolled_back_at"].endswith("Z") and result["changed"] is True
+        # The rescue's own weight 0 with the same record then finds nothing to change.
+        again = canary_scale.step(client, params(weight=0, progress=record), record, False, Timeline(), print)
+        assert again["changed"] is False
+    if outcome == "failed":
+        assert "the canary to 0 failed: changed meanwhile" in result["rollback"]["msg"]
+
+
+def test_check_mode_never_rolls_back(monkeypatch):
+    verdicts(monkeypatch, CRASH)
+    client = Cluster()
+    p = params(rollback_on_failure=True)
+    result = canary_scale.step(client, p, canary_scale.check(p), True, Timeline(), print)
+    assert result["changed"] is True and "outcome" not in result
+
+
+def test_rollback_on_failure_is_refused_behind_a_traffic_router():
+    with pytest.raises(ValueError, match="rollback_on_failure needs the pods to split the traffic"):
+        canary_scale.check(params(rollback_on_failure=True, mode="capacity"))

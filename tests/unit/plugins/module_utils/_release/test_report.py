@@ -77,6 +77,25 @@ def test_a_failure_adds_its_step_outcome_and_cause():
     assert RUNNING["steps"] == []  # the report given is left as it was
 
 
+def test_a_task_that_rolled_back_itself_adds_the_rollback_as_a_step_at_its_time():
+    failure = {
+        "failed": True,
+        "msg": "gate",
+        "outcome": "rolled_back",
+        "rolled_back_at": "2026-12-05T21:00:01.250Z",
+        "rollback": {"changed": True, "message": "rolled back in the task: web-canary to 0, web serving"},
+    }
+    failed = report.failed(RUNNING, "rolled_back", failure, "", "Analysis: step 1", AT)
+    assert failed["steps"][1] == {
+        "step": "Analysis: step 1: rollback",
+        "at": "2026-12-05T21:00:01.250Z",
+        "ok": True,
+        "message": "rolled back in the task: web-canary to 0, web serving",
+        "seconds": None,
+    }
+    assert failed["rollback_cause"] == "gate"
+
+
 def test_a_failure_with_no_task_or_result_still_records_a_step():
     failed = report.failed(RUNNING, "failed", None, "", None, AT)
     assert failed["steps"][0]["step"] == "unknown task" and failed["steps"][0]["ok"] is False
