@@ -18,6 +18,7 @@ NODE_OF = {
     "overhead": "hollow",
     "scale": "hollow",
     "rollback": "real",
+    "failure": "real",
     "podstart": "real",
     "fleet": "own",  # control-plane-only clusters the section starts (m_fleet.py): no node at all
 }

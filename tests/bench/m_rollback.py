@@ -66,14 +66,14 @@ def measure(kube, reps, replicas=REPLICAS, log=print):
     return out
 
 
-def _service(kube, ns, selector):
+def service(kube, ns, selector):
     svc = kube.core.create_namespaced_service(ns, workloads.node_port_service("web", selector))
     url = f"http://127.0.0.1:{svc.spec.ports[0].node_port}/"
     workloads.wait_serving(url, timeout=30)
     return url
 
 
-def _settle(kube):
+def settle(kube):
     return kube.info["settings"]["proxy_sync_delay"] + 1.0
 
 
@@ -86,13 +86,26 @@ def _metered(kube, ns, url, action, old="1"):
     ):
         time.sleep(1.0)
         run = action()
-        time.sleep(_settle(kube) + 2.0)
+        time.sleep(settle(kube) + 2.0)
         first = obs.first_change(run.started)
         only_old = obs.endpoints_at(
             "web", lambda names: bool(names) and all(obs.pod_image(n) == image for n in names), after=run.started
         )
-    t0 = meter._t0
-    decided = run.started - t0
+    to_all_old, failed = all_old_since(meter, run.started, old)
+    return {
+        "to_all_old": to_all_old,
+        "tool_wall": run.wall,
+        "failed": failed,
+        "first_change": first and first - run.started,
+        "endpoints_old": only_old and only_old - run.started,
+    }
+
+
+def all_old_since(meter, decided, old="1"):
+    """(seconds from `decided` (monotonic) until every request was answered by version `old`, failed requests
+    since): the start of the first metered request after which all were; 0.0 when all were from the start, None
+    when the meter stopped first."""
+    decided -= meter._t0
     records = [r for r in meter.sorted_records() if r.start >= decided]
     last_bad = max((i for i, r in enumerate(records) if not (r.ok and r.version == old)), default=None)
     if last_bad is None:
@@ -101,16 +114,10 @@ def _metered(kube, ns, url, action, old="1"):
         to_all_old = records[last_bad + 1].start - decided
     else:
         to_all_old = None  # still not all old when the meter stopped
-    return {
-        "to_all_old": to_all_old,
-        "tool_wall": run.wall,
-        "failed": sum(1 for r in records if not r.ok),
-        "first_change": first and first - run.started,
-        "endpoints_old": only_old and only_old - run.started,
-    }
+    return to_all_old, sum(1 for r in records if not r.ok)
 
 
-def _wait_versions(url, want, timeout=60):
+def wait_versions(url, want, timeout=60):
     """Until 20 GETs in a row are answered by version `want` (kube-proxy has caught up)."""
     from urllib.parse import urlsplit
 
@@ -142,12 +149,12 @@ def _bluegreen(kube, ns, reps, replicas, log):
     blue, green = {"app": "web", "slot": "blue"}, {"app": "web", "slot": "green"}
     for name, labels, version in (("blue", blue, 1), ("green", green, 2)):
         kube.create_deployment(ns, workloads.deployment(name, container(version), replicas=replicas, labels=labels))
-    url = _service(kube, ns, green)
+    url = service(kube, ns, green)
     samples = []
     for rep in range(reps):
         if rep:
             kube.core.patch_namespaced_service("web", ns, {"spec": {"selector": green}})
-        _wait_versions(url, "2")
+        wait_versions(url, "2")
         sample = _metered(
             kube,
             ns,
@@ -163,12 +170,12 @@ def _bluegreen(kube, ns, reps, replicas, log):
 def _rolling(kube, ns, reps, replicas, log):
     manifest = workloads.deployment("web", container(1), replicas=replicas, max_surge="25%", max_unavailable=0)
     kube.create_deployment(ns, manifest)
-    url = _service(kube, ns, {"app": "web"})
+    url = service(kube, ns, {"app": "web"})
     samples = []
     for rep in range(reps):
         kube.set_image(ns, "web", f"{workloads.DEMO_IMAGE}:2")
         kube.wait_complete(ns, "web", 120)
-        _wait_versions(url, "2")
+        wait_versions(url, "2")
         sample = _metered(
             kube,
             ns,
@@ -188,7 +195,7 @@ def _canary(kube, ns, reps, replicas, log):
     kube.create_deployment(
         ns, workloads.deployment("web-canary", container(2), replicas=0, labels={"app": "web", "track": "canary"})
     )
-    url = _service(kube, ns, {"app": "web"})
+    url = service(kube, ns, {"app": "web"})
     samples = []
     for rep in range(reps):
         # The release under way: 25% of the pods are the canary (what canary_scale weight=25 leaves).
@@ -196,7 +203,7 @@ def _canary(kube, ns, reps, replicas, log):
         kube.wait_complete(ns, "web-canary", 120)
         kube.apps.patch_namespaced_deployment_scale("web", ns, {"spec": {"replicas": replicas - 1}})
         kube.wait_complete(ns, "web", 120)
-        time.sleep(_settle(kube))
+        time.sleep(settle(kube))
         sample = _metered(
             kube,
             ns,

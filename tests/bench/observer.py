@@ -4,6 +4,9 @@
         ... change something ...
         t = obs.wait(lambda: obs.complete_at("web", generation), timeout=60)
 
+    marks={"failing": ("pods", lambda pod: ...)}: each time an object of that kind comes to satisfy the
+    test (false, or unseen, before), the moment is kept; obs.marked_at("failing", after=t) gives the first.
+
 Times are time.monotonic(), which on Linux is one clock for every process on the host, so
 they line up with the moments other processes (the tools, the modules' timelines) record.
 Each watch is read raw, line by line, and stamped before the JSON is parsed.
@@ -65,8 +68,10 @@ def _matches(selector, labels):
 
 
 class Observer:
-    def __init__(self, kube, namespace, kinds=("deployments", "pods"), watch_seconds=WATCH_SECONDS):
+    def __init__(self, kube, namespace, kinds=("deployments", "pods"), watch_seconds=WATCH_SECONDS, marks=None):
         self.kube, self.namespace, self.kinds, self.watch_seconds = kube, namespace, kinds, watch_seconds
+        # mark -> (kind, test(raw object)); (mark, uid) -> whether it held; mark -> [(t, object name)] rising edges
+        self.marks, self._held, self.marked = dict(marks or {}), {}, {}
         self.objects = {kind: {} for kind in kinds}
         # name -> [(t, generation, complete, settled)], appended when any of the three changes
         self.deployments = {}
@@ -192,6 +197,14 @@ class Observer:
                     if log:
                         self.changes.append((t, f"service {svc['metadata']['name']} selector"))
                     log.append((t, selector))
+        for mark, (mark_kind, test) in self.marks.items():
+            if mark_kind != kind:
+                continue
+            for uid, obj in self.objects[kind].items():
+                held = bool(test(obj))
+                if held and not self._held.get((mark, uid)):
+                    self.marked.setdefault(mark, []).append((t, obj["metadata"]["name"]))
+                self._held[(mark, uid)] = held
         self._lock.notify_all()
 
     # Queries: each returns a monotonic time or None (not yet).
@@ -230,6 +243,11 @@ class Observer:
         """When the observer first saw a Deployment's spec or a Service's selector change, at or after `after`."""
         with self._lock:
             return next((t for t, _change in self.changes if t >= after), None)
+
+    def marked_at(self, mark, after=0.0):
+        """When an object first came to satisfy the mark's test, at or after `after`; None if none has."""
+        with self._lock:
+            return next((t for t, _name in self.marked.get(mark, []) if t >= after), None)
 
     def pod_milestones(self):
         """{pod name: {milestone: t}} so far (a copy)."""

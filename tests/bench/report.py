@@ -173,6 +173,36 @@ def _rollback(s):
     return rows
 
 
+def _failure(s):
+    rows = [
+        (
+            "| case | failure visible → first corrective change | → old version serves all traffic | task | "
+            "failed requests | outcome |"
+        ),
+        "|---|---|---|---|---|---|",
+    ]
+    notes = []
+    for name, z in s["cases"].items():
+        if "green_answers" in z:
+            notes.append(
+                f"{name}: the switch was {'refused' if z['refused'] else 'NOT refused'} in {z['n']} of {z['n']} runs; "
+                f"green answered {z['green_answers']} requests, {z['failed_requests']} failed."
+            )
+            continue
+        rows.append(
+            f"| {name} | {_f(z['first_change'], 3)} | {_f(z['all_old'], 3)} | {_f(z['task_wall'])} | "
+            f"{z['failed_requests']} | {', '.join(z['outcomes'])} |"
+        )
+    return [
+        *rows,
+        "",
+        (
+            f"Goal first corrective change ≤ {s['goal_first_change_s']} s after the failure is visible: "
+            f"**{_goal(s, 'goal_met')}**. {' '.join(notes)} Workload: {s['workload']}."
+        ),
+    ]
+
+
 def _podstart(s):
     steps = s["steps"]
     row = " | ".join(
@@ -214,6 +244,7 @@ SECTIONS = (
     ("overhead", "3. Overhead of the rolling_update role", _overhead),
     ("scale", "4. Scale", _scale),
     ("rollback", "5. Rollback speed", _rollback),
+    ("failure", "5b. Automatic failure path on the real node", _failure),
     ("podstart", "6. Pod start on the real node", _podstart),
     ("fleet", "7. Fleet cost per cluster", _fleet),
 )

@@ -1,6 +1,7 @@
 """`make bench`: measure, write build/bench/results.json and results.md, print the table.
 
-    python tests/bench/run.py [--smoke] [--only latency,apiload,overhead,rollback,podstart,scale,fleet] [--out DIR]
+    python tests/bench/run.py [--smoke] [--out DIR]
+        [--only latency,apiload,overhead,rollback,failure,podstart,scale,fleet]
 
 Runs on the cluster of NODOWNTIME_CLUSTER_DIR (default .cluster/), with KUBECONFIG if set;
 `make bench` starts one for the run if none is up.  The fleet section starts control-plane-only
@@ -19,6 +20,7 @@ import traceback
 
 import baselines
 import m_apiload
+import m_failure
 import m_fleet
 import m_latency
 import m_overhead
@@ -37,6 +39,7 @@ PROFILES = {
         "overhead": {"reps": 5, "replicas": 10},
         "scale": {"sizes": (10, 100, 1000), "reps": 3, "big_reps": 3, "switches": 3, "canary_steps": (10, 20, 10)},
         "rollback": {"reps": 3},
+        "failure": {"reps": 3},
         "podstart": {"reps": 5, "replicas": 4},
         "fleet": {"sizes": (3, 4, 5), "reps": 2},
     },
@@ -46,12 +49,13 @@ PROFILES = {
         "overhead": {"reps": 1, "replicas": 3},
         "scale": {"sizes": (3,), "reps": 1, "switches": 1, "canary_steps": (34,)},
         "rollback": {"reps": 1, "replicas": 2},
+        "failure": {"reps": 1, "replicas": 2},
         "podstart": {"reps": 1, "replicas": 2},
         "fleet": {"sizes": (1,), "reps": 1},
     },
 }
 # scale after the others on the main cluster: 1000 pods take a while to go; fleet starts clusters of its own.
-ORDER = ("latency", "apiload", "overhead", "rollback", "podstart", "scale", "fleet")
+ORDER = ("latency", "apiload", "overhead", "rollback", "failure", "podstart", "scale", "fleet")
 
 
 def log(msg):
@@ -96,6 +100,8 @@ def main(argv=None):
                 results[name] = m_overhead.measure(kube, log=log, **params)
             elif name == "rollback":
                 results[name] = m_rollback.measure(kube, log=log, **params)
+            elif name == "failure":
+                results[name] = m_failure.measure(kube, log=log, **params)
             elif name == "podstart":
                 results[name] = m_podstart.measure(kube, log=log, **params)
             elif name == "scale":
