@@ -19,7 +19,8 @@ under the traffic meter (50 requests/s, each on a new connection), in a namespac
   blue/green, never ready     `switch_selector` to a green whose pods never get ready: refused before any change;
                               the meter says how many requests green answered (the claim: none).
 Figures per case (min/median/max over the reps): first_change (visible -> the observer's first Deployment
-generation or Service selector after it: the corrective change), all_old (visible -> the first metered request
+generation or Service selector after it: the corrective change), task_reacts (visible -> the task's own
+timeline entry "rolling back...": its decision, before its first request), all_old (visible -> the first metered request
 after which every request was answered by v1; 0 when v2 never served), failed requests. One clock:
 time.monotonic(), shared by the observer, the meter and the metrics endpoint.
 """
@@ -129,7 +130,8 @@ def _summary(samples):
             "failed_requests": sum(s["failed"] for s in samples),
             "n": len(samples),
         }
-    figures = {key: stats.summary([s[key] for s in samples]) for key in ("first_change", "all_old", "task_wall")}
+    keys = ("first_change", "task_reacts", "all_old", "task_wall")
+    figures = {key: stats.summary([s[key] for s in samples]) for key in keys}
     figures["failed_requests"] = sum(s["failed"] for s in samples)
     figures["outcomes"] = sorted({s["outcome"] for s in samples})
     return figures
@@ -146,9 +148,11 @@ def _metered(kube, ns, url, action, visible, settle_s):
         time.sleep(settle_s)
         seen = visible(obs, run)
         first = seen and obs.first_change(seen)
+    reacted = tools.timeline_time(run.result, "rolling back")
     all_old, failed = all_old_since(meter, seen or run.started, "1")
     return {
         "first_change": first and first - seen,
+        "task_reacts": reacted and seen and reacted - seen,
         "all_old": all_old if seen else None,
         "failed": failed,
         "task_wall": run.wall,
@@ -161,7 +165,8 @@ def _log(name, rep, reps, s, log):
         return "never" if x is None else f"{x:.3f}s"
 
     log(
-        f"failure {name:28s} rep {rep + 1}/{reps}: first change {f(s['first_change'])} after visible, "
+        f"failure {name:28s} rep {rep + 1}/{reps}: first change {f(s['first_change'])} after visible "
+        f"(the task's 'rolling back' {f(s['task_reacts'])}), "
         f"all old {f(s['all_old'])}, task {s['task_wall']:.2f}s, {s['outcome']}, {s['failed']} failed requests"
     )
     return s

@@ -176,10 +176,10 @@ def _rollback(s):
 def _failure(s):
     rows = [
         (
-            "| case | failure visible → first corrective change | → old version serves all traffic | task | "
-            "failed requests | outcome |"
+            "| case | failure visible → first corrective change | of which the task's decision | "
+            "→ old version serves all traffic | task | failed requests | outcome |"
         ),
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
     ]
     notes = []
     for name, z in s["cases"].items():
@@ -190,7 +190,8 @@ def _failure(s):
             )
             continue
         rows.append(
-            f"| {name} | {_f(z['first_change'], 3)} | {_f(z['all_old'], 3)} | {_f(z['task_wall'])} | "
+            f"| {name} | {_f(z['first_change'], 3)} | {_f(z.get('task_reacts'), 3)} | {_f(z['all_old'], 3)} | "
+            f"{_f(z['task_wall'])} | "
             f"{z['failed_requests']} | {', '.join(z['outcomes'])} |"
         )
     return [

@@ -4,7 +4,7 @@
 check(params) -> the progress to record; ValueError for options the replica math refuses
 step(client, params, progress, check_mode, timeline, warn) -> result (for exit_json)
 raises TaskFailed(message, result)                            (for fail_json)
-to_zero(client, params, progress, cause, timeline, warn, check_mode) -> the result of weight 0 (Argo Rollouts' abort),
+to_zero(client, params, progress, cause, timeline, warn, check_mode, known) -> the result of weight 0 (Argo's abort),
     recording progress with phase rolling_back and the cause; raises TaskFailed
 """
 
@@ -81,8 +81,9 @@ def wait_for(client, deployments, roles, timeout, timeline):
             raise StepFailed(result)
 
 
-def apply(client, params, deployments, current, target, record, timeline, dry_run):
+def apply(client, params, deployments, current, target, record, timeline, dry_run, reached=None):
     """Patch in scale_order, waiting after each scale-up; with dry_run only the API's dry run, no waits.
+    reached (a dict, when given) follows each role's replicas as patched, for a rollback after a failed wait.
 
     record (the canary's annotations to change) goes with the first patch: the canary's own when it comes
     first, otherwise alone before it, so a run killed mid-step has recorded the step already."""
@@ -102,6 +103,8 @@ def apply(client, params, deployments, current, target, record, timeline, dry_ru
         timeline.add(f"scaled {role} {params[role]} from {current[role]} to {replicas}{dry}")
         if dry_run:
             continue
+        if reached is not None:
+            reached[role] = replicas
         grows = replicas > current[role]
         last = (role, replicas) == steps[-1]
         # A side that grows must be serving before the other side shrinks; the last step waits only if asked.
@@ -134,12 +137,24 @@ def check(params):
     return progress
 
 
-def step(client, params, progress, check_mode, timeline, warn):
+def as_left(deployments, reached, record):
+    """The Deployments as a failed step left them (its patches applied), known without reading them again."""
+    left = {role: dict(d, spec=dict(d["spec"], replicas=reached[role])) for role, d in deployments.items()}
+    meta = left["canary"]["metadata"]
+    left["canary"]["metadata"] = dict(meta, annotations=dict(meta.get("annotations") or {}, **record))
+    return left
+
+
+def step(client, params, progress, check_mode, timeline, warn, known=None):
+    """known: (deployments, hpa) as they are, when the caller has just seen them (a rollback: no reads first)."""
     changed = False
     step_report = {}  # filled in before anything can raise StepFailed
     try:
-        deployments = {role: client.get("Deployment", params["namespace"], params[role]) for role in ROLES}
-        hpa = rollouts.autoscaler_of(client, params["namespace"], params["stable"])
+        if known:
+            deployments, hpa = known
+        else:
+            deployments = {role: client.get("Deployment", params["namespace"], params[role]) for role in ROLES}
+            hpa = rollouts.autoscaler_of(client, params["namespace"], params["stable"])
         current, target, total, note = plan(deployments, params, hpa)
         if note:
             timeline.add(note)
@@ -163,7 +178,8 @@ def step(client, params, progress, check_mode, timeline, warn):
             "before": state_for_diff(deployments, current, recorded, progress_before if shown else None),
             "after": state_for_diff(deployments, target, str(total), progress_after if shown else None),
         }
-        apply(client, params, deployments, current, target, record, timeline, check_mode)
+        reached = dict(current)
+        apply(client, params, deployments, current, target, record, timeline, check_mode, reached)
     except canary_replicas.CanaryError as e:
         raise TaskFailed(str(e), {"timeline": timeline.entries}) from None
     except ApiError as e:
@@ -182,18 +198,20 @@ def step(client, params, progress, check_mode, timeline, warn):
             result = rolled_back(
                 result,
                 failed.message,
-                lambda cause: to_zero(client, params, progress, cause, timeline, warn),
+                lambda cause: to_zero(
+                    client, params, progress, cause, timeline, warn, known=(as_left(deployments, reached, record), hpa)
+                ),
                 "the canary to 0",
             )
         raise TaskFailed(failed.message, result) from None
     return {"changed": changed, "diff": diff, "timeline": timeline.entries, **step_report}
 
 
-def to_zero(client, params, progress, cause, timeline, warn, check_mode=False):
+def to_zero(client, params, progress, cause, timeline, warn, check_mode=False, known=None):
     """Weight 0 now, as the role's rescue would (stable at its count first, then the canary to 0), recording the
     given progress (if any) with phase rolling_back and the cause, so the rescue's own weight 0 finds nothing to
     change."""
     back = dict(params, weight=0, rollback_on_failure=False)
     record = None if progress is None else dict(progress, phase="rolling_back", cause=cause)
     timeline.add(f"rolling back: {params['canary']} to 0 ({cause})")
-    return step(client, back, record, check_mode, timeline, warn)
+    return step(client, back, record, check_mode, timeline, warn, known)
