@@ -12,12 +12,11 @@ under the traffic meter (50 requests/s, each on a new connection), in a namespac
   canary, crash loop          `canary_scale` rollback_on_failure=true, weight 34 of the pods, a canary that exits
                               at start; visible as for rolling.
   canary, analysis            1 ready canary pod (v2) beside N-1 stable (v1); `analysis` with abort.canary_scale;
-                              visible: the moment the bench's own metrics endpoint (127.0.0.1) sent the failing
-                              measurement.
+                              visible: the moment the bench's metrics stub (127.0.0.1) sent the failing measurement.
   blue/green, analysis        the Service selects green (v2); `analysis` after the switch with
                               abort.switch_selector back to blue; visible as for canary analysis.
   blue/green, never ready     `switch_selector` to a green whose pods never get ready: refused before any change;
-                              the meter says how many requests green answered (the claim: none).
+                              the meter says how many requests green answered (the claim: none). One run.
 Figures per case (min/median/max over the reps): first_change (visible -> the observer's first Deployment
 generation or Service selector after it: the corrective change), task_reacts (visible -> the task's own
 timeline entry "rolling back...": its decision, before its first request), all_old (visible -> the first metered request
@@ -25,9 +24,6 @@ after which every request was answered by v1; 0 when v2 never served), failed re
 time.monotonic(), shared by the observer, the meter and the metrics endpoint.
 """
 
-import http.server
-import json
-import threading
 import time
 
 import m_rollback
@@ -39,6 +35,7 @@ from observer import Observer
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status import pod_failures
 from localcluster import workloads
 from localcluster.meter import Meter
+from localcluster.metrics_stub import MetricsStub
 
 REPLICAS = 3
 PROGRESS_DEADLINE = 3
@@ -64,36 +61,8 @@ def _deadline_passed(deployment):
 MARKS = {"failing_pod": ("pods", _failing_pod), "deadline": ("deployments", _deadline_passed)}
 
 
-class MetricsEndpoint:
-    """A failing /metrics on 127.0.0.1 that keeps the monotonic time each answer was sent (the failure visible)."""
-
-    def __init__(self):
-        sent = self.sent = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = json.dumps(FAILED_RUN).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-                self.wfile.flush()
-                sent.append(time.monotonic())
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/metrics"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def measure(kube, reps, replicas=REPLICAS, log=print):
+def measure(kube, reps, replicas=REPLICAS, cases=None, log=print):
+    """cases: the names of CASES to run (all by default)."""
     out = {
         "workload": {
             "image": workloads.DEMO_IMAGE,
@@ -106,17 +75,16 @@ def measure(kube, reps, replicas=REPLICAS, log=print):
         "goal_first_change_s": GOAL,
         "cases": {},
     }
-    metrics = MetricsEndpoint()
-    try:
+    with MetricsStub(FAILED_RUN) as metrics:
         for name, fn in CASES:
+            if cases and name not in cases:
+                continue
             ns = kube.namespace("failure")
             try:
                 samples = fn(kube, ns, reps, replicas, metrics, log)
             finally:
                 kube.delete_namespace(ns)
             out["cases"][name] = _summary(samples)
-    finally:
-        metrics.close()
     timed = [c["first_change"]["max"] for c in out["cases"].values() if c.get("first_change", {}).get("n")]
     out["goal_met"] = bool(timed) and max(timed) <= GOAL
     return out
@@ -309,6 +277,7 @@ def _bluegreen_never_ready(kube, ns, reps, replicas, metrics, log):
     url = service(kube, ns, blue)
     args = {"service": "web", "namespace": ns, "selector": green, "wait_timeout": 30}
     samples = []
+    reps = 1  # a claim (no traffic reaches green), not a timing
     for rep in range(reps):
         with Meter(url, rps=m_rollback.RPS, max_duration=60) as meter:
             time.sleep(0.5)

@@ -49,7 +49,12 @@ PROFILES = {
         "overhead": {"reps": 1, "replicas": 3},
         "scale": {"sizes": (3,), "reps": 1, "switches": 1, "canary_steps": (34,)},
         "rollback": {"reps": 1, "replicas": 2},
-        "failure": {"reps": 1, "replicas": 2},
+        # One case per strategy; the full run has the other three.
+        "failure": {
+            "reps": 1,
+            "replicas": 2,
+            "cases": ("rolling, crash loop", "canary, analysis", "blue/green, analysis"),
+        },
         "podstart": {"reps": 1, "replicas": 2},
         "fleet": {"sizes": (1,), "reps": 1},
     },

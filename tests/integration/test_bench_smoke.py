@@ -127,3 +127,14 @@ def test_podstart(bench_cluster, tmp_path):
     parts = ("created_to_scheduled", "scheduled_to_started", "started_to_ready")
     assert abs(sum(r["steps"][k]["values"][0] for k in parts) - r["steps"]["created_to_ready"]["values"][0]) < 0.01
     assert "6. Pod start on the real node" in table
+
+
+@pytest.mark.timeout(300)
+def test_failure(bench_cluster, tmp_path):
+    r, table = _run(bench_cluster, tmp_path, "failure")
+    assert set(r["cases"]) == {"rolling, crash loop", "canary, analysis", "blue/green, analysis"}
+    for case in r["cases"].values():
+        for key in ("first_change", "task_reacts", "all_old"):
+            _figure(case[key])
+        assert case["outcomes"] == ["rolled_back"] and case["failed_requests"] == 0
+    assert "5b. Automatic failure path" in table

@@ -14,10 +14,11 @@ import subprocess
 import ansible_runner
 import pytest
 from kubernetes import client
-from strategy_helpers import PROGRESS_DEADLINE, MetricsStub, container, gate, image, image_of
+from strategy_helpers import PROGRESS_DEADLINE, container, gate, image, image_of
 
 from localcluster import ansiblecli, build, workloads
 from localcluster.meter import Meter
+from localcluster.metrics_stub import MetricsStub
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 PLAYBOOK = os.path.join(REPO, "playbooks", "fleet_release.yml")

@@ -73,39 +73,6 @@ def in_background(fn, *args, **kwargs):
     return Handle()
 
 
-class MetricsStub:
-    """A metrics endpoint on 127.0.0.1 answering a fixed JSON body: the analysis gate's provider.
-
-    The gate judges this, not the app's own answers, so a failing gate costs no failed request."""
-
-    def __init__(self, body):
-        import http.server
-
-        payload = json.dumps(body).encode()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/metrics"
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def gate(url):
     return {"url": url, "success_condition": "error_rate < `0.01`", "count": 2, "interval": 0.5}
 

@@ -6,7 +6,6 @@ from strategy_helpers import (
     BAD_IMAGE,
     NEVER_READY_IMAGE,
     PROGRESS_DEADLINE,
-    MetricsStub,
     autoscaler,
     container,
     gate,
@@ -18,6 +17,7 @@ from strategy_helpers import (
 )
 
 from localcluster import workloads
+from localcluster.metrics_stub import MetricsStub
 
 
 def _blue(deploy, safeguards=True, startup_seconds=8):

@@ -5,7 +5,6 @@ one they approve), and the negative control."""
 import pytest
 from strategy_helpers import (
     NEVER_READY_IMAGE,
-    MetricsStub,
     autoscaler,
     container,
     gate,
@@ -17,6 +16,7 @@ from strategy_helpers import (
 )
 
 from localcluster import workloads
+from localcluster.metrics_stub import MetricsStub
 
 PAUSED_AT = "nodowntime.k8s/canary-paused-at-step"
 
