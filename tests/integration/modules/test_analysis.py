@@ -1,12 +1,15 @@
 """analysis against the demo app's /metrics: Failed at ERROR_RATE=0.3, Successful at 0; bad JMESPath sends nothing."""
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from ansible_run import run_module
 
 from localcluster import httpget, workloads
+from localcluster.meter import Meter
+from localcluster.metrics_stub import MetricsStub
 
 SUCCESS = "error_rate < `0.01`"
 
@@ -96,3 +99,75 @@ def test_bad_jmespath_fails_before_any_request(kube):
     finally:
         server.shutdown()
     assert hits == []
+
+
+def _release_under_way(kube, namespace, change):
+    """v1 and v2 pods behind Service web, as a failed gate finds them: the Service selects green (switch_selector),
+    or one canary pod serves beside one stable pod (canary_scale); returns the URL and the abort option."""
+    if change == "switch_selector":
+        pods = (("blue", {"app": "web", "slot": "blue"}, "1", 1), ("green", {"app": "web", "slot": "green"}, "2", 1))
+        selector, abort = pods[1][1], {"service": "web", "selector": pods[0][1], "progress": {"strategy": "test"}}
+    else:
+        pods = (
+            ("web", {"app": "web", "track": "stable"}, "1", 1),
+            ("web-canary", {"app": "web", "track": "canary"}, "2", 1),
+        )
+        selector, abort = {"app": "web"}, {"stable": "web", "canary": "web-canary", "progress": {"strategy": "test"}}
+    for name, labels, version, replicas in pods:
+        container = workloads.demo_container(version, pre_stop_seconds=3)
+        kube.apps.create_namespaced_deployment(namespace, workloads.deployment(name, container, replicas, labels))
+        workloads.wait_for(
+            kube.apps.list_namespaced_deployment, name, workloads.deployment_complete, 60, name, namespace=namespace
+        )
+    svc = kube.core.create_namespaced_service(namespace, workloads.node_port_service("web", selector))
+    url = f"http://127.0.0.1:{svc.spec.ports[0].node_port}/"
+    workloads.wait_serving(url, timeout=30)
+    return url, {change: dict(abort, namespace=namespace)}
+
+
+def _serving(kube, namespace, change):
+    if change == "switch_selector":
+        return kube.core.read_namespaced_service("web", namespace).spec.selector
+    return {n: kube.apps.read_namespaced_deployment(n, namespace).spec.replicas for n in ("web", "web-canary")}
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize(
+    "change, before, after",
+    [
+        pytest.param(
+            "switch_selector",
+            {"app": "web", "slot": "green"},
+            {"app": "web", "slot": "blue"},
+            id="blue-green-switches-back",
+        ),
+        pytest.param("canary_scale", {"web": 1, "web-canary": 1}, {"web": 2, "web-canary": 0}, id="canary-to-0"),
+    ],
+)
+def test_a_failed_run_aborts_in_the_task_with_no_failed_request(kube, namespace, change, before, after):
+    url, abort = _release_under_way(kube, namespace, change)
+    with MetricsStub({"error_rate": 0.5}) as stub:
+        args = {"url": stub.url, "success_condition": SUCCESS, "abort": abort}
+        # Check mode: the change as a dry run, nothing changed.
+        result, out = run_module("analysis", args, check=True, diff=True)
+        assert result["phase"] == "Failed" and result["changed"] is True, out
+        assert _serving(kube, namespace, change) == before
+
+        with Meter(url, rps=50, max_duration=150) as m:
+            result, out = run_module("analysis", args)
+            done = m.elapsed()
+            time.sleep(kube.settle + 4)  # the proxy's sync, and the canary's preStop drain
+        assert "FAILED!" in out and result["outcome"] == "rolled_back", out
+        assert _serving(kube, namespace, change) == after
+        # Right after the verdict, in the same task.
+        messages = [e["message"] for e in result["timeline"]]
+        assert messages[0].startswith("run Failed: ") and messages[1].startswith("rolling back: "), messages
+        recorded = result["rollback"]["progress"]
+        assert (recorded["strategy"], recorded["phase"]) == ("test", "rolling_back")
+        assert recorded["cause"].startswith("Failed: failed (1) > failure_limit (0)"), recorded
+        assert m.summary["failed"] == 0, (m.summary["failed_by_kind"], m.summary["failure_samples"])
+        assert set(m.versions_after(done)) == {"1"}
+
+        # Again: the run fails again, and there is nothing left to put back.
+        result, out = run_module("analysis", args)
+        assert result["outcome"] == "rolled_back" and result["changed"] is False, out

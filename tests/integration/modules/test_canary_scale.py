@@ -154,3 +154,30 @@ def test_progress_is_recorded_with_each_steps_first_patch(kube, namespace):
     assert messages[1] == "scaled stable web from 1 to 2", messages
     assert _progress(kube, namespace)["phase"] == "rolling_back"
     assert _replicas(kube, namespace) == {"web": 2, "web-canary": 0}
+
+
+@pytest.mark.timeout(180)
+def test_a_crash_looping_canary_goes_back_to_0_in_the_task_with_no_failed_request(kube, namespace):
+    url = _pair(kube, namespace, stable_replicas=2, canary_env={"CRASH_AFTER_SECONDS": "0"})
+    workloads.wait_serving(url, timeout=30)
+    progress = {"phase": "step", "step": 0, "weight": 50}
+    with Meter(url, rps=50, max_duration=150) as m:
+        result, out = run_module("canary_scale", _step(namespace, 50, rollback_on_failure=True, progress=progress))
+        done = m.elapsed()
+        time.sleep(kube.settle + 1)
+    assert "FAILED!" in out and result["outcome"] == "rolled_back", out
+    assert result["reason"] in ("CrashLoopBackOff", "TooManyRestarts"), out
+    # The canary grew first and stable never shrank; the same task then took the canary back to 0.
+    assert _replicas(kube, namespace) == {"web": 2, "web-canary": 0}
+    messages = [e["message"] for e in result["timeline"]]
+    failed_at = next(i for i, message in enumerate(messages) if "rollout failed" in message)
+    assert messages[failed_at + 1].startswith("rolling back: web-canary to 0 (")
+    assert messages[failed_at + 2] == "scaled canary web-canary from 1 to 0"
+    assert m.summary["failed"] == 0, (m.summary["failed_by_kind"], m.summary["failure_samples"])
+    assert set(m.versions_after(0)) == {"1"} and set(m.versions_after(done)) == {"1"}
+    # What the rollback recorded is what a rescue records again: nothing to change.
+    recorded = _progress(kube, namespace)
+    assert {k: v for k, v in recorded.items() if k != "at"} == result["rollback"]["progress"]
+    assert recorded["phase"] == "rolling_back" and recorded["cause"].startswith(result["reason"])
+    again, out = run_module("canary_scale", _step(namespace, 0, progress=result["rollback"]["progress"]))
+    assert again["changed"] is False, out

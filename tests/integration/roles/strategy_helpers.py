@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import threading
 import time
 
@@ -71,6 +72,12 @@ def in_background(fn, *args, **kwargs):
             return box.get("result")
 
     return Handle()
+
+
+def task_status(output, name):
+    """How the first task whose name contains `name` ended in ansible-playbook's output: ok, changed, failed..."""
+    found = re.search(r"TASK \[[^\n]*" + re.escape(name) + r"[^\n]*\n(\w+): ", output)
+    return found and found.group(1)
 
 
 def gate(url):

@@ -14,6 +14,7 @@ from strategy_helpers import (
     raise_min_once,
     read_autoscaler,
     run_metered,
+    task_status,
 )
 
 from localcluster import workloads
@@ -167,11 +168,14 @@ def test_a_failing_post_switch_analysis_switches_back_at_once(kube, namespace, d
     assert (_replicas(kube, namespace, "web-green"), _replicas(kube, namespace, "web-blue")) == (0, 3)
     assert report["outcome"] == "switched_back"
     assert "error_rate < `0.01`" in report["rollback_cause"], report
-    assert [s["step"] for s in report["steps"]][-3:] == [
+    assert [s["step"] for s in report["steps"]][-4:] == [
         "Analysis: post-switch analysis",
+        "Analysis: post-switch analysis: rollback",  # the analysis task switched back itself, right after its verdict
         "switch back to blue",
         "scale green to 0",
     ]
+    # ...so the rescue's own switch back found it done.
+    assert task_status(proc.stdout, "Switch the Service back to the old colour") == "ok", proc.stdout
 
 
 @pytest.mark.timeout(300)

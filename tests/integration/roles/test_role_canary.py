@@ -13,6 +13,7 @@ from strategy_helpers import (
     raise_min_once,
     run,
     run_metered,
+    task_status,
 )
 
 from localcluster import workloads
@@ -134,6 +135,9 @@ def test_a_failing_analysis_at_step_2_aborts_to_stable_with_no_failed_request(ku
     assert report["outcome"] == "rolled_back"
     assert "error_rate < `0.01`" in report["rollback_cause"]
     assert "canary release of" in proc.stdout
+    # The analysis task took the canary to 0 itself, right after its verdict; the rescue found it done.
+    assert "Analysis: step 1: analysis: rollback" in [st["step"] for st in report["steps"]], report
+    assert task_status(proc.stdout, "Canary to 0, stable to the full count") == "ok", proc.stdout
 
 
 @pytest.mark.timeout(300)
