@@ -99,9 +99,9 @@ options:
     suboptions:
       canary_scale:
         description:
-          - The abort of a replica canary, as M(nodowntime.k8s.canary_scale) with
+          - "The abort of a replica canary, as M(nodowntime.k8s.canary_scale) with
             O(nodowntime.k8s.canary_scale#module:weight=0): stable back to its count first (it keeps serving
-            meanwhile), then the canary to 0 pods.
+            meanwhile), then the canary to 0 pods."
           - Behind a traffic router (M(nodowntime.k8s.canary_scale)'s V(capacity) mode) the route must go back
             first; leave that to a C(rescue).
         type: dict
@@ -121,8 +121,8 @@ options:
             type: dict
       switch_selector:
         description:
-          - The abort of a blue/green release after its switch, as M(nodowntime.k8s.switch_selector): the Service's
-            selector back to the old pods, which must still be ready.
+          - "The abort of a blue/green release after its switch, as M(nodowntime.k8s.switch_selector): the Service's
+            selector back to the old pods, which must still be ready."
         type: dict
         suboptions:
           namespace: {description: Namespace of the Service., type: str, required: true}

@@ -104,7 +104,7 @@ options:
       - When the canary fails while the step waits for it (the fail-fast reasons above), go to weight 0 at once,
         in this task, then fail with RV(outcome=rolled_back).
       - The weight-0 step records O(progress) with C(phase=rolling_back) and C(cause) (the failure's reason and
-        message), so a C(rescue) that passes RV(rollback.progress) to its own weight-0 step finds nothing to
+        message), so a C(rescue) that passes RV(rollback)'s C(progress) to its own weight-0 step finds nothing to
         change.
       - Only with O(mode=keep_total) or O(mode=surge), where the pods split the traffic. With O(mode=capacity)
         a traffic router may still send the canary its share; the route must go back first

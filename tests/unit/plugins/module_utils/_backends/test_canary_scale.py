@@ -211,8 +211,9 @@ def test_a_failing_canary_goes_back_to_0_in_the_same_task(
         real_patch = client.patch
 
         def patch_once(*args, **kwargs):
-            client.patch = lambda *a, **k: (_ for _ in ()).throw(ApiError(409, "Conflict", "changed meanwhile"))
-            return real_patch(*args, **kwargs)
+            patched = real_patch(*args, **kwargs)
+            client.refuse_patch = ApiError(409, "Conflict", "changed meanwhile")  # every later patch
+            return patched
 
         client.patch = patch_once
     with pytest.raises(TaskFailed) as e:
