@@ -156,20 +156,18 @@ def _rolling(env, mark, extra=None):
         kube.create_deployment(ns, manifest)
         url = service(kube, ns, {"app": "web"})
         args = {"name": "web", "namespace": ns, "template_patch": {"spec": patch}, "wait_timeout": 60, **(extra or {})}
-        samples = []
-        for rep in range(reps):
-            sample = _metered(
-                kube,
-                ns,
-                url,
-                lambda: tools.ansible_module("nodowntime.k8s.rollout", args, kube),
-                _marked(mark),
-                0.5,
-            )
-            samples.append(_log(f"rolling ({mark})", rep, reps, sample, log))
-        return samples
+        return _repeat(kube, ns, url, "nodowntime.k8s.rollout", args, mark, f"rolling ({mark})", reps, log)
 
     return case
+
+
+def _repeat(kube, ns, url, module, args, mark, name, reps, log):
+    """reps runs of module (whose failure shows as mark), each under the meter; the traffic stays on v1 throughout."""
+    samples = []
+    for rep in range(reps):
+        run = _metered(kube, ns, url, lambda: tools.ansible_module(module, args, kube), _marked(mark), 0.5)
+        samples.append(_log(name, rep, reps, run, log))
+    return samples
 
 
 def _env(env):
@@ -192,18 +190,7 @@ def _canary_deployments(kube, ns, replicas, canary_env, canary_replicas=0):
 def _canary_crash(kube, ns, reps, replicas, metrics, log):
     url = _canary_deployments(kube, ns, replicas, CRASH)
     args = {"namespace": ns, "stable": "web", "canary": "web-canary", "weight": 34, "rollback_on_failure": True}
-    samples = []
-    for rep in range(reps):
-        sample = _metered(
-            kube,
-            ns,
-            url,
-            lambda: tools.ansible_module("nodowntime.k8s.canary_scale", args, kube),
-            _marked("failing_pod"),
-            0.5,
-        )
-        samples.append(_log("canary (crash loop)", rep, reps, sample, log))
-    return samples
+    return _repeat(kube, ns, url, "nodowntime.k8s.canary_scale", args, "failing_pod", "canary (crash loop)", reps, log)
 
 
 def _analysis(metrics, abort, kube):

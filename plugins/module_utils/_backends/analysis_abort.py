@@ -17,12 +17,24 @@ from __future__ import annotations
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import canary_scale, switch_selector
 from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import canary_replicas
 
-_WAIT = {"wait": {"type": "bool", "default": True}}
-OPTIONS = {
-    "canary_scale": {
+
+def _change(options, wait_timeout):
+    """A change's suboptions: its own, and those every change takes."""
+    return {
         "type": "dict",
         "options": {
+            **options,
             "namespace": {"type": "str", "required": True},
+            "wait": {"type": "bool", "default": True},
+            "wait_timeout": {"type": "int", "default": wait_timeout},
+            "progress": {"type": "dict"},
+        },
+    }
+
+
+OPTIONS = {
+    "canary_scale": _change(
+        {
             "stable": {"type": "str", "required": True},
             "canary": {"type": "str", "required": True},
             # Capacity mode is behind a router: the route goes back first (canary_scale's own rule).
@@ -31,23 +43,17 @@ OPTIONS = {
                 "choices": [canary_replicas.KEEP_TOTAL, canary_replicas.SURGE],
                 "default": canary_replicas.KEEP_TOTAL,
             },
-            "wait_timeout": {"type": "int", "default": 300},
-            "progress": {"type": "dict"},
-            **_WAIT,
         },
-    },
-    "switch_selector": {
-        "type": "dict",
-        "options": {
-            "namespace": {"type": "str", "required": True},
+        300,
+    ),
+    "switch_selector": _change(
+        {
             "service": {"type": "str", "required": True},
             "selector": {"type": "dict", "required": True},
             "min_ready": {"type": "int"},
-            "wait_timeout": {"type": "int", "default": 120},
-            "progress": {"type": "dict"},
-            **_WAIT,
         },
-    },
+        120,
+    ),
 }
 CHANGES = tuple(OPTIONS)
 ROLLING_BACK = "rolling_back"
