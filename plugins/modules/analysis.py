@@ -52,9 +52,13 @@ options:
     type: float
     default: 10
   validate_certs:
-    description: Verify the server's TLS certificate.
+    description:
+      - Verify the TLS certificate of O(url)'s server, and (for O(abort)) the API server's, as the other modules of
+        the collection do with this option.
+      - Verification is on unless this is V(false) (for the API server the kubeconfig's C(insecure-skip-tls-verify)
+        turns it off too, with a warning). Can also be set with E(K8S_AUTH_VALIDATE_CERTS) or E(K8S_AUTH_VERIFY_SSL).
     type: bool
-    default: true
+    aliases: [verify_ssl]
   count:
     description: How many measurements without an error verdict make the run V(Successful).
     type: int
@@ -322,7 +326,6 @@ ARGUMENT_SPEC = AUTH.merge(
             "headers": {"type": "dict", "no_log": True},
             "body": {"type": "raw"},
             "timeout": {"type": "float", "default": 10},
-            "validate_certs": {"type": "bool", "default": True},
             "count": {"type": "int", "default": 1},
             "interval": {"type": "float", "default": 10},
             "initial_delay": {"type": "float", "default": 0},
@@ -344,7 +347,12 @@ def plan(params):
         if params[name] < 0:
             raise AnalysisError(f"{name} must be >= 0 seconds, got {params[name]}")
     request = WebRequest(
-        params["url"], params["method"], params["headers"], params["body"], params["timeout"], params["validate_certs"]
+        params["url"],
+        params["method"],
+        params["headers"],
+        params["body"],
+        params["timeout"],
+        params["validate_certs"] is not False,  # unset: verified, as the API server's certificate is
     )
     conditions = Conditions(params["success_condition"], params["failure_condition"])
     limits = Limits(
