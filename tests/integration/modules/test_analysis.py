@@ -1,7 +1,6 @@
 """analysis against the demo app's /metrics: Failed at ERROR_RATE=0.3, Successful at 0; bad JMESPath sends nothing."""
 
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -155,8 +154,8 @@ def test_a_failed_run_aborts_in_the_task_with_no_failed_request(kube, namespace,
 
         with Meter(url, rps=50, max_duration=150) as m:
             result, out = run_module("analysis", args)
-            done = m.elapsed()
-            time.sleep(kube.settle + 4)  # the proxy's sync, and the canary's preStop drain
+            # The proxy's sync after the last v2 endpoint went (the task's wait ends as the pod starts draining).
+            settled = kube.settle_after(m)
         assert "FAILED!" in out and result["outcome"] == "rolled_back", out
         assert _serving(kube, namespace, change) == after
         # Right after the verdict, in the same task.
@@ -166,7 +165,7 @@ def test_a_failed_run_aborts_in_the_task_with_no_failed_request(kube, namespace,
         assert (recorded["strategy"], recorded["phase"]) == ("test", "rolling_back")
         assert recorded["cause"].startswith("Failed: failed (1) > failure_limit (0)"), recorded
         assert m.summary["failed"] == 0, (m.summary["failed_by_kind"], m.summary["failure_samples"])
-        assert set(m.versions_after(done)) == {"1"}
+        assert set(m.versions_after(settled)) == {"1"}
 
         # Again: the run fails again, and there is nothing left to put back.
         result, out = run_module("analysis", args)
