@@ -136,7 +136,7 @@ demo: venv collection controlplane
 # A cluster started here gets BENCH_CLUSTER's settings (recorded in the results): beside the real node, kubemark's
 # hollow node (not a real node, named so in the results) takes 2600 pause pods, so blue/green at 1000 pods (2000)
 # fits, which a real node on 2 cores cannot hold. A cluster already up is used as it is if it has a hollow node.
-BENCH_CLUSTER ?= --hollow-pods 2600 --controller-qps 100 --controller-burst 200
+BENCH_CLUSTER ?= --hollow-pods 6300 --controller-qps 400 --controller-burst 800 --scheduler-qps 400 --scheduler-burst 800
 bench: venv collection controlplane
 	$(PY) -m localcluster with $(BENCH_CLUSTER) -- $(PY) tests/bench/run.py $(BENCH_ARGS)
 
