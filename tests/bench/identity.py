@@ -8,8 +8,8 @@ Each identity is a ServiceAccount in the measurement's namespace (cluster-admin 
 RoleBinding; no access elsewhere) with a bound token in a kubeconfig of its own.  API Priority and
 Fairness sorts every request into the first FlowSchema that matches it, and kube-apiserver counts
 each dispatched request per schema (apiserver_flowcontrol_dispatched_requests_total): one schema
-per verb and resource of this identity, then one per verb for its other resources, one for its
-non-resource requests (discovery) and one for the rest, so the schemas' counts add up to every
+per verb and resource of this identity (what a rollout reads and writes), then one per verb for its
+other resources, one for its non-resource requests (discovery) and one for the rest, so the schemas' counts add up to every
 request the identity made, watches included (counted when they start), and no other client's
 request lands in them.  The schemas use the exempt priority level: the tool is never queued, as
 with the admin identity.  Deleting the namespace removes the ServiceAccount; delete() removes the
@@ -26,7 +26,10 @@ from kubernetes import client
 from localcluster import workloads
 
 VERBS = ("get", "list", "watch", "create", "update", "patch", "delete")
-RESOURCES = ("deployments", "replicasets", "pods", "events")
+# Split by resource: what a rollout reads and writes.  Each schema costs API Priority and Fairness a
+# re-digest of all of them when it is created, so the other resources are split by verb only.
+RESOURCES = ("deployments", "replicasets", "pods")
+RESOURCE_VERBS = ("get", "list", "watch", "patch", "update")
 LABEL = "nodowntime-bench-identity"
 # Below the built-in "exempt" (1, system:masters) and "probes" (2) schemas, above every other one.
 PRECEDENCE = 10
@@ -98,7 +101,7 @@ def _flow_schemas(kube, namespace, name):
     prefix = f"{namespace}.{name}"
     rules = [
         (f"{verb} {resource}", 0, {"resourceRules": [_resource_rule(verb, resource)]})
-        for verb in VERBS
+        for verb in RESOURCE_VERBS
         for resource in RESOURCES
     ]
     rules += [(f"{verb} (other resources)", 1, {"resourceRules": [_resource_rule(verb, "*")]}) for verb in VERBS]

@@ -17,6 +17,7 @@ The change itself (the PATCH) is counted: it is the tool's.
 
 import shutil
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import apimetrics
@@ -33,7 +34,7 @@ REPLICAS = 3
 def measure(kube, reps, seconds=60, k8s_collection=None, kubectl=None, log=print):
     min_ready = max(0, round(seconds / REPLICAS))
     samples = [(kind, rep) for rep in range(reps) for kind in KINDS]
-    windows = []
+    windows, t0 = [], time.monotonic()
     try:
         for kind, rep in samples:  # set up one after another: the admin's requests, counted nowhere
             ns = kube.namespace("apiload")
@@ -42,12 +43,14 @@ def measure(kube, reps, seconds=60, k8s_collection=None, kubectl=None, log=print
             windows[-1]["identity"] = Identity.create(kube, ns)
         for w in windows:
             w["identity"].wait_counted()
-        before = apimetrics.scrape(kube)
+        log(f"apiload: {len(windows)} namespaces, Deployments and identities set up in {time.monotonic() - t0:.0f} s")
+        before, t0 = apimetrics.scrape(kube), time.monotonic()
         with ThreadPoolExecutor(len(windows)) as pool:
             durations = list(
                 pool.map(lambda w: _sample(kube, w, min_ready, seconds, k8s_collection, kubectl, log), windows)
             )
         counts = apimetrics.delta(before, apimetrics.scrape(kube))
+        log(f"apiload: {len(windows)} rollouts side by side in {time.monotonic() - t0:.0f} s")
     finally:
         for w in windows:
             if "identity" in w:
