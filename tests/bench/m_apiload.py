@@ -39,9 +39,10 @@ def measure(kube, reps, seconds=60, k8s_collection=None, kubectl=None, log=print
         for kind, rep in samples:  # set up one after another: the admin's requests, counted nowhere
             ns = kube.namespace("apiload")
             windows.append({"kind": kind, "rep": rep, "ns": ns})
-            kube.create_deployment(ns, _manifest(ns, "a0", min_ready))
+            kube.apps.create_namespaced_deployment(ns, _manifest(ns, "a0", min_ready))
             windows[-1]["identity"] = Identity.create(kube, ns)
-        for w in windows:
+        for w in windows:  # minReadySeconds makes each take that long: they are all under way by now
+            kube.wait_complete(w["ns"], "web")
             w["identity"].wait_counted()
         log(f"apiload: {len(windows)} namespaces, Deployments and identities set up in {time.monotonic() - t0:.0f} s")
         before, t0 = apimetrics.scrape(kube), time.monotonic()
