@@ -7,13 +7,13 @@
 Each identity is a ServiceAccount in the measurement's namespace (cluster-admin there, through a
 RoleBinding; no access elsewhere) with a bound token in a kubeconfig of its own.  API Priority and
 Fairness sorts every request into the first FlowSchema that matches it, and kube-apiserver counts
-each dispatched request per schema (apiserver_flowcontrol_dispatched_requests_total): one schema
-per verb and resource of this identity (what a rollout reads and writes), then one per verb for its
-other resources, one for its non-resource requests (discovery) and one for the rest, so the
-schemas' counts add up to every request the identity made, watches included (counted when they
-start), and no other client's request lands in them.  The schemas use the exempt priority level: the tool is never queued, as
-with the admin identity.  Deleting the namespace removes the ServiceAccount; delete() removes the
-FlowSchemas (cluster-scoped).
+each dispatched request per schema (apiserver_flowcontrol_dispatched_requests_total): one schema per
+verb and resource of this identity (what a rollout reads and writes), then one per verb for its
+other resources, one for its non-resource requests (discovery) and one for the rest, so the schemas'
+counts add up to every request the identity made, watches included (counted when they start), and no
+other client's request lands in them.  The schemas use the exempt priority level: the tool is never
+queued, as with the admin identity.  Deleting the namespace removes the ServiceAccount; delete()
+removes the FlowSchemas (cluster-scoped).
 """
 
 import os
