@@ -10,7 +10,7 @@ from localcluster import cluster, hollownode, paths, workloads
 
 PAUSE = "registry.k8s.io/pause"
 # Where each measurement's pods run. Pause pods go to kubemark's hollow node (not a real node: any
-# image tag "pulls", pods are Ready at once, 2600 fit); the rollback section serves live traffic
+# image tag "pulls", pods are Ready at once, 6300 fit in make bench); the rollback section serves live traffic
 # from the demo app and podstart times the real kubelet, so they run on the real node.
 NODE_OF = {
     "latency": "hollow",
@@ -43,7 +43,7 @@ class Kube:
             raise SystemExit(
                 f"the cluster at {self.info['server']} has no hollow node (settings.hollow_pods is "
                 f"{self.info['settings'].get('hollow_pods', 0)}): make cluster-down first so that make bench starts "
-                "its own, or start one with `python -m localcluster up --hollow-pods 2600`"
+                "its own, or start one with `python -m localcluster up --hollow-pods 6300`"
             )
 
     def hollow_pods(self):
@@ -99,5 +99,10 @@ def pause_deployment(name, replicas, tag="bench-0", max_surge=1, max_unavailable
         min_ready_seconds=min_ready_seconds,
         grace=0,
     )
-    manifest["spec"]["template"]["spec"].update(hollownode.toleration_and_selector())
+    manifest["spec"]["template"]["spec"].update(
+        hollownode.toleration_and_selector(),
+        # No service-account token volume: pause needs none, and the kubelet would request a token and
+        # mount a projected volume for every pod, which at thousands of pods on one node is most of its work.
+        automountServiceAccountToken=False,
+    )
     return json.loads(json.dumps(manifest))

@@ -25,7 +25,17 @@ def markdown(results):
         "",
         f"{meta['started']} · {meta['duration_s']:.0f} s · {meta['cpus']} CPUs · load average "
         f"{meta['load_start'][0]:.1f} at start, {meta['load_end'][0]:.1f} at end"
+        + (
+            f" ({meta['load_average']['min']}..{meta['load_average']['max']} over the sections)"
+            if meta.get("load_average")
+            else ""
+        )
         + (" · **machine shared with other work: figures are noisy**" if meta.get("shared") else ""),
+        *(
+            ["", "**Quick profile: every section once, small sizes: a first look, not the figures of `make bench`.**"]
+            if meta["profile"] == "quick"
+            else []
+        ),
         (
             f"ansible-core {meta['versions']['ansible-core']} · "
             f"kubernetes.core {meta['versions']['kubernetes.core']} · "
@@ -84,21 +94,22 @@ def _latency(s):
 
 def _apiload(s):
     rows = [
-        "| tool | requests it added (admin identity, exact) | all clients (apiserver_request_total) | vs ours |",
+        "| tool | requests for one rollout (its own identity, exact) | by verb and resource (median) | vs ours |",
         "|---|---|---|---|",
     ]
     for tool, fig in s["tool_requests"].items():
+        by = ", ".join(f"{label} {f['median']:g}" for label, f in s["by_request"][tool].items())
         rows.append(
-            f"| {tool} | {_f(fig, 1)} | {_f(s['tool_requests_all_clients'][tool], 1)} | "
-            f"{'1x' if tool == 'ours' else _x(s['ratios'].get(f'{tool}/ours'))} |"
+            f"| {tool} | {_f(fig, 1)} | {by} | {'1x' if tool == 'ours' else _x(s['ratios'].get(f'{tool}/ours'))} |"
         )
+    w = s["workload"]
     rows += [
         "",
         (
-            f"One rollout of {_f(s['rollout_seconds']['baseline'], 1)} "
-            f"in a {s['workload']['window_seconds']} s window; "
-            f"baseline (controllers etc.): {_f(s['all_requests_in_window']['baseline'], 1)} requests, "
-            f"noise floor (max - min) {s['noise_floor_all_clients']}."
+            f"Goal ours ≤ {s['goal']['ours_max_requests']} requests: **{_goal(s['goal'])}**. Rollouts of "
+            f"{_f(s['rollout_seconds']['ours'], 1)} (ours), {w['replicas']} replicas, minReadySeconds "
+            f"{w['min_ready_seconds']}; {w['side_by_side']} rollouts side by side, each tool as an identity of "
+            "its own counted by FlowSchema (every request, watches included, nothing of other clients)."
         ),
     ]
     return rows
@@ -147,7 +158,8 @@ def _scale(s):
     rows += [
         "",
         (
-            f"Goals: module RSS ≤ 100 MB: **{_goal(g)}**; blue/green switch ≤ 2 s at the largest size: "
+            f"Goals: module RSS ≤ {g['module_rss_max_mb']} MB (every size): **{_goal(g)}**; "
+            "blue/green switch ≤ 2 s at the largest size: "
             f"**{_goal(g, 'bluegreen_met_at_largest')}**. Settings: {s['settings']}."
         ),
         *(["", " ".join(notes)] if notes else []),

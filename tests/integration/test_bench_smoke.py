@@ -78,12 +78,15 @@ def test_latency(bench_cluster, tmp_path):
 
 @pytest.mark.timeout(300)
 def test_apiload(bench_cluster, tmp_path):
-    r, _table = _run(bench_cluster, tmp_path, "apiload")
-    for tool in ("ours", "kubernetes.core"):
+    r, table = _run(bench_cluster, tmp_path, "apiload")
+    for tool in ("ours", "kubernetes.core", "kubectl"):
         _figure(r["tool_requests"][tool])
-        _figure(r["tool_requests_all_clients"][tool])
-    _figure(r["all_requests_in_window"]["baseline"])
-    assert "kubernetes.core/ours" in r["ratios"]
+        # Each identity's schemas add up to its total, and every tool at least patched the Deployment.
+        by = r["by_request"][tool]
+        assert sum(f["values"][0] for f in by.values()) == r["tool_requests"][tool]["values"][0], by
+        assert by["patch deployments"]["values"] == [1], by
+    assert set(r["ratios"]) == {"kubernetes.core/ours", "kubectl/ours"} and "met" in r["goal"]
+    assert "| kubectl |" in table
 
 
 @pytest.mark.timeout(300)
