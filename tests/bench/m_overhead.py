@@ -43,9 +43,9 @@ def _change(node, ns, rep):
     change = {"app_name": "web", "app_namespace": ns}
     if node == "hollow":
         return dict(change, images={"app": f"{PAUSE}:o{rep}"})
-    return dict(
-        change, template_patch={"spec": {"containers": [{"name": "app", "env": [{"name": "REP", "value": str(rep)}]}]}}
-    )
+    # The playbook's images stays empty: the env change comes as the role's template patch.
+    container = {"name": "app", "image": f"{workloads.DEMO_IMAGE}:1", "env": [{"name": "REP", "value": str(rep)}]}
+    return dict(change, images={}, rolling_update_template_patch={"spec": {"containers": [container]}})
 
 
 def _timed_playbook(extra_vars, kube):
