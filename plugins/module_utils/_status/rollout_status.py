@@ -255,7 +255,9 @@ def _terminating(deployment, status, replica_sets, pods):
     server counts the Deployment's terminating pods itself (status.terminatingReplicas, KEP-3973:
     feature gate DeploymentReplicaSetTerminatingReplicas, on by default since Kubernetes 1.35)
     that count decides, and no pod need be read; it counts a terminating pod of the new
-    ReplicaSet too (a scale-down), which is why it says "pods".  Without it, the pods decide."""
+    ReplicaSet too (a scale-down), which is why it says "pods"; it stops counting a pod whose phase
+    is Failed or Succeeded (its containers have stopped), whose object the kubelet deletes a little
+    later.  Without it, the pods decide."""
     counted = status.get("terminatingReplicas")
     if counted is not None:
         return f"{counted} pods" if counted else ""
