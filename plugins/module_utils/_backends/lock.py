@@ -3,9 +3,12 @@
 
     take(client, namespace, name, holder, ttl_seconds, dry_run)  -> Outcome
         raises Refused when someone else holds it; ValueError on a bad holder or ttl_seconds
-    release(client, namespace, name, holder, dry_run)            -> Outcome
-    Outcome(result, warnings): result holds the lock module's return values (changed, acquired,
-        action, message, holder, expires_at, lease, diff); warnings are for module.warn
+    release(client, namespace, name, holder, dry_run, lease=None) -> Outcome
+        lease: the Lease as this run last wrote it, decided on without a read (a 409 if anyone
+        wrote it since, and then read and decided again)
+    Outcome(result, warnings, lease): result holds the lock module's return values (changed,
+        acquired, action, message, holder, expires_at, lease, diff); warnings are for
+        module.warn; lease is the Lease object as written (or as read, when nothing was)
     state(client, params, _checked, check_mode, timeline, warn) -> the lock module's result
         raises TaskFailed(message, result): the lock module's whole task, take or release
     Held(client, namespace, options, check_mode, log)
@@ -14,7 +17,8 @@
         once it is over, whatever happened; .warnings collects what module.warn should say
 
 Shared by the lock module and by the modules that hold the lock for their own length (rollout's
-`lock`), so taking it costs no process of its own.  A write is guarded by the Lease's
+`lock`), so taking it costs no process of its own, and releasing it one request (a PATCH guarded
+by the resourceVersion its take wrote).  A write is guarded by the Lease's
 resourceVersion; losing that race to another run (409) means reading and deciding again.
 """
 
@@ -27,7 +31,7 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import host_pr
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils._release import lock_decisions
 
-Outcome = namedtuple("Outcome", "result warnings")
+Outcome = namedtuple("Outcome", "result warnings lease")
 ATTEMPTS = 3
 
 
@@ -46,12 +50,12 @@ class Held:
         self._ttl_seconds = options["ttl_seconds"]
         self._check_mode = check_mode
         self._log = log
-        self._taken = None
+        self._taken = self._lease = None
         self.warnings = []
 
     def take(self):
         outcome = take(*self._where, self._ttl_seconds, dry_run=self._check_mode)
-        self._taken = outcome.result
+        self._taken, self._lease = outcome.result, outcome.lease
         self.warnings.extend(outcome.warnings)
         self._log(outcome.result["message"])
 
@@ -63,7 +67,7 @@ class Held:
             # A dry-run take wrote nothing, so there is nothing to release.
             return dict(self._report(holder, "dry run: nothing to release"), released=True)
         try:
-            outcome = release(*self._where)
+            outcome = release(*self._where, lease=self._lease)
         except ApiError as e:
             message = f"could not release it: {e.message}; release it with nodowntime.k8s.lock (state: released)"
             self.warnings.append(f"{self._taken['message']}; {message}")
@@ -104,29 +108,33 @@ def take(client, namespace, name, holder, ttl_seconds, dry_run=False):
     return _settle(client, namespace, name, decide, dry_run)
 
 
-def release(client, namespace, name, holder, dry_run=False):
+def release(client, namespace, name, holder, dry_run=False, lease=None):
     def decide(lease, now):
         decision = lock_decisions.release(lease, holder, now)
         # Ours expired and another run took it over: worth a word, that run is in progress.
         return decision, decision.action == lock_decisions.NOOP and bool(_spec(lease).get("holderIdentity"))
 
-    return _settle(client, namespace, name, decide, dry_run)
+    return _settle(client, namespace, name, decide, dry_run, lease)
 
 
-def _settle(client, namespace, name, decide, dry_run):
+def _settle(client, namespace, name, decide, dry_run, known=None):
+    """known: the Lease as last written, decided on without a read when it carries its resourceVersion."""
     left = ATTEMPTS
+    if not ((known or {}).get("metadata") or {}).get("resourceVersion"):
+        known = None
     while True:
         left -= 1
         try:
-            return _attempt(client, namespace, name, decide, dry_run)
+            return _attempt(client, namespace, name, decide, dry_run, known)
         except ApiError as e:
             if e.status != 409 or left == 0:
                 raise
+            known = None  # someone wrote it since: read it
 
 
-def _attempt(client, namespace, name, decide, dry_run):
+def _attempt(client, namespace, name, decide, dry_run, known):
     lock = f"{namespace}/{name}"
-    lease = _read(client, namespace, name)
+    lease = known or _read(client, namespace, name)
     decision, loud = decide(lease, datetime.now(timezone.utc))
     before = _spec(lease)
     warnings = [f"{lock}: {decision.message}"] if loud else []
@@ -136,13 +144,13 @@ def _attempt(client, namespace, name, decide, dry_run):
             {"acquired": False, "action": decision.action, "holder": before.get("holderIdentity")},
         )
     if decision.action == lock_decisions.NOOP:
-        return Outcome(_result(False, False, decision, lock, before, before), warnings)
+        return Outcome(_result(False, False, decision, lock, before, before), warnings, lease)
     written = _write(client, namespace, name, lease, decision, dry_run)
     spec = (written or {}).get("spec") or decision.spec
     # A renewal keeps the holder: the state the task is about did not change.
     changed = decision.action != lock_decisions.RENEW
     acquired = decision.action != lock_decisions.RELEASE
-    return Outcome(_result(changed, acquired, decision, lock, before, spec), warnings)
+    return Outcome(_result(changed, acquired, decision, lock, before, spec), warnings, written)
 
 
 def _result(changed, acquired, decision, lock, before, after):

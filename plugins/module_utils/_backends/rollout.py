@@ -217,6 +217,8 @@ def _judge(client, options, after, previous, changed, diff, timeline):
             timeline,
             fail_fast=options["fail_fast"],
             fail_on_unschedulable=options["fail_on_unschedulable"],
+            # after is what the change's PATCH returned: the wait begins from it instead of a list.
+            fresh=changed,
         )
         final = (state_seen["owner"] or [after])[0]
     else:
@@ -248,7 +250,13 @@ def _roll_back(client, options, verdict, failed_deployment, previous, failed, ti
     timeline.add(f"rolling back to revision {target}")
     # Not failed on Unschedulable pods: the room the failed pods hold comes free as they go.
     undone, seen = rollouts.wait_for_rollout(
-        client, KIND, after or live, options["wait_timeout"], timeline, fail_fast=options["fail_fast"]
+        client,
+        KIND,
+        after or live,
+        options["wait_timeout"],
+        timeline,
+        fail_fast=options["fail_fast"],
+        fresh=after is not None,
     )
     final = (seen["owner"] or [after or live])[0]
     if undone.state != v.DONE:

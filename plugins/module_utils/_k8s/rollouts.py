@@ -1,12 +1,17 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Rollout operations against the API: wait with the verdict, read history, undo.
 
-wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True, fail_on_unschedulable=False)
+wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True, fail_on_unschedulable=False,
+                 fresh=False)
     -> (verdict, {"owner": [obj], "pods": [PodSummary], "replicasets": [ReplicaSetSummary]})
     kind: Deployment, StatefulSet or DaemonSet; workload: the object (for name,
-    namespace and selector).  Watches the workload and (Deployments) its ReplicaSets,
-    and its pods where the verdict asks about them: always for a Deployment (its old
-    pods must be gone), with fail_fast for the others.  Of ReplicaSets and pods only
+    namespace and selector); fresh: workload is what the caller's own write returned.
+    Watches the workload and (Deployments) its ReplicaSets, and its pods where the verdict
+    asks about them: always for a Deployment (its old pods must be gone), with fail_fast for
+    the others.  A fresh Deployment whose status counts its terminating pods (KEP-3973) costs
+    one or two requests: a watch on it from the write's version, and with fail_fast one on the
+    pods made after it; the ReplicaSets are read only once a pod is sick, and state then has
+    no "replicasets" (nor "pods" without fail_fast).  See _sources.  Of ReplicaSets and pods only
     rollout_status's summaries are held; see rollout_status for the verdict.  A StatefulSet or
     DaemonSet whose update strategy kubectl will not judge (OnDelete) ends the wait at once,
     failed, with rollout_status.refusal's message; callers ask refusal before they change it.
@@ -38,10 +43,26 @@ def _selector(workload):
     return label_selector.selector_string(workload["spec"].get("selector"))
 
 
-def _sources(kind, workload, fail_fast):
+def _sources(kind, workload, fail_fast, fresh=False, fail_on_unschedulable=False):
+    """What the wait follows: the workload, and its pods and ReplicaSets where the verdict asks.
+
+    fresh: workload is what our own write returned.  Then the workload is not listed but begun
+    from, and where the Deployment counts its terminating pods itself (_counts_terminating) only
+    the pods made after that write matter (a new pod failing, fail_fast): they are watched from
+    its version with none listed, and the ReplicaSets are read only once a pod is sick."""
     meta = workload["metadata"]
     ns, selector = meta["namespace"], _selector(workload)
-    sources = {"owner": waiter.Source(kind, ns, field_selector=f"metadata.name={meta['name']}")}
+    start = ([workload], meta["resourceVersion"]) if fresh else None
+    sources = {"owner": waiter.Source(kind, ns, field_selector=f"metadata.name={meta['name']}", start=start)}
+    # fail_on_unschedulable asks whether any old pod is left to free its room: every pod must be known.
+    after_write = fresh and _counts_terminating(kind, workload) and not fail_on_unschedulable
+    if after_write:
+        if fail_fast:
+            pods_start = ([], meta["resourceVersion"])
+            sources["pods"] = waiter.Source(
+                "Pod", ns, label_selector=selector, keep=rollout_status.pod_summary, start=pods_start
+            )
+        return sources
     if kind == "Deployment" or fail_fast:
         sources["pods"] = waiter.Source("Pod", ns, label_selector=selector, keep=rollout_status.pod_summary)
     if kind == "Deployment":
@@ -51,12 +72,21 @@ def _sources(kind, workload, fail_fast):
     return sources
 
 
-def _evaluator(kind, name, fail_fast, fail_on_unschedulable=False):
+def _counts_terminating(kind, workload):
+    """Whether the Deployment's status counts its terminating pods (KEP-3973), so no pod need be read to
+    know every old one has gone."""
+    return kind == "Deployment" and "terminatingReplicas" in (workload.get("status") or {})
+
+
+def _evaluator(client, kind, workload, fail_fast, fail_on_unschedulable=False):
+    name = workload["metadata"]["name"]
+    replica_sets = _ReplicaSetsOnDemand(client, workload, fail_fast, fail_on_unschedulable)
+
     def evaluate(state):
         if not state["owner"]:
             return v.failed("NotFound", f"{kind} {name!r} was deleted while waiting for its rollout")
         owner = state["owner"][0]
-        verdict = _verdict(kind, owner, state, fail_fast, fail_on_unschedulable)
+        verdict = _verdict(kind, owner, state, fail_fast, fail_on_unschedulable, replica_sets)
         if verdict.reason == rollout_status.UNSUPPORTED_STRATEGY:
             # kubectl's words alone do not say which workload or strategy: the task's failure must.
             return verdict._replace(message=rollout_status.refusal(kind, owner))
@@ -65,12 +95,37 @@ def _evaluator(kind, name, fail_fast, fail_on_unschedulable=False):
     return evaluate
 
 
-def _verdict(kind, owner, state, fail_fast, fail_on_unschedulable):
+class _ReplicaSetsOnDemand:
+    """The Deployment's ReplicaSets where the wait does not follow them: read when a pod is sick
+    (to tell whether it is a new one), and again when a sick pod names an owner not asked about yet."""
+
+    def __init__(self, client, workload, fail_fast, fail_on_unschedulable):
+        self._client, self._workload = client, workload
+        self._flags = (fail_fast, fail_on_unschedulable)
+        self._asked, self._held = set(), []
+
+    def __call__(self, pods):
+        owners = {p.owner for p in rollout_status.sick_pods(pods, *self._flags)}
+        if not owners <= self._asked:
+            meta = self._workload["metadata"]
+            items, _version = self._client.list(
+                "ReplicaSet",
+                meta["namespace"],
+                label_selector=_selector(self._workload),
+                keep=rollout_status.replica_set_summary,
+            )
+            self._held = items
+            self._asked |= owners
+        return self._held
+
+
+def _verdict(kind, owner, state, fail_fast, fail_on_unschedulable, replica_sets):
     if kind == "Deployment":
+        pods = state.get("pods", [])
         return rollout_status.deployment_status(
             owner,
-            state["replicasets"],
-            state["pods"],
+            state["replicasets"] if "replicasets" in state else replica_sets(pods),
+            pods,
             fail_fast=fail_fast,
             fail_on_unschedulable=fail_on_unschedulable,
         )
@@ -79,11 +134,13 @@ def _verdict(kind, owner, state, fail_fast, fail_on_unschedulable):
     return rollout_status.daemonset_status(owner, state.get("pods", []), fail_fast=fail_fast)
 
 
-def wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True, fail_on_unschedulable=False):
+def wait_for_rollout(
+    client, kind, workload, timeout, timeline, fail_fast=True, fail_on_unschedulable=False, fresh=False
+):
     verdict, state = waiter.wait_until(
         client,
-        _sources(kind, workload, fail_fast),
-        _evaluator(kind, workload["metadata"]["name"], fail_fast, fail_on_unschedulable),
+        _sources(kind, workload, fail_fast, fresh, fail_on_unschedulable),
+        _evaluator(client, kind, workload, fail_fast, fail_on_unschedulable),
         timeout,
         timeline,
     )
@@ -118,7 +175,7 @@ def status_now(client, kind, workload, fail_fast=True):
         )[0]
         for key, src in _sources(kind, workload, fail_fast).items()
     }
-    return _evaluator(kind, workload["metadata"]["name"], fail_fast)(state)
+    return _evaluator(client, kind, workload, fail_fast)(state)
 
 
 def owned_replica_sets(client, deployment):

@@ -3,9 +3,14 @@
 
     verdict, state = wait_until(client, sources, evaluate, timeout, timeline)
 
-    sources   {key: Source(kind, namespace, label_selector=None, field_selector=None, keep=None)}
+    sources   {key: Source(kind, namespace, label_selector=None, field_selector=None, keep=None, start=None)}
               keep: a function of one object returning what to hold of it (default: all of
               it), applied as each object arrives, so the objects themselves are not kept
+              start: (objects, resourceVersion) to begin from instead of a list: what the
+              caller already holds (the object its own write returned, say; or none of a
+              kind when every object that matters is made after that write), watched from
+              that version.  A start whose version the server cannot watch from (410 Gone,
+              or a 504 "too large resource version") lists after all.
     evaluate  a pure function {key: [what is held of each current object]} -> verdict.Verdict,
               called after every burst of changes once every source has been listed
     timeout   seconds; at the deadline the verdict is failed("WaitTimeout", ...)
@@ -16,8 +21,8 @@
               (a 403 while the watch is recovering from an outage is retried for a while
               first: see FORBIDDEN_AFTER_OUTAGE_SECONDS)
 
-Each source is followed like an informer: list, then watch from the list's
-resourceVersion, re-watch from the last seen version when the stream ends or drops,
+Each source is followed like an informer: list (or begin from its start), then watch from
+that resourceVersion, re-watch from the last seen version when the stream ends or drops,
 list again on 410 Gone.  Nothing ever sleeps to poll; the only pauses are the back-off
 between reconnects while the API server is unreachable.
 """
@@ -32,7 +37,9 @@ from collections import namedtuple
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict as v
 
-Source = namedtuple("Source", "kind namespace label_selector field_selector keep", defaults=(None, None, None))
+Source = namedtuple(
+    "Source", "kind namespace label_selector field_selector keep start", defaults=(None, None, None, None)
+)
 
 # Reconnect back-off while the API server is away (restarting, say); retrying without a
 # pause would spin on "connection refused".
@@ -134,6 +141,12 @@ def _follow(client, key, source, events, stop, deadline):
     version, delay = None, RETRY_FIRST
     selectors = {"label_selector": source.label_selector, "field_selector": source.field_selector}
     held = _held(source)
+    if source.start is not None:
+        objects, version = source.start
+        events.put((key, _SYNC, [held(obj) for obj in objects]))
+    # Until a watch from the start's version has been served, a 504 may say that version is one
+    # this kind's watch cache never reaches (a kind kept in an etcd of its own): list instead.
+    borrowed = source.start is not None
     # outage: the last request failed to connect, got a 5xx or its stream broke, and nothing
     # has been served since; forbidden_since: when the first 403 after that outage came.
     outage, forbidden_since = False, None
@@ -148,7 +161,7 @@ def _follow(client, key, source, events, stop, deadline):
             for kind, obj in client.watch(source.kind, source.namespace, version, timeout_seconds=budget, **selectors):
                 if stop.is_set():
                     return
-                got_any = True
+                got_any, borrowed = True, False
                 version = obj["metadata"].get("resourceVersion") or version
                 if kind != "BOOKMARK":
                     events.put((key, kind, held(obj)))
@@ -156,14 +169,14 @@ def _follow(client, key, source, events, stop, deadline):
             # The server ends a healthy watch at its timeoutSeconds; earlier is a broken stream.
             outage = lasted < int(budget) - 1
             if got_any or lasted > 1:
-                forbidden_since, delay = None, RETRY_FIRST
+                forbidden_since, delay, borrowed = None, RETRY_FIRST, False
                 continue
             # A stream that ends at once with nothing in it is a sick connection, not news.
             stop.wait(delay)
             delay = min(delay * 2, RETRY_MAX)
         except ApiError as e:
-            if e.gone:
-                version = None  # the server forgot that far back: list again
+            if e.gone or (borrowed and e.status == 504):
+                version, borrowed = None, False  # the server forgot that far back, or cannot go there: list
             elif e.unreachable or e.status in _RETRYABLE:
                 outage, forbidden_since = True, None
                 events.put((key, _TROUBLE, f"{e.message}; retrying"))

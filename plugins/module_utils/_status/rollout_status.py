@@ -2,6 +2,7 @@
 """The rollout verdict: pure functions from objects to verdict.Verdict.
 
     deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_gone=True, fail_on_unschedulable=False)
+    sick_pods(pods, fail_fast, fail_on_unschedulable) -> the pods that make deployment_status read replica_sets
     statefulset_status(statefulset, pods, fail_fast=True)
     daemonset_status(daemonset, pods, fail_fast=True)
     refusal(kind, workload) -> why kubectl would not judge it (its words, naming kind and strategy), or None
@@ -34,7 +35,9 @@ Beyond kubectl:
     autoscaler may add a node; a new blue/green colour has no old pods to wait for;
   - old_pods_gone: "done" also waits until every old pod has left the API, Terminating
     ones included; kubectl stops counting them once they are marked for deletion
-    (kubernetes/kubectl#1284) although they may still be serving;
+    (kubernetes/kubectl#1284) although they may still be serving.  Where the Deployment's
+    status has terminatingReplicas (KEP-3973) done waits until it is 0 instead: then
+    replica_sets and pods are only looked at when a pod is sick (sick_pods);
   - a paused Deployment that still has work to do is failed (DeploymentPaused): it
     would otherwise wait forever.
 """
@@ -191,10 +194,16 @@ def _deployment_waiting(spec, status):
     return None
 
 
+def sick_pods(pods, fail_fast, fail_on_unschedulable):
+    """The pods with what the verdict is asked to fail on, of any ReplicaSet: only these make
+    deployment_status look at the ReplicaSets (to tell the new one's pods from the old ones')."""
+    return [p for p in pods if (fail_fast and p.failures) or (fail_on_unschedulable and p.unschedulable)]
+
+
 def _sick_new_pods(deployment, replica_sets, pods, fail_fast, fail_on_unschedulable):
     """The new ReplicaSet's pods, each with the failures the verdict is asked to fail on."""
     # Judged again after every event: the ReplicaSets are only looked at once a pod is sick.
-    if not any((fail_fast and p.failures) or (fail_on_unschedulable and p.unschedulable) for p in pods):
+    if not sick_pods(pods, fail_fast, fail_on_unschedulable):
         return []
     new_uid, old_uids = _new_and_old(deployment, replica_sets)
     # An old pod's room comes free as it goes: a rolling update's, or one of the release that last
@@ -233,13 +242,28 @@ def deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_g
         return v.waiting(f"Waiting for deployment {_q(name)} rollout to finish: {waiting}")
 
     if old_pods_gone:
-        _new, old_uids = _new_and_old(deployment, replica_sets)
-        old = sum(1 for p in pods if p.owner in old_uids)
-        if old:
-            return v.waiting(
-                f"Waiting for deployment {_q(name)} rollout to finish: {old} old pods are still terminating..."
-            )
+        left = _terminating(deployment, status, replica_sets, pods)
+        if left:
+            return v.waiting(f"Waiting for deployment {_q(name)} rollout to finish: {left} are still terminating...")
     return v.done(f"deployment {_q(name)} successfully rolled out")
+
+
+def _terminating(deployment, status, replica_sets, pods):
+    """What is left of the old pods once kubectl is satisfied ("2 old pods"), or "" when none is.
+
+    kubectl is satisfied only when no old pod is left that is not terminating.  Where the API
+    server counts the Deployment's terminating pods itself (status.terminatingReplicas, KEP-3973:
+    feature gate DeploymentReplicaSetTerminatingReplicas, on by default since Kubernetes 1.35)
+    that count decides, and no pod need be read; it counts a terminating pod of the new
+    ReplicaSet too (a scale-down), which is why it says "pods"; it stops counting a pod whose phase
+    is Failed or Succeeded (its containers have stopped), whose object the kubelet deletes a little
+    later.  Without it, the pods decide."""
+    counted = status.get("terminatingReplicas")
+    if counted is not None:
+        return f"{counted} pods" if counted else ""
+    _new, old_uids = _new_and_old(deployment, replica_sets)
+    old = sum(1 for p in pods if p.owner in old_uids)
+    return f"{old} old pods" if old else ""
 
 
 def _sick_updated_pods(owner, pods, field, value):

@@ -25,9 +25,12 @@ def deployment(
     revision="2",
     annotations=None,
     uid="dep-uid",
+    terminating=None,
 ):
+    """terminating: status.terminatingReplicas (KEP-3973), absent when None (the gate off)."""
     ann = {"deployment.kubernetes.io/revision": revision} if revision else {}
     ann.update(annotations or {})
+    counted = {} if terminating is None else {"terminatingReplicas": terminating}
     return {
         "kind": "Deployment",
         "metadata": {
@@ -51,6 +54,7 @@ def deployment(
             "availableReplicas": available,
             "readyReplicas": available if ready is None else ready,
             "conditions": list(conditions),
+            **counted,
         },
     }
 

@@ -9,7 +9,7 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline i
 
 
 class ForbiddenToWatch:
-    """The patch goes through; every list (the wait's first request) is refused."""
+    """The patch goes through; every list and watch (the wait's first requests) is refused."""
 
     def __init__(self):
         self.patched = []
@@ -23,6 +23,9 @@ class ForbiddenToWatch:
 
     def list(self, kind, namespace, label_selector=None, field_selector=None, keep=None):
         raise ApiError(403, "Forbidden", f"cannot list {kind}")
+
+    def watch(self, kind, namespace, resource_version, label_selector=None, field_selector=None, timeout_seconds=60):
+        raise ApiError(403, "Forbidden", f"cannot watch {kind}")
 
     def ready(self):
         return True  # a ready server: its 403 is believed at once
@@ -39,7 +42,7 @@ def test_an_api_error_while_waiting_still_reports_the_change():
     result = e.value.result
     assert (result["changed"], result["outcome"], result["reason"]) == (True, "failed", "Forbidden"), result
     assert result["diff"]["after"]["template"]["spec"]["containers"][0]["image"] == "demo:2"
-    assert "cannot list" in e.value.message
+    assert "cannot list" in e.value.message or "cannot watch" in e.value.message
 
 
 class Scaled:

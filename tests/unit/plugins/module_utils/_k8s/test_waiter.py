@@ -198,3 +198,26 @@ def test_only_what_keep_returns_is_held_and_deletions_still_find_it():
     verdict, _state = wait_until(client, sources, evaluate, 5, timeline)
     assert verdict.message == "gone"
     assert {e["message"] for e in timeline.entries} <= {"holding [0]", "holding [1]", "gone"}
+
+
+def begun_from(objects, version):
+    return {"web": Source("Deployment", "shop", field_selector="metadata.name=web", start=(objects, version))}
+
+
+def test_a_start_is_watched_from_without_a_list():
+    client = FakeClient([], [[("MODIFIED", obj(2, 21))]])
+    verdict, _state = wait_until(client, begun_from([obj(1, 20)], "20"), until_step(2), 5, Timeline())
+    assert verdict.state == v.DONE and client.listed == 0 and client.watched[0] == "20"
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        pytest.param(ApiError(410, "Expired", "too old resource version"), id="gone"),
+        pytest.param(ApiError(504, "Timeout", "Too large resource version"), id="a-version-this-kind-never-reaches"),
+    ],
+)
+def test_a_start_the_server_cannot_watch_from_is_listed_after_all(refused):
+    client = FakeClient([([obj(2, 50)], "50")], [refused])
+    verdict, _state = wait_until(client, begun_from([], "20"), until_step(2), 5, Timeline())
+    assert verdict.state == v.DONE and client.listed == 1 and client.watched[0] == "20"

@@ -211,3 +211,31 @@ def test_a_workload_without_uid_owns_no_pod(verdict_of, workload):
     orphan = pod("stray", None, waiting="CrashLoopBackOff", labels={"controller-revision-hash": "db-2"})
     orphan = orphan._replace(owner=None, template_generation="4")
     assert verdict_of(without(workload, "metadata.uid"), [orphan]).state == v.WAITING
+
+
+@pytest.mark.parametrize(
+    ("terminating", "pods", "message"),
+    [
+        pytest.param(0, [], 'deployment "web" successfully rolled out', id="counted-none-left-is-done-without-pods"),
+        pytest.param(
+            2,
+            [],
+            'Waiting for deployment "web" rollout to finish: 2 pods are still terminating...',
+            id="counted-two-wait-though-no-pod-is-known",
+        ),
+        pytest.param(
+            0,
+            [pod("web-old-a", "web-old", terminating=True)],
+            'deployment "web" successfully rolled out',
+            id="the-count-decides-over-a-stale-pod",
+        ),
+        pytest.param(
+            None,
+            [pod("web-old-a", "web-old", terminating=True)],
+            'Waiting for deployment "web" rollout to finish: 1 old pods are still terminating...',
+            id="without-the-count-the-pods-decide",
+        ),
+    ],
+)
+def test_the_deployments_own_count_of_terminating_pods_decides_when_it_has_one(terminating, pods, message):
+    assert deployment_status(deployment(terminating=terminating), [OLD, NEW], pods).message == message
