@@ -16,6 +16,7 @@ NODE_OF = {
     "latency": "hollow",
     "apiload": "hollow",
     "overhead": "hollow",
+    "overhead_real": "real",
     "scale": "hollow",
     "rollback": "real",
     "failure": "real",

@@ -27,6 +27,7 @@ from observer import Observer
 
 from localcluster import paths, workloads
 
+GOAL_S = 1.0  # issue 18: the role's overhead over the controller's own time
 PLAYBOOK = os.path.join(paths.REPO_ROOT, "playbooks", "rolling_update.yml")
 CALLBACKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callbacks")
 ROLLOUT_ACTION = "nodowntime.k8s.rollout"
@@ -124,5 +125,5 @@ def measure(kube, reps, replicas=10, node="hollow", log=print):
     }
     out.update({key: stats.summary([s[key] for s in samples]) for key in samples[0]} if samples else {})
     overhead = out.get("overhead", {}).get("median")
-    out["goal"] = {"overhead_median_max_s": 2.0, "met": overhead is not None and overhead <= 2.0}
+    out["goal"] = {"overhead_median_max_s": GOAL_S, "met": overhead is not None and overhead <= GOAL_S}
     return out

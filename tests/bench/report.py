@@ -125,7 +125,8 @@ def _overhead(s):
         ),
         "",
         (
-            f"Goal overhead ≤ 2 s median: **{_goal(s['goal'])}**. {s['workload']['replicas']} replicas through "
+            f"Goal overhead ≤ {s['goal']['overhead_median_max_s']} s median: **{_goal(s['goal'])}**. "
+            f"{s['workload']['replicas']} replicas through "
             f"{s['workload']['playbook']}."
         ),
     ]
@@ -254,7 +255,8 @@ def _fleet(s):
 SECTIONS = (
     ("latency", "1. Detection latency", _latency),
     ("apiload", "2. API load, one ~60 s rollout", _apiload),
-    ("overhead", "3. Overhead of the rolling_update role", _overhead),
+    ("overhead", "3. Overhead of the rolling_update role (hollow node)", _overhead),
+    ("overhead_real", "3b. Overhead of the rolling_update role on the real node", _overhead),
     ("scale", "4. Scale", _scale),
     ("rollback", "5. Rollback speed", _rollback),
     ("failure", "5b. Automatic failure path on the real node", _failure),

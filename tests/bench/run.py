@@ -1,7 +1,7 @@
 """`make bench`: measure, write build/bench/results.json and results.md, print the table.
 
     python tests/bench/run.py [--quick | --smoke] [--scale-sizes 10,1000,5000] [--out DIR]
-        [--only latency,apiload,overhead,rollback,failure,podstart,scale,fleet]
+        [--only latency,apiload,overhead,overhead_real,rollback,failure,podstart,scale,fleet]
 
 Runs on the cluster of NODOWNTIME_CLUSTER_DIR (default .cluster/), with KUBECONFIG if set;
 `make bench` starts one for the run if none is up.  The fleet section starts control-plane-only
@@ -39,6 +39,7 @@ PROFILES = {
         "latency": {"reps": 3, "replicas": 3, "min_ready": 2},
         "apiload": {"reps": 3, "seconds": 60},
         "overhead": {"reps": 5, "replicas": 10},
+        "overhead_real": {"reps": 5, "replicas": 3, "node": "real"},
         "scale": {"sizes": (10, 1000), "reps": 3, "big_reps": 3, "switches": 3, "canary_steps": (10, 20, 10)},
         "rollback": {"reps": 3},
         "failure": {"reps": 3},
@@ -50,6 +51,7 @@ PROFILES = {
         "latency": {"reps": 1, "replicas": 3, "min_ready": 2},
         "apiload": {"reps": 1, "seconds": 20},
         "overhead": {"reps": 1, "replicas": 10},
+        "overhead_real": {"reps": 1, "replicas": 3, "node": "real"},
         "scale": {"sizes": (10, 100), "reps": 1, "big_reps": 1, "switches": 1, "canary_steps": (10,)},
         "rollback": {"reps": 1},
         "failure": {"reps": 1, "cases": ("rolling, crash loop", "canary, analysis", "blue/green, analysis")},
@@ -60,6 +62,7 @@ PROFILES = {
         "latency": {"reps": 1, "replicas": 3, "min_ready": 0},
         "apiload": {"reps": 1, "seconds": 2},
         "overhead": {"reps": 1, "replicas": 3},
+        "overhead_real": {"reps": 1, "replicas": 2, "node": "real"},
         "scale": {"sizes": (3,), "reps": 1, "switches": 1, "canary_steps": (34,)},
         "rollback": {"reps": 1, "replicas": 2},
         # One case per strategy; the full run has the other three.
@@ -77,7 +80,16 @@ PROFILES = {
 # (its clusters' start is not timed), so the two share a step; every section that times traffic, the
 # node or a wait runs alone.  scale after the others on the main cluster: thousands of pods take a while
 # to go.
-ORDER = (("latency",), ("apiload", "fleet"), ("overhead",), ("rollback",), ("failure",), ("podstart",), ("scale",))
+ORDER = (
+    ("latency",),
+    ("apiload", "fleet"),
+    ("overhead",),
+    ("overhead_real",),
+    ("rollback",),
+    ("failure",),
+    ("podstart",),
+    ("scale",),
+)
 NAMES = tuple(name for step in ORDER for name in step)
 
 
@@ -170,7 +182,7 @@ def _section(name, params, shared):
             result = m_apiload.measure(
                 kube, k8s_collection=shared["k8s_collection"], kubectl=shared["kubectl"], log=log, **params
             )
-        elif name == "overhead":
+        elif name in ("overhead", "overhead_real"):
             result = m_overhead.measure(kube, log=log, **params)
         elif name == "rollback":
             result = m_rollback.measure(kube, log=log, **params)

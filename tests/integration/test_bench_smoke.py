@@ -90,11 +90,13 @@ def test_apiload(bench_cluster, tmp_path):
 
 
 @pytest.mark.timeout(300)
-def test_overhead(bench_cluster, tmp_path):
-    r, _table = _run(bench_cluster, tmp_path, "overhead")
+@pytest.mark.parametrize(("section", "node"), [("overhead", "hollow"), ("overhead_real", "real")])
+def test_overhead(bench_cluster, tmp_path, section, node):
+    r, table = _run(bench_cluster, tmp_path, section)
     for key in ("wall", "inherent", "overhead", "before", "after"):
         _figure(r[key])
-    assert r["overhead"]["median"] > 0
+    assert r["overhead"]["median"] > 0 and r["workload"]["node"] == node
+    assert "Goal overhead ≤ 1.0 s median" in table
 
 
 @pytest.mark.timeout(300)
