@@ -11,8 +11,10 @@ description:
     patch of its pod template), then watches the rollout until it is complete, has failed, or
     O(wait_timeout) passes.
   - The verdict matches C(kubectl rollout status) word for word (observedGeneration, updated,
-    old and available replicas, C(ProgressDeadlineExceeded)) and goes further. It waits until the
-    old pods are really gone, Terminating ones included, and it fails at once when a new pod
+    old and available replicas, C(ProgressDeadlineExceeded)) and goes further. It waits until no
+    old pod is left running, Terminating ones included (the Deployment's C(status.terminatingReplicas)
+    where the cluster counts them, Kubernetes 1.35 and later by default, else the pods themselves; a
+    pod whose containers have stopped may stay in the API a moment longer), and it fails at once when a new pod
     waits with an error that waiting does not cure (C(CrashLoopBackOff), C(ErrImagePull),
     C(ImagePullBackOff), C(CreateContainerConfigError) and the kubelet's other start errors, see O(fail_fast)),
     or keeps restarting.
