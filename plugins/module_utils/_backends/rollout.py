@@ -243,7 +243,8 @@ def _roll_back(client, options, verdict, failed_deployment, previous, failed, ti
     what = f"rollout of deployment {name!r} to revision {bad} failed: {verdict.message}"
     target = options.get("to_revision") or previous
     try:
-        target_rs, after, live = rollouts.undo(client, options["namespace"], name, target)
+        # The failed Deployment as the wait last saw it: one read fewer before the first corrective change.
+        target_rs, after, live = rollouts.undo(client, options["namespace"], name, target, seen=failed_deployment)
     except (ApiError, revisions.RevisionError) as e:
         return f"{what}; and it could not be rolled back: {e}", failed
     target = revisions.revision(target_rs)

@@ -22,10 +22,12 @@ status_now(client, kind, workload, fail_fast=True) -> the verdict right now, wit
 owned_replica_sets(client, deployment) -> the ReplicaSets it controls (by uid)
 autoscaler_of(client, namespace, name) -> the HorizontalPodAutoscaler that scales Deployment name, or None
     (also where autoscaling/v2 is not served)
-undo(client, namespace, name, to_revision=None, dry_run=False)
+undo(client, namespace, name, to_revision=None, dry_run=False, seen=None)
     -> (target ReplicaSet, patched Deployment or None when the template already matches,
         the Deployment as read before the patch)
-    reads the Deployment afresh and tries again when the controller wrote in between;
+    seen: the Deployment as a watch last showed it, decided on without a read first (the patch
+    carries its resourceVersion); reads the Deployment afresh and tries again when the controller
+    wrote in between;
     raises revisions.RevisionError (nothing to go back to, paused) or ApiError
 """
 
@@ -185,9 +187,11 @@ def owned_replica_sets(client, deployment):
     return revisions.controlled_by(deployment, items)
 
 
-def undo(client, namespace, name, to_revision=None, dry_run=False):
+def undo(client, namespace, name, to_revision=None, dry_run=False, seen=None):
+    known = [seen] if seen else []
+
     def attempt():
-        deployment = client.get("Deployment", namespace, name)
+        deployment = known.pop() if known else client.get("Deployment", namespace, name)
         target = revisions.rollback_target(deployment, owned_replica_sets(client, deployment), to_revision)
         ops = revisions.undo_patch(deployment, target)
         if ops is None:

@@ -167,3 +167,25 @@ def test_a_sick_old_pod_is_told_from_a_new_one_and_read_about_once():
         run(cluster, rollback_on_failure=False, wait_timeout=1)
     assert failed.value.result["reason"] == "WaitTimeout", failed.value.result
     assert cluster.requests.count(("list", "ReplicaSet")) == 1
+
+
+def test_the_undo_decides_on_the_deployment_the_wait_last_saw_without_reading_it_again():
+    crashing = pod("web-new-a", "web-new", waiting="CrashLoopBackOff", restarts=3)
+    cluster = Cluster(
+        0,
+        [("MODIFIED", ROLLING)],
+        pod_events=[("ADDED", crashing)],
+        replica_sets=[replica_set("web-new", 3, template=NEW_TEMPLATE), replica_set("web-old", 2)],
+    )
+    with pytest.raises(rollout.TaskFailed):
+        run(cluster, rollback_on_failure=True, wait_timeout=1)
+    # The change, its watches, the sick pod's ReplicaSets; then the undo's: the ReplicaSets to go back to, its patch.
+    assert cluster.requests[:7] == [
+        ("get", "Deployment"),
+        ("patch", "Deployment"),
+        ("watch", "Deployment"),
+        ("watch", "Pod"),
+        ("list", "ReplicaSet"),
+        ("list", "ReplicaSet"),
+        ("patch", "Deployment"),
+    ], cluster.requests[:10]
