@@ -53,20 +53,8 @@ def _timed_playbook(extra_vars, kube):
     """The playbook run, and where its time went by the timing callback."""
     with tempfile.TemporaryDirectory() as tmp:
         times = os.path.join(tmp, "times.json")
-        saved = {
-            k: os.environ.get(k) for k in ("ANSIBLE_CALLBACK_PLUGINS", "ANSIBLE_CALLBACKS_ENABLED", "BENCH_TASK_TIMES")
-        }
-        os.environ.update(
-            ANSIBLE_CALLBACK_PLUGINS=CALLBACKS, ANSIBLE_CALLBACKS_ENABLED="task_times", BENCH_TASK_TIMES=times
-        )
-        try:
-            run = tools.ansible_playbook(PLAYBOOK, extra_vars, kube)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        callback = {"ANSIBLE_CALLBACK_PLUGINS": CALLBACKS, "ANSIBLE_CALLBACKS_ENABLED": "task_times"}
+        run = tools.ansible_playbook(PLAYBOOK, extra_vars, kube, env=dict(callback, BENCH_TASK_TIMES=times))
         run.check("playbooks/rolling_update.yml")
         with open(times) as f:
             recorded = json.load(f)

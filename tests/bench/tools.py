@@ -42,12 +42,13 @@ class Run:
         return self
 
 
-def _env(kube, extra_collections=(), usage_file=None):
+def _env(kube, extra_collections=(), usage_file=None, extra=None):
     env = ansiblecli.env(
         kube.kubeconfig,
         {
             "KUBECONFIG": kube.kubeconfig,
             "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join([COLLECTIONS, *extra_collections]),
+            **(extra or {}),
         },
     )
     if usage_file:
@@ -84,7 +85,8 @@ def ansible_module(module, args, kube, extra_collections=(), measure=False, time
         return Run(started, ended, proc.returncode, proc.stdout + proc.stderr, result, _usage(usage_file))
 
 
-def ansible_playbook(playbook, extra_vars, kube, measure=False, timeout=1800):
+def ansible_playbook(playbook, extra_vars, kube, measure=False, timeout=1800, env=None):
+    """ansible-playbook on localhost; env: more variables for its environment."""
     with tempfile.TemporaryDirectory(prefix="bench-") as tree:
         usage_file = os.path.join(tree, "usage.jsonl") if measure else None
         argv = ansiblecli.playbook_argv(playbook, extra_vars, _interpreter(measure))
@@ -92,7 +94,7 @@ def ansible_playbook(playbook, extra_vars, kube, measure=False, timeout=1800):
         proc = subprocess.run(
             argv,
             check=False,
-            env=_env(kube, usage_file=usage_file),
+            env=_env(kube, usage_file=usage_file, extra=env),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
