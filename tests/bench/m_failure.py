@@ -29,10 +29,10 @@ import time
 import m_rollback
 import stats
 import tools
-from m_rollback import all_old_since, container, service, settle, wait_versions
+from m_rollback import all_old_since, container, service, settle, wait_answers, wait_versions
 from observer import Observer
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils._status import pod_failures
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status import pod_failures, rollout_status
 from localcluster import workloads
 from localcluster.meter import Meter
 from localcluster.metrics_stub import MetricsStub
@@ -53,7 +53,7 @@ def _failing_pod(pod):
 
 def _deadline_passed(deployment):
     return any(
-        c.get("type") == "Progressing" and c.get("status") == "False" and c.get("reason") == "ProgressDeadlineExceeded"
+        c.get("type") == "Progressing" and c.get("status") == "False" and c.get("reason") == rollout_status.TIMED_OUT
         for c in (deployment.get("status") or {}).get("conditions") or []
     )
 
@@ -216,21 +216,9 @@ def _canary_analysis(kube, ns, reps, replicas, metrics, log):
     return samples
 
 
-def wait_versions_both(url, timeout=60):
+def wait_versions_both(url):
     """Until both versions answered (kube-proxy has the canary's endpoint), so the abort has traffic to move."""
-    from urllib.parse import urlsplit
-
-    from localcluster import httpget
-
-    parts, seen = urlsplit(url), set()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and seen != {"1", "2"}:
-        _outcome, status, (version, _pod), _error = httpget.get(parts.hostname, parts.port, "/", 1.0)
-        if status == 200:
-            seen.add(version)
-        time.sleep(0.02)
-    if seen != {"1", "2"}:
-        raise TimeoutError(f"{url}: versions {sorted(seen)} after {timeout}s, not both 1 and 2")
+    wait_answers(url, lambda answers: {"1", "2"} <= set(answers), "not both versions 1 and 2")
 
 
 def _colours(kube, ns, replicas, green_env):

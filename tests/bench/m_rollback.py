@@ -117,21 +117,26 @@ def all_old_since(meter, decided, old="1"):
     return to_all_old, sum(1 for r in records if not r.ok)
 
 
-def wait_versions(url, want, timeout=60):
-    """Until 20 GETs in a row are answered by version `want` (kube-proxy has caught up)."""
+def wait_answers(url, done, what, timeout=60):
+    """GETs until done(answers) holds, answers being every GET's version so far (None when it failed)."""
     from urllib.parse import urlsplit
 
     from localcluster import httpget
 
-    parts = urlsplit(url)
-    deadline, streak = time.monotonic() + timeout, 0
+    parts, answers = urlsplit(url), []
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         _outcome, status, (version, _pod), _error = httpget.get(parts.hostname, parts.port, "/", 1.0)
-        streak = streak + 1 if status == 200 and version == want else 0
-        if streak >= 20:
+        answers.append(version if status == 200 else None)
+        if done(answers):
             return
         time.sleep(0.05)
-    raise TimeoutError(f"{url} not serving only version {want} after {timeout}s")
+    raise TimeoutError(f"{url}: {what} after {timeout}s")
+
+
+def wait_versions(url, want, timeout=60):
+    """Until 20 GETs in a row are answered by version `want` (kube-proxy has caught up)."""
+    wait_answers(url, lambda answers: answers[-20:] == [want] * 20, f"not serving only version {want}", timeout)
 
 
 def _sample(name, rep, reps, sample, log):
