@@ -140,14 +140,19 @@ def test_a_rollout_makes_these_requests_and_no_more(terminating, lock, expected)
 ROLLING = deployment(generation=3, observed=3, updated=1, total=4, template=NEW_TEMPLATE, terminating=0)
 
 
-def test_the_replica_sets_are_read_once_a_new_pod_is_sick():
-    crashing = pod("web-new-a", "web-new", waiting="CrashLoopBackOff", restarts=3)
-    cluster = Cluster(
+def mid_rollout(*pod_events):
+    """The cluster one pod into the rollout, with these pod events; ReplicaSets web-new (revision 3) and web-old."""
+    return Cluster(
         0,
         [("MODIFIED", ROLLING)],
-        pod_events=[("ADDED", crashing)],
+        pod_events=list(pod_events),
         replica_sets=[replica_set("web-new", 3, template=NEW_TEMPLATE), replica_set("web-old", 2)],
     )
+
+
+def test_the_replica_sets_are_read_once_a_new_pod_is_sick():
+    crashing = pod("web-new-a", "web-new", waiting="CrashLoopBackOff", restarts=3)
+    cluster = mid_rollout(("ADDED", crashing))
     with pytest.raises(rollout.TaskFailed) as failed:
         run(cluster, rollback_on_failure=False)
     assert failed.value.result["reason"] == "CrashLoopBackOff", failed.value.result
@@ -157,12 +162,7 @@ def test_the_replica_sets_are_read_once_a_new_pod_is_sick():
 
 def test_a_sick_old_pod_is_told_from_a_new_one_and_read_about_once():
     crashing = pod("web-old-a", "web-old", waiting="CrashLoopBackOff", restarts=3)
-    cluster = Cluster(
-        0,
-        [("MODIFIED", ROLLING)],
-        pod_events=[("ADDED", crashing), ("MODIFIED", crashing)],
-        replica_sets=[replica_set("web-new", 3, template=NEW_TEMPLATE), replica_set("web-old", 2)],
-    )
+    cluster = mid_rollout(("ADDED", crashing), ("MODIFIED", crashing))
     with pytest.raises(rollout.TaskFailed) as failed:
         run(cluster, rollback_on_failure=False, wait_timeout=1)
     assert failed.value.result["reason"] == "WaitTimeout", failed.value.result
@@ -171,12 +171,7 @@ def test_a_sick_old_pod_is_told_from_a_new_one_and_read_about_once():
 
 def test_the_undo_decides_on_the_deployment_the_wait_last_saw_without_reading_it_again():
     crashing = pod("web-new-a", "web-new", waiting="CrashLoopBackOff", restarts=3)
-    cluster = Cluster(
-        0,
-        [("MODIFIED", ROLLING)],
-        pod_events=[("ADDED", crashing)],
-        replica_sets=[replica_set("web-new", 3, template=NEW_TEMPLATE), replica_set("web-old", 2)],
-    )
+    cluster = mid_rollout(("ADDED", crashing))
     with pytest.raises(rollout.TaskFailed):
         run(cluster, rollback_on_failure=True, wait_timeout=1)
     # The change, its watches, the sick pod's ReplicaSets; then the undo's: the ReplicaSets to go back to, its patch.
