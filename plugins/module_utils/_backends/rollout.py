@@ -220,9 +220,9 @@ def _judge(client, options, after, previous, changed, diff, timeline):
             # after is what the change's PATCH returned: the wait begins from it instead of a list.
             fresh=changed,
         )
-        final = (state_seen["owner"] or [after])[0]
+        final, replica_sets = (state_seen["owner"] or [after])[0], state_seen.get("replica_sets_read")
     else:
-        verdict, final = rollouts.status_now(client, KIND, after), after
+        verdict, final, replica_sets = rollouts.status_now(client, KIND, after), after, None
     if verdict.state == v.DONE:
         outcome = "rolled_back" if state == "rolled_back" and changed else "complete" if changed else "unchanged"
         return dict(_result(outcome, verdict.message, final, previous, changed), diff=diff)
@@ -234,17 +234,24 @@ def _judge(client, options, after, previous, changed, diff, timeline):
     failed["diff"] = diff
     if not options["rollback_on_failure"] or state in ("status", "rolled_back"):
         raise TaskFailed(verdict.message, failed)
-    raise TaskFailed(*_roll_back(client, options, verdict, final, previous if changed else None, failed, timeline))
+    seen = (final, replica_sets)
+    raise TaskFailed(*_roll_back(client, options, verdict, seen, previous if changed else None, failed, timeline))
 
 
-def _roll_back(client, options, verdict, failed_deployment, previous, failed, timeline):
-    """Undo, wait for the undo; returns (message, result) for the TaskFailed to raise."""
+def _roll_back(client, options, verdict, seen, previous, failed, timeline):
+    """Undo, wait for the undo; returns (message, result) for the TaskFailed to raise.
+
+    seen: (the failed Deployment, its ReplicaSets or None) as the wait last saw them."""
+    failed_deployment, replica_sets = seen
     name, bad = options["name"], revisions.revision(failed_deployment)
     what = f"rollout of deployment {name!r} to revision {bad} failed: {verdict.message}"
     target = options.get("to_revision") or previous
     try:
-        # The failed Deployment as the wait last saw it: one read fewer before the first corrective change.
-        target_rs, after, live = rollouts.undo(client, options["namespace"], name, target, seen=failed_deployment)
+        # The failed Deployment and its ReplicaSets as the wait last saw them: no read before the first
+        # corrective change.
+        target_rs, after, live = rollouts.undo(
+            client, options["namespace"], name, target, seen=failed_deployment, replica_sets=replica_sets
+        )
     except (ApiError, revisions.RevisionError) as e:
         return f"{what}; and it could not be rolled back: {e}", failed
     target = revisions.revision(target_rs)

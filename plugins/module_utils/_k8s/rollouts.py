@@ -3,7 +3,8 @@
 
 wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True, fail_on_unschedulable=False,
                  fresh=False)
-    -> (verdict, {"owner": [obj], "pods": [PodSummary], "replicasets": [ReplicaSetSummary]})
+    -> (verdict, {"owner": [obj], "pods": [PodSummary], "replicasets": [ReplicaSetSummary],
+                  "replica_sets_read": [obj] where they were read whole because a pod was sick})
     kind: Deployment, StatefulSet or DaemonSet; workload: the object (for name,
     namespace and selector); fresh: workload is what the caller's own write returned.
     Watches the workload and (Deployments) its ReplicaSets, and its pods where the verdict
@@ -22,12 +23,13 @@ status_now(client, kind, workload, fail_fast=True) -> the verdict right now, wit
 owned_replica_sets(client, deployment) -> the ReplicaSets it controls (by uid)
 autoscaler_of(client, namespace, name) -> the HorizontalPodAutoscaler that scales Deployment name, or None
     (also where autoscaling/v2 is not served)
-undo(client, namespace, name, to_revision=None, dry_run=False, seen=None)
+undo(client, namespace, name, to_revision=None, dry_run=False, seen=None, replica_sets=None)
     -> (target ReplicaSet, patched Deployment or None when the template already matches,
         the Deployment as read before the patch)
-    seen: the Deployment as a watch last showed it, decided on without a read first (the patch
-    carries its resourceVersion); reads the Deployment afresh and tries again when the controller
-    wrote in between;
+    seen: the Deployment as a watch last showed it, and replica_sets: its ReplicaSets as read since
+    (the wait's replica_sets_read), decided on without a read first (the patch carries the
+    Deployment's resourceVersion); reads both afresh and tries again when the controller wrote in
+    between;
     raises revisions.RevisionError (nothing to go back to, paused) or ApiError
 """
 
@@ -80,9 +82,9 @@ def _counts_terminating(kind, workload):
     return kind == "Deployment" and "terminatingReplicas" in (workload.get("status") or {})
 
 
-def _evaluator(client, kind, workload, fail_fast, fail_on_unschedulable=False):
+def _evaluator(client, kind, workload, fail_fast, fail_on_unschedulable=False, replica_sets=None):
     name = workload["metadata"]["name"]
-    replica_sets = _ReplicaSetsOnDemand(client, workload, fail_fast, fail_on_unschedulable)
+    replica_sets = replica_sets or _ReplicaSetsOnDemand(client, workload, fail_fast, fail_on_unschedulable)
 
     def evaluate(state):
         if not state["owner"]:
@@ -99,24 +101,23 @@ def _evaluator(client, kind, workload, fail_fast, fail_on_unschedulable=False):
 
 class _ReplicaSetsOnDemand:
     """The Deployment's ReplicaSets where the wait does not follow them: read when a pod is sick
-    (to tell whether it is a new one), and again when a sick pod names an owner not asked about yet."""
+    (to tell whether it is a new one), and again when a sick pod names an owner not asked about yet.
+    read: the last read's whole objects (None before any), which an undo right after decides on."""
 
     def __init__(self, client, workload, fail_fast, fail_on_unschedulable):
         self._client, self._workload = client, workload
         self._flags = (fail_fast, fail_on_unschedulable)
         self._asked, self._held = set(), []
+        self.read = None
 
     def __call__(self, pods):
         owners = {p.owner for p in rollout_status.sick_pods(pods, *self._flags)}
         if not owners <= self._asked:
             meta = self._workload["metadata"]
-            items, _version = self._client.list(
-                "ReplicaSet",
-                meta["namespace"],
-                label_selector=_selector(self._workload),
-                keep=rollout_status.replica_set_summary,
+            self.read, _version = self._client.list(
+                "ReplicaSet", meta["namespace"], label_selector=_selector(self._workload)
             )
-            self._held = items
+            self._held = [rollout_status.replica_set_summary(rs) for rs in self.read]
             self._asked |= owners
         return self._held
 
@@ -139,13 +140,16 @@ def _verdict(kind, owner, state, fail_fast, fail_on_unschedulable, replica_sets)
 def wait_for_rollout(
     client, kind, workload, timeout, timeline, fail_fast=True, fail_on_unschedulable=False, fresh=False
 ):
+    replica_sets = _ReplicaSetsOnDemand(client, workload, fail_fast, fail_on_unschedulable)
     verdict, state = waiter.wait_until(
         client,
         _sources(kind, workload, fail_fast, fresh, fail_on_unschedulable),
-        _evaluator(client, kind, workload, fail_fast, fail_on_unschedulable),
+        _evaluator(client, kind, workload, fail_fast, fail_on_unschedulable, replica_sets),
         timeout,
         timeline,
     )
+    if replica_sets.read is not None:
+        state = dict(state, replica_sets_read=replica_sets.read)
     if verdict.reason == pod_failures.UNSCHEDULABLE:
         verdict = verdict._replace(message=f"{verdict.message}; {_shortfall(client, state)}")
     return verdict, state
@@ -187,12 +191,15 @@ def owned_replica_sets(client, deployment):
     return revisions.controlled_by(deployment, items)
 
 
-def undo(client, namespace, name, to_revision=None, dry_run=False, seen=None):
-    known = [seen] if seen else []
+def undo(client, namespace, name, to_revision=None, dry_run=False, seen=None, replica_sets=None):
+    known = [(seen, replica_sets)] if seen else []
 
     def attempt():
-        deployment = known.pop() if known else client.get("Deployment", namespace, name)
-        target = revisions.rollback_target(deployment, owned_replica_sets(client, deployment), to_revision)
+        deployment, listed = known.pop() if known else (client.get("Deployment", namespace, name), None)
+        owned = (
+            owned_replica_sets(client, deployment) if listed is None else revisions.controlled_by(deployment, listed)
+        )
+        target = revisions.rollback_target(deployment, owned, to_revision)
         ops = revisions.undo_patch(deployment, target)
         if ops is None:
             return target, None, deployment

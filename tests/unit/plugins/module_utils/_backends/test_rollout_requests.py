@@ -29,7 +29,7 @@ class Cluster:
         self.terminating = terminating
         self.events = {"Deployment": deployment_events, "Pod": pod_events, "ReplicaSet": ()}
         self.items = {"Pod": list(pods), "ReplicaSet": list(replica_sets), "Deployment": [self._live()]}
-        self.requests = []
+        self.requests, self.patches = [], []
         self.lease = None
         self.watching = {"Pod": threading.Event(), "ReplicaSet": threading.Event()}
         self.closed = threading.Event()
@@ -59,6 +59,7 @@ class Cluster:
 
     def patch(self, kind, namespace, name, patch, patch_type="strategic", dry_run=False):
         self._note("patch", kind)
+        self.patches.append(patch)
         if kind == "Lease":
             assert patch["metadata"]["resourceVersion"] == self.lease["metadata"]["resourceVersion"]
             self.lease = dict(
@@ -169,18 +170,19 @@ def test_a_sick_old_pod_is_told_from_a_new_one_and_read_about_once():
     assert cluster.requests.count(("list", "ReplicaSet")) == 1
 
 
-def test_the_undo_decides_on_the_deployment_the_wait_last_saw_without_reading_it_again():
+def test_the_undo_decides_on_what_the_wait_last_saw_without_reading_it_again():
     crashing = pod("web-new-a", "web-new", waiting="CrashLoopBackOff", restarts=3)
     cluster = mid_rollout(("ADDED", crashing))
     with pytest.raises(rollout.TaskFailed):
         run(cluster, rollback_on_failure=True, wait_timeout=1)
-    # The change, its watches, the sick pod's ReplicaSets; then the undo's: the ReplicaSets to go back to, its patch.
-    assert cluster.requests[:7] == [
+    # The change, its watches, the sick pod's ReplicaSets; then at once the undo's patch, back to web-old's template.
+    assert cluster.requests[:6] == [
         ("get", "Deployment"),
         ("patch", "Deployment"),
         ("watch", "Deployment"),
         ("watch", "Pod"),
         ("list", "ReplicaSet"),
-        ("list", "ReplicaSet"),
         ("patch", "Deployment"),
     ], cluster.requests[:10]
+    template = next(op["value"] for op in cluster.patches[1] if op["path"] == "/spec/template")
+    assert template["spec"]["containers"][0]["image"] == "demo:1", template  # web-old's, from the list the wait read
