@@ -1,6 +1,6 @@
 """`python -m localcluster up|down|status|restart NAME|build|with -- CMD`.
 
-up and with take the cluster's settings, e.g. `up --hollow-pods 2600 --controller-qps 100 --controller-burst 200`
+up and with take the cluster's settings, e.g. `up --hollow-pods 1600 --hollow-nodes 4 --controller-qps 100`
 or `up --no-gateway`
 (defaults: cluster.DEFAULT_SETTINGS); they are recorded in cluster.json, where the bench reads them.
 """
@@ -57,7 +57,13 @@ SETTINGS = (
     ("--node-ports", "node_ports", int, "NodePorts in the cluster's window on the host's loopback"),
     ("--proxy-mode", "proxy_mode", str, "kube-proxy's mode: iptables or nftables"),
     ("--pods", "node_pods", int, "pods the real node's kubelet takes (maxPods)"),
-    ("--hollow-pods", "hollow_pods", int, "pods of kubemark's hollow node (not a real node), for the bench; 0: none"),
+    (
+        "--hollow-pods",
+        "hollow_pods",
+        int,
+        "pods of each kubemark hollow node (not a real node), for the bench; 0: none",
+    ),
+    ("--hollow-nodes", "hollow_nodes", int, "how many hollow nodes (with --hollow-pods)"),
     ("--controller-qps", "controller_qps", float, "kube-controller-manager's --kube-api-qps"),
     ("--controller-burst", "controller_burst", int, "kube-controller-manager's --kube-api-burst"),
     ("--hpa-sync-period", "hpa_sync_period", float, "kube-controller-manager's HPA sync period in seconds"),

@@ -1,8 +1,9 @@
 """Start and stop the local cluster: etcd, the three control-plane components and a real node.
 
 The whole cluster lives in its own network namespace; the node is upstream containerd, kubelet and
-kube-proxy (realnode.py).  With the setting hollow_pods > 0, kubemark's hollow node joins it for
-the scale benchmark (hollownode.py): not a real node, tainted so that only the bench's pods go there.
+kube-proxy (realnode.py).  With the setting hollow_pods > 0, kubemark's hollow nodes (hollow_nodes of
+them) join it for the scale benchmark (hollownode.py): not real nodes, tainted so that only the
+bench's pods go there.
 
 Every process is a session leader recorded by pid and start time in .cluster/cluster.json,
 so `down` stops exactly what `up` started and nothing else.
@@ -34,10 +35,9 @@ from . import (
 )
 
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
-HOLLOW_NODE = "hollow-node"
 # The host ports first: the kube-apiserver's health is checked through them, from the host's loopback.
 ORDER = ("hostports", *CONTROL_PLANE, *realnode.COMPONENTS)
-ALL_COMPONENTS = (*ORDER, gateway.NAME, HOLLOW_NODE)
+ALL_COMPONENTS = (*ORDER, gateway.NAME, *hollownode.COMPONENTS)
 PROXY_MODES = ("iptables", "nftables")
 DEFAULT_SETTINGS = {
     # The release every component runs (build.kubernetes_versions(): controlplane/go.mod's and the alternates).
@@ -54,7 +54,8 @@ DEFAULT_SETTINGS = {
     "scheduler_qps": 50,  # kube-scheduler's own defaults
     "scheduler_burst": 100,
     "node_pods": 1100,  # the real kubelet's maxPods
-    "hollow_pods": 0,  # 0: no hollow node
+    "hollow_pods": 0,  # pods each hollow node takes (kubemark's --max-pods); 0: no hollow node
+    "hollow_nodes": 1,  # how many, up to hollownode.MAX_NODES
     "gateway": True,  # Traefik's Gateway API gateway, the CRDs and the Gateway (gateway.py)
 }
 
@@ -94,7 +95,7 @@ def order(settings):
     return (
         *ORDER,
         *((gateway.NAME,) if settings["gateway"] else ()),
-        *((HOLLOW_NODE,) if settings["hollow_pods"] > 0 else ()),
+        *hollownode.components(settings),
     )
 
 
@@ -106,7 +107,7 @@ def _kubeconfig_stems(settings):
         "node",
         "proxy",
         *((gateway.NAME,) if settings["gateway"] else ()),
-        *((HOLLOW_NODE,) if settings["hollow_pods"] > 0 else ()),
+        *hollownode.components(settings),
     )
 
 
@@ -124,8 +125,8 @@ def _command(name, info):
     s = dict(DEFAULT_SETTINGS, **info["settings"])
     if name in realnode.COMPONENTS:
         return realnode.command(name, info, _kubeconfig_for)
-    if name == HOLLOW_NODE:
-        return hollownode.command(info, _kubeconfig_for(name), paths.state(HOLLOW_NODE))
+    if name in hollownode.COMPONENTS:
+        return hollownode.command(name, info, _kubeconfig_for(name), paths.state(name))
     if name == gateway.NAME:
         return gateway.command(info["gateway_binaries"]["traefik"], _kubeconfig_for(name))
     if name == "hostports":
@@ -233,8 +234,8 @@ def _wait_healthy(name, info, timeout=90):
 
     if name == "kubelet":
         return _wait_node_ready(nodeconfig.NODE_NAME, timeout, running, name)
-    if name == HOLLOW_NODE:
-        return _wait_node_ready(hollownode.NAME, timeout, running, name)
+    if name in hollownode.COMPONENTS:
+        return _wait_node_ready(hollownode.node_name(name), timeout, running, name)
     if name == "hostports":
         return None  # its health is the kube-apiserver's, checked through it
     health.wait_ok(name, functools.partial(_check_health, name, info), timeout, running)
@@ -300,6 +301,8 @@ def up(components=None, settings=None):
     settings = dict(DEFAULT_SETTINGS, **(settings or {}))
     if settings["proxy_mode"] not in PROXY_MODES:
         raise ValueError(f"proxy_mode must be one of {PROXY_MODES}")
+    if not 1 <= settings["hollow_nodes"] <= hollownode.MAX_NODES:
+        raise ValueError(f"hollow_nodes must be 1 to {hollownode.MAX_NODES}, not {settings['hollow_nodes']}")
     build.modfile(settings["kubernetes_version"])  # a release it cannot build fails here, naming the setting
     hostcheck.check()
     if running():
@@ -318,7 +321,7 @@ def up(components=None, settings=None):
     binary = build.build(version=settings["kubernetes_version"])
     node_binaries = realnode.binaries()
     gateway_binaries = build.build_gateway() if settings["gateway"] else None
-    for stale in ("etcd", "node", HOLLOW_NODE, "logs", "apiserver-certs", "controller-manager-certs"):
+    for stale in ("etcd", "node", *hollownode.COMPONENTS, "logs", "apiserver-certs", "controller-manager-certs"):
         shutil.rmtree(paths.state(stale), ignore_errors=True)
     pki.ensure(paths.PKI_DIR)
     with claims.claiming(paths.STATE_DIR, span=settings["node_ports"]) as window:
@@ -360,7 +363,8 @@ def up(components=None, settings=None):
         down()
         raise
     window = f"{info['node_port_range'][0]}-{info['node_port_range'][1]}"
-    hollow = f", hollow node {hollownode.NAME} ({settings['hollow_pods']} pods)" if settings["hollow_pods"] else ""
+    hollows = hollownode.components(settings)
+    hollow = f", {len(hollows)} hollow node(s) of {settings['hollow_pods']} pods" if hollows else ""
     hollow += f", gateway {gateway_url(info)}" if settings["gateway"] else ""
     _log(
         f"cluster up: {server}, NodePorts {window} on node IP {netns.NODE_IP} "

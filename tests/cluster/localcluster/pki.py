@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from . import hollownode
+
 VALIDITY = datetime.timedelta(days=365)
 APISERVER_SANS = (
     "localhost",
@@ -31,7 +33,7 @@ CLIENTS = (
     ("kube-scheduler", "system:kube-scheduler", None),
     ("node", "system:node:local-node", "system:nodes"),
     ("proxy", "system:kube-proxy", None),
-    ("hollow-node", "system:node:10.250.0.2", "system:nodes"),  # hollownode.NAME
+    *hollownode.CLIENTS,
     ("gateway", "nodowntime:gateway", None),  # gateway.NAME, gateway.USER: bound to its ClusterRole
 )
 

@@ -17,7 +17,7 @@ def _argv(name, **settings):
 
 
 def test_each_setting_reaches_its_component():
-    assert "--max-pods=2600" in _argv("hollow-node", hollow_pods=2600)
+    assert "--max-pods=2600" in _argv("hollow-node-1", hollow_pods=2600)
     cm = _argv("kube-controller-manager", controller_qps=150, controller_burst=300)
     assert {"--kube-api-qps=150", "--kube-api-burst=300"} <= set(cm)
     assert {"--kube-api-qps=80", "--kube-api-burst=160"} <= set(

@@ -5,7 +5,7 @@ import tomllib
 
 import pytest
 
-from localcluster import cluster, hollownode, nodeconfig, realnode
+from localcluster import cluster, hollownode, nodeconfig, pki, realnode
 
 LAYOUT = nodeconfig.Layout(
     state_dir="/c/node",
@@ -100,19 +100,39 @@ def test_the_start_order_puts_the_host_ports_first_and_the_hollow_node_last_when
     assert cluster.order(dict(cluster.DEFAULT_SETTINGS, hollow_pods=2600, gateway=False))[-3:] == (
         "kubelet",
         "kube-proxy",
-        "hollow-node",
+        "hollow-node-1",
+    )
+    assert cluster.order(dict(cluster.DEFAULT_SETTINGS, hollow_pods=1600, hollow_nodes=3))[-4:] == (
+        "gateway",
+        "hollow-node-1",
+        "hollow-node-2",
+        "hollow-node-3",
     )
 
 
 def test_the_hollow_node_is_kubemark_tainted_labelled_and_in_the_namespace():
     info = dict(INFO, settings=dict(cluster.DEFAULT_SETTINGS, hollow_pods=2600))
-    argv, env = cluster.command("hollow-node", info)
+    argv, env = cluster.command("hollow-node-1", info)
     assert argv[:3] == ["nsenter", "--net=/run/netns/nodowntime-abcd1234", "--"]
     assert argv[3:6] == ["/k8s", "kubemark", "--morph=kubelet"]
     assert {"--max-pods=2600", "--use-host-image-service=false", "--kubelet-read-only-port=0"} <= set(argv)
-    assert f"--register-with-taints={hollownode.TAINT}" in argv and f"--name={hollownode.NAME}" in argv
+    assert f"--register-with-taints={hollownode.TAINT}" in argv and "--name=10.250.0.2" in argv
     assert "--kubelet-port=10250" not in argv  # the real kubelet's
-    assert env["TMPDIR"].endswith("/hollow-node")
+    assert env["TMPDIR"].endswith("/hollow-node-1")
+
+
+def test_each_hollow_node_has_its_own_name_port_directory_and_node_identity():
+    info = dict(INFO, settings=dict(cluster.DEFAULT_SETTINGS, hollow_pods=1600, hollow_nodes=2))
+    first, second = (cluster.command(name, info) for name in ("hollow-node-1", "hollow-node-2"))
+    assert {"--name=10.250.0.2", "--kubelet-port=10350"} <= set(first[0])
+    assert {"--name=10.250.0.3", "--kubelet-port=10351"} <= set(second[0])
+    assert first[1]["TMPDIR"] != second[1]["TMPDIR"]
+    assert ("hollow-node-2", "system:node:10.250.0.3", "system:nodes") in pki.CLIENTS
+
+
+def test_more_hollow_nodes_than_there_are_identities_for_are_refused_before_anything_starts():
+    with pytest.raises(ValueError, match="hollow_nodes must be 1 to 8, not 9"):
+        cluster.up(settings={"hollow_pods": 100, "hollow_nodes": 9})
 
 
 def test_a_pod_tolerating_the_hollow_node_also_selects_it():
