@@ -67,6 +67,10 @@ def _matches(selector, labels):
     return all(labels.get(k) == v for k, v in selector.items())
 
 
+def _labels(obj):
+    return obj["metadata"].get("labels") or {}
+
+
 class Observer:
     def __init__(self, kube, namespace, kinds=("deployments", "pods"), watch_seconds=WATCH_SECONDS, marks=None):
         self.kube, self.namespace, self.kinds, self.watch_seconds = kube, namespace, kinds, watch_seconds
@@ -88,6 +92,8 @@ class Observer:
         self._responses = {}
         self._synced = set()
         self._threads = []
+        # deployment name -> (its selector, uids of the pods it matches): see _pods_of
+        self._matching = {}
 
     def __enter__(self):
         return self.start()
@@ -123,6 +129,8 @@ class Observer:
                     version = body["metadata"]["resourceVersion"]
                     with self._lock:
                         self.objects[kind] = {o["metadata"]["uid"]: o for o in body["items"]}
+                        if kind == "pods":
+                            self._matching = {}
                         self._synced.add(kind)
                         self._evaluate(time.monotonic(), kind)
                     continue
@@ -145,25 +153,28 @@ class Observer:
                     if event["type"] == "BOOKMARK":
                         continue
                     with self._lock:
-                        if event["type"] == "DELETED":
+                        gone = event["type"] == "DELETED"
+                        if gone:
                             self.objects[kind].pop(obj["metadata"]["uid"], None)
                         else:
                             self.objects[kind][obj["metadata"]["uid"]] = obj
-                        self._evaluate(t, kind)
+                        if kind == "pods":
+                            self._count_pod(obj, gone)
+                        self._evaluate(t, kind, [] if gone else [obj])
             except Exception:  # noqa: BLE001  a dropped stream: watch again from the last version
                 if self._stop.wait(0.2):
                     return
 
-    def _evaluate(self, t, kind):
+    def _evaluate(self, t, kind, changed=None):
+        """Record what the objects of kind show at t.  changed: the objects an event added or modified (None
+        after a list: all), which alone the per-object records (pod milestones, marks) look at: thousands of
+        pods would otherwise cost thousands of looks per event, and the observer fell seconds behind the API."""
         if kind in ("deployments", "pods") and "deployments" in self.objects:
-            pods = self.objects.get("pods", {})
             for d in self.objects["deployments"].values():
                 name, done = d["metadata"]["name"], complete(d)
                 settled = False
                 if done and "pods" in self.objects:
-                    selector = d["spec"]["selector"].get("matchLabels") or {}
-                    count = sum(1 for p in pods.values() if _matches(selector, p["metadata"].get("labels") or {}))
-                    settled = count == d["spec"].get("replicas", 1)
+                    settled = len(self._pods_of(d)) == d["spec"].get("replicas", 1)
                 entry = (t, d["metadata"].get("generation", 0), done, settled)
                 log = self.deployments.setdefault(name, [])
                 if log and entry[1] > log[-1][1]:
@@ -171,7 +182,7 @@ class Observer:
                 if not log or log[-1][1:] != entry[1:]:
                     log.append(entry)
         if kind == "pods":
-            for p in self.objects["pods"].values():
+            for p in self.objects["pods"].values() if changed is None else changed:
                 seen = self.pods.setdefault(p["metadata"]["name"], {})
                 for milestone, reached in _pod_milestones(p).items():
                     if reached:
@@ -200,12 +211,31 @@ class Observer:
         for mark, (mark_kind, test) in self.marks.items():
             if mark_kind != kind:
                 continue
-            for uid, obj in self.objects[kind].items():
+            for obj in self.objects[kind].values() if changed is None else changed:
+                uid = obj["metadata"]["uid"]
                 held = bool(test(obj))
                 if held and not self._held.get((mark, uid)):
                     self.marked.setdefault(mark, []).append((t, obj["metadata"]["name"]))
                 self._held[(mark, uid)] = held
         self._lock.notify_all()
+
+    def _pods_of(self, deployment):
+        """The uids of the pods the Deployment's selector matches, listed once per selector and then kept by
+        _count_pod as pods come and go (a count per event would read every pod each time)."""
+        name, selector = deployment["metadata"]["name"], deployment["spec"]["selector"].get("matchLabels") or {}
+        kept = self._matching.get(name)
+        if kept is None or kept[0] != selector:
+            pods = self.objects.get("pods", {})
+            kept = self._matching[name] = (selector, {uid for uid, p in pods.items() if _matches(selector, _labels(p))})
+        return kept[1]
+
+    def _count_pod(self, pod, gone):
+        uid = pod["metadata"]["uid"]
+        for selector, uids in self._matching.values():
+            if not gone and _matches(selector, _labels(pod)):
+                uids.add(uid)
+            else:
+                uids.discard(uid)
 
     # Queries: each returns a monotonic time or None (not yet).
 
