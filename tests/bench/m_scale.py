@@ -12,11 +12,13 @@ At each size, in one namespace:
               it saw on the Service until the slices it saw list exactly the N new pods as ready);
   canary    - `green` scaled to 0 and reused as the canary; `nodowntime.k8s.canary_scale` steps of
               weight 10, 20, 10 (keep_total): the module process's wall, RSS and CPU.
-The pods run on kubemark's hollow node (not a real node: the kubelet's code over a fake runtime),
-which makes them ready at once: every figure of this section comes from the hollow node.  It takes as
-many pods as its --max-pods (settings.hollow_pods; `make bench` starts its cluster with 6300, so a
-rollout of 5000 with its 25% surge fits): blue/green at N needs 2N pods and is skipped, with a note,
-where they do not fit (5000: 10000 pods); a rollout's surge beyond it waits.  The
+The pods run on kubemark's hollow nodes (not real nodes: the kubelet's code over a fake runtime),
+which make them ready at once: every figure of this section comes from hollow nodes.  They take as
+many pods as their --max-pods together (settings.hollow_pods each; `make bench` starts its cluster
+with 4 of 1600, so a rollout of 5000 with its 25% surge fits): blue/green at N needs 2N pods and is
+skipped, with a note, where they do not fit (5000: 10000 pods); a rollout's surge beyond it waits.
+Several nodes, because each kubelet reports its pods' status one request after another: one node
+held the 1000-pod rollouts to about 5 pods a second.  The
 controller-manager's and scheduler's client-side throttling during each size is taken from their
 logs.  Each size's namespace is deleted and watched until it is gone before the next size starts.
 """
@@ -65,12 +67,12 @@ def _size(kube, size, reps, switches, canary_steps, capacity, log):
     timeout = 120 + size  # 1000 pods take about a minute to create or roll on this node
     notes = []
     if -(-size * 5 // 4) > capacity:
-        notes.append(f"the rollout's surge is capped by the node's {capacity} pods")
+        notes.append(f"the rollout's surge is capped by the hollow nodes' {capacity} pods")
     if 2 * size > capacity:
         switches = 0
         notes.append(
-            f"blue/green skipped: {2 * size} pods do not fit the node's {capacity} "
-            "(start the cluster with `localcluster up --pods N`, or let `make bench` start it: BENCH_CLUSTER)"
+            f"blue/green skipped: {2 * size} pods do not fit the hollow nodes' {capacity} "
+            "(start the cluster with more: `localcluster up --hollow-pods N --hollow-nodes M`)"
         )
         log(f"scale {size}: {notes[-1]}")
     switch = []
