@@ -152,18 +152,22 @@ class Observer:
                     version = obj["metadata"].get("resourceVersion") or version
                     if event["type"] == "BOOKMARK":
                         continue
-                    with self._lock:
-                        gone = event["type"] == "DELETED"
-                        if gone:
-                            self.objects[kind].pop(obj["metadata"]["uid"], None)
-                        else:
-                            self.objects[kind][obj["metadata"]["uid"]] = obj
-                        if kind == "pods":
-                            self._count_pod(obj, gone)
-                        self._evaluate(t, kind, [] if gone else [obj])
+                    self.record(t, kind, event["type"], obj)
             except Exception:  # noqa: BLE001  a dropped stream: watch again from the last version
                 if self._stop.wait(0.2):
                     return
+
+    def record(self, t, kind, event_type, obj):
+        """One watch event (ADDED, MODIFIED, DELETED) of kind, seen at t."""
+        with self._lock:
+            gone = event_type == "DELETED"
+            if gone:
+                self.objects[kind].pop(obj["metadata"]["uid"], None)
+            else:
+                self.objects[kind][obj["metadata"]["uid"]] = obj
+            if kind == "pods":
+                self._count_pod(obj, gone)
+            self._evaluate(t, kind, [] if gone else [obj])
 
     def _evaluate(self, t, kind, changed=None):
         """Record what the objects of kind show at t.  changed: the objects an event added or modified (None
