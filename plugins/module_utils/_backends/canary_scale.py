@@ -17,6 +17,7 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import che
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.rolled_back import rolled_back
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_failed import TaskFailed
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import rollouts
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import side_by_side
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import autoscaler, canary_replicas
 from ansible_collections.nodowntime.k8s.plugins.module_utils._release import progress_record
@@ -152,9 +153,13 @@ def step(client, params, progress, check_mode, timeline, warn, known=None):
     try:
         if known:
             deployments, hpa = known
-        else:
-            deployments = {role: client.get("Deployment", params["namespace"], params[role]) for role in ROLES}
-            hpa = rollouts.autoscaler_of(client, params["namespace"], params["stable"])
+        else:  # side by side: one round trip before the first change (an analysis' abort comes here)
+            ns = params["namespace"]
+            *found, hpa = side_by_side(
+                *(lambda role=role: client.get("Deployment", ns, params[role]) for role in ROLES),
+                lambda: rollouts.autoscaler_of(client, ns, params["stable"]),
+            )
+            deployments = dict(zip(ROLES, found, strict=True))
         current, target, total, note = plan(deployments, params, hpa)
         if note:
             timeline.add(note)

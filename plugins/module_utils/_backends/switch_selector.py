@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._argspec import check_wait
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_failed import TaskFailed
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import side_by_side
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.waiter import Source, wait_until
 from ansible_collections.nodowntime.k8s.plugins.module_utils._plan.label_selector import selector_string
@@ -40,22 +41,31 @@ def matched_pods(client, namespace, selector):
 
 
 def plan(client, params, selector):
-    """Everything the switch needs, read before anything changes; SwitchRefused if it must not happen."""
+    """What the switch needs before anything changes: (Service, previous selector, the new pods, the ready
+    ones among them); SwitchRefused if it must not happen.  The Service and the new pods are read side by
+    side: one round trip before the patch, which an analysis' abort makes right after its verdict."""
     name, namespace = params["service"], params["namespace"]
-    service = client.get("Service", namespace, name)
+    service, new_pods = side_by_side(
+        lambda: client.get("Service", namespace, name), lambda: matched_pods(client, namespace, selector)
+    )
     previous = (service.get("spec") or {}).get("selector") or {}
-    new_pods = matched_pods(client, namespace, selector)
     if previous == selector:
         # Nothing to switch, and no pod leaves; refusing now would only break a re-run after a good switch.
-        return service, previous, ready_matching(selector, new_pods)[1], []
-    ready = check_ready(name, selector, new_pods, params["min_ready"])
+        return service, previous, new_pods, ready_matching(selector, new_pods)[1]
+    return service, previous, new_pods, check_ready(name, selector, new_pods, params["min_ready"])
+
+
+def leaving_pods(client, namespace, previous, new_pods):
+    """The pods the previous selector matches and the new one does not: those the endpoints must drop.
+    Read after the patch, which changes no pod, so that it does not delay the switch."""
+    if not previous:
+        return []
     new_names = {p["metadata"]["name"] for p in new_pods}
-    old = sorted(
+    return sorted(
         p["metadata"]["name"]
         for p in matched_pods(client, namespace, previous)
         if p["metadata"]["name"] not in new_names
     )
-    return service, previous, ready, old
 
 
 def patch_for(service, previous, selector, progress, now):
@@ -93,7 +103,7 @@ def switch(client, params, checked, check_mode, timeline, warn):
     selector, progress = checked
     report, patched = {}, False
     try:
-        service, previous, ready, old = plan(client, params, selector)
+        service, previous, new_pods, ready = plan(client, params, selector)
         recorded = progress_record.recorded(service)
         patch = patch_for(service, previous, selector, progress, datetime.now(timezone.utc))
         after = progress_record.recorded({"metadata": patch["metadata"]}) or recorded
@@ -123,6 +133,7 @@ def switch(client, params, checked, check_mode, timeline, warn):
         patched_at = timeline.elapsed()
         switch_seconds = 0.0
         if params["wait"]:
+            old = leaving_pods(client, params["namespace"], previous, new_pods) if previous != selector else []
             result, ready = wait_for_endpoints(client, params, ready, old, timeline)
             if result.state != verdict.DONE:
                 raise TaskFailed(

@@ -26,6 +26,9 @@ dicts in the API's own camelCase, exactly as `kubectl get -o json` shows them.
         calls attempt() again while it fails with 409 Conflict; attempt must read the object
         afresh each time (a patch pinned to a resourceVersion conflicts whenever the
         controller has written status in between)
+    side_by_side(*calls) -> [each call's result], in order
+        reads that do not depend on one another, sent at once (the client is safe across
+        threads): one round trip where the first corrective change waits on them
 
 Every failure is an errors.ApiError whose .message says what to do.
 Kinds are the ones in resources.KINDS.
@@ -36,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s import auth, errors, resources
 
@@ -246,6 +250,16 @@ class Client:
         if not 200 <= response.status <= 299:
             raise errors.api_error(response.status, response.read(), request)
         return response
+
+
+def side_by_side(*calls):
+    """Call each zero-argument function, all but the first in threads beside it; the first failure is raised."""
+    if len(calls) < 2:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=len(calls) - 1) as pool:
+        others = [pool.submit(call) for call in calls[1:]]
+        first = calls[0]()
+        return [first, *(other.result() for other in others)]
 
 
 def retry_on_conflict(attempt, tries=CONFLICT_TRIES):

@@ -10,6 +10,7 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_fail
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 from ansible_collections.nodowntime.k8s.plugins.module_utils._release import progress_record
 from ansible_collections.nodowntime.k8s.plugins.module_utils._release.timeline import Timeline
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict
 
 NOW = datetime(2025, 1, 31, 12, 0, 3, tzinfo=UTC)
 SWITCHED = {"strategy": "blue_green", "phase": "switched", "colour": "green", "previous": "blue", "holder": "me"}
@@ -35,16 +36,20 @@ class Cluster:
 
     def __init__(self, pods, refuse_patch=None):
         self.pods, self.refuse_patch, self.patched = pods, refuse_patch, []
+        self.requests = []  # (verb, what) in the order sent
 
     def get(self, kind, namespace, name):
+        self.requests.append(("get", kind))
         return {"metadata": {"name": name, "resourceVersion": "7"}, "spec": {"selector": dict(BLUE)}}
 
     def list(self, kind, namespace, label_selector=None, field_selector=None, keep=None):
+        self.requests.append(("list", label_selector))
         wanted = dict(pair.split("=") for pair in label_selector.split(","))
         found = [p for p in self.pods if all(p["metadata"]["labels"].get(k) == v for k, v in wanted.items())]
         return [keep(p) for p in found], "1"
 
     def patch(self, kind, namespace, name, body, patch_type="strategic", dry_run=False):
+        self.requests.append(("patch", kind))
         if self.refuse_patch:
             raise self.refuse_patch
         self.patched.append((body, dry_run))
@@ -81,6 +86,21 @@ def test_ready_new_pods_are_switched_to_and_the_old_selector_returned():
     result = switch(client)
     assert (result["changed"], result["previous_selector"], result["ready_endpoints"]) == (True, BLUE, ["web-green-a"])
     assert client.patched == [({"metadata": {"resourceVersion": "7"}, "spec": {"selector": GREEN}}, False)]
+
+
+def test_only_the_service_and_the_new_pods_are_read_before_the_patch_and_the_leaving_pods_after(monkeypatch):
+    client = Cluster([pod("web-green-a", GREEN), pod("web-blue-a", BLUE)])
+    waited = []
+
+    def wait_for_endpoints(client, params, ready, old, timeline):
+        waited.append(old)
+        return verdict.done("moved"), ready
+
+    monkeypatch.setattr(switch_selector, "wait_for_endpoints", wait_for_endpoints)
+    switch(client, wait=True)
+    before_patch = client.requests[: client.requests.index(("patch", "Service"))]
+    assert sorted(before_patch) == [("get", "Service"), ("list", "app=web,slot=green")]
+    assert client.requests[-1] == ("list", "app=web,slot=blue") and waited == [["web-blue-a"]]
 
 
 def test_check_mode_sends_the_patch_as_a_dry_run_and_reports_no_switch_time():

@@ -1,8 +1,10 @@
 """The client's pure parts: query building and retrying a write that raced the controller."""
 
+import threading
+
 import pytest
 
-from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import _query, retry_on_conflict
+from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.client import _query, retry_on_conflict, side_by_side
 from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import ApiError
 
 
@@ -75,3 +77,24 @@ def test_closing_a_watch_that_its_thread_just_ended_is_not_an_error(error):
     client = Client(SimpleNamespace(configuration=SimpleNamespace(host="https://127.0.0.1:6443")))
     client._streams.add(Stream())
     client.close_streams()  # does not raise
+
+
+def test_reads_side_by_side_are_all_under_way_at_once_and_come_back_in_order():
+    started = threading.Barrier(3, timeout=5)  # each call waits for the other two: only concurrent calls pass
+
+    def read(value):
+        def call():
+            started.wait()
+            return value
+
+        return call
+
+    assert side_by_side(read("service"), read("pods"), read("hpa")) == ["service", "pods", "hpa"]
+
+
+def test_a_failed_read_side_by_side_raises_its_error():
+    def refused():
+        raise ApiError(403, "Forbidden", "pods is forbidden")
+
+    with pytest.raises(ApiError, match="forbidden"):
+        side_by_side(lambda: "service", refused)
