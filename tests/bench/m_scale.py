@@ -38,7 +38,7 @@ def measure(
     kube, sizes=(10, 1000, 5000), reps=3, big_reps=2, big=1000, switches=3, canary_steps=(10, 20, 10), log=print
 ):
     capacity = kube.hollow_pods()
-    out = {"sizes": {}, "settings": dict(kube.info.get("settings", {}), hollow_pods=capacity)}
+    out = {"sizes": {}, "settings": dict(kube.info.get("settings", {}), hollow_capacity=capacity)}
     for size in sizes:
         n = big_reps if size >= big else reps
         with Throttling() as throttle:

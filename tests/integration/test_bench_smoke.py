@@ -110,7 +110,8 @@ def test_scale(bench_cluster, tmp_path):
     _figure(size["bluegreen"]["observer_switch_seconds"])
     _figure(size["canary"]["module_wall"])
     assert set(size["throttling"]) == {"kube-controller-manager", "kube-scheduler"}
-    assert r["settings"]["controller_qps"] > 0 and r["settings"]["hollow_pods"] == 50
+    settings = r["settings"]
+    assert settings["controller_qps"] > 0 and settings["hollow_pods"] == settings["hollow_capacity"] == 50
 
 
 @pytest.mark.timeout(300)
