@@ -234,15 +234,14 @@ def _judge(client, options, after, previous, changed, diff, timeline):
     failed["diff"] = diff
     if not options["rollback_on_failure"] or state in ("status", "rolled_back"):
         raise TaskFailed(verdict.message, failed)
-    seen = (final, replica_sets)
-    raise TaskFailed(*_roll_back(client, options, verdict, seen, previous if changed else None, failed, timeline))
+    back = _roll_back(client, options, verdict, final, replica_sets, previous if changed else None, failed, timeline)
+    raise TaskFailed(*back)
 
 
-def _roll_back(client, options, verdict, seen, previous, failed, timeline):
+def _roll_back(client, options, verdict, failed_deployment, replica_sets, previous, failed, timeline):
     """Undo, wait for the undo; returns (message, result) for the TaskFailed to raise.
 
-    seen: (the failed Deployment, its ReplicaSets or None) as the wait last saw them."""
-    failed_deployment, replica_sets = seen
+    failed_deployment, replica_sets: as the wait last saw them (replica_sets None when it read none)."""
     name, bad = options["name"], revisions.revision(failed_deployment)
     what = f"rollout of deployment {name!r} to revision {bad} failed: {verdict.message}"
     target = options.get("to_revision") or previous
