@@ -6,11 +6,10 @@ At each size, in one namespace:
               interpreter Ansible runs the module with), the controller-inherent time (observer:
               new generation seen until settled), the latency after settled, and where it goes
               (module verdict -> module process exit -> ansible CLI exit);
-  blue/green - a second Deployment `green` of N pods, made beside blue before the rollouts;
-              `nodowntime.k8s.switch_selector` moves the Service between them, alternately: switch
-              time from the patch until the EndpointSlices list only the new side (the module's
-              switch_seconds, and the observer's: from the patch it saw on the Service until the
-              slices it saw list exactly the N new pods as ready);
+  blue/green - a second Deployment `green` of N pods; `nodowntime.k8s.switch_selector` moves the
+              Service between them, alternately: switch time from the patch until the EndpointSlices
+              list only the new side (the module's switch_seconds, and the observer's: from the patch
+              it saw on the Service until the slices it saw list exactly the N new pods as ready);
   canary    - `green` scaled to 0 and reused as the canary; `nodowntime.k8s.canary_scale` steps of
               weight 10, 20, 10 (keep_total): the module process's wall, RSS and CPU.
 The pods run on kubemark's hollow nodes (not real nodes: the kubelet's code over a fake runtime),
@@ -18,15 +17,11 @@ which make them ready at once: every figure of this section comes from hollow no
 many pods as their --max-pods together (settings.hollow_pods each; `make bench` starts its cluster
 with 4 of 1600, so a rollout of 5000 with its 25% surge fits): blue/green at N needs 2N pods and is
 skipped, with a note, where they do not fit (5000: 10000 pods); a rollout's surge beyond it waits.
-Several nodes, because each kubelet reports its pods' status one request after another: one node held the
-1000-pod rollouts to about 5 pods a second. The controller-manager's and scheduler's client-side throttling
-during each size is taken from their logs. Each size's namespace is deleted and watched until it is gone
-before the next size (or section) starts. The sizes' Deployments are made ahead by prepare(), all at once,
-where they fit together (run.py does it beside apiload and fleet, which count requests, CPU seconds and
-memory, not time); else each size makes its own at its turn.
+Several nodes, because each kubelet reports its pods' status one request after another: one node
+held the 1000-pod rollouts to about 5 pods a second.  The
+controller-manager's and scheduler's client-side throttling during each size is taken from their
+logs.  Each size's namespace is deleted and watched until it is gone before the next size starts.
 """
-
-import time
 
 import stats
 import tools
@@ -40,43 +35,19 @@ BLUE, GREEN = {"app": "web", "slot": "blue"}, {"app": "web", "slot": "green"}
 
 
 def measure(
-    kube,
-    sizes=(10, 1000, 5000),
-    reps=3,
-    big_reps=2,
-    big=1000,
-    switches=3,
-    canary_steps=(10, 20, 10),
-    prepared=None,
-    log=print,
+    kube, sizes=(10, 1000, 5000), reps=3, big_reps=2, big=1000, switches=3, canary_steps=(10, 20, 10), log=print
 ):
-    """prepared: prepare()'s answer when the sizes' Deployments were created ahead; else each size creates its own."""
     capacity = kube.hollow_pods()
     out = {"sizes": {}, "settings": dict(kube.info.get("settings", {}), hollow_capacity=capacity)}
-    if prepared:
-        out["setup"] = prepared["setup"]
-    spaces = dict(prepared["namespaces"]) if prepared else {}
-    try:
-        for size in sizes:
-            n, each = big_reps if size >= big else reps, _switches(size, switches, capacity)
-            with Throttling() as throttle:
-                ns = spaces.pop(size, None)
-                try:
-                    if ns is None:
-                        ns = kube.namespace(f"scale{size}")
-                        _create(kube, ns, size, each)
-                    out["sizes"][str(size)] = _size(kube, ns, size, n, each, canary_steps, capacity, log)
-                except Exception as e:  # noqa: BLE001  keep the smaller sizes' figures
-                    log(f"scale {size} failed: {e!r}")
-                    out["sizes"][str(size)] = {"replicas": size, "error": f"{type(e).__name__}: {e}"}
-                finally:
-                    if ns:  # the next size, or section, starts with these pods gone
-                        kube.delete_namespace(ns)
-                        workloads.wait_gone(kube.core.list_namespace, ns, _timeout(2 * size), f"namespace {ns} to go")
-            out["sizes"][str(size)]["throttling"] = throttle.result
-    finally:
-        for ns in spaces.values():  # made ahead for a size never reached
-            kube.delete_namespace(ns)
+    for size in sizes:
+        n = big_reps if size >= big else reps
+        with Throttling() as throttle:
+            try:
+                out["sizes"][str(size)] = _size(kube, size, n, switches, canary_steps, capacity, log)
+            except Exception as e:  # noqa: BLE001  keep the smaller sizes' figures
+                log(f"scale {size} failed: {e!r}")
+                out["sizes"][str(size)] = {"replicas": size, "error": f"{type(e).__name__}: {e}"}
+        out["sizes"][str(size)]["throttling"] = throttle.result
     if any("error" in s for s in out["sizes"].values()):
         out["errors"] = "; ".join(f"{k}: {s['error']}" for k, s in out["sizes"].items() if "error" in s)
     rss = [
@@ -91,77 +62,39 @@ def measure(
     return out
 
 
-def prepare(kube, sizes=(10, 1000, 5000), switches=3, beside=(), log=print):
-    """Every size's namespace and Deployments, created at once ahead of the measuring (nothing here is timed):
-    {"namespaces": {size: namespace}, "setup": {...}}; None when they do not fit the hollow nodes together
-    with the biggest rollout's surge (each size then creates its own at its turn)."""
-    capacity, t0 = kube.hollow_pods(), time.monotonic()
-    pods = {size: size + (size if _switches(size, switches, capacity) else 0) for size in sizes}
-    if sum(pods.values()) + max(-(-size // 4) for size in sizes) > capacity:
-        log(f"scale set-up: {sum(pods.values())} pods do not fit {capacity} ahead; each size makes its own")
-        return None
-    spaces = {size: kube.namespace(f"scale{size}") for size in sizes}
-    try:
-        for size, ns in spaces.items():
-            _create(kube, ns, size, _switches(size, switches, capacity), wait=False)
-        for ns in spaces.values():
-            for name in ("blue", "green"):
-                kube.wait_complete(ns, name, _timeout(sum(pods.values())))
-    except BaseException:
-        for ns in spaces.values():
-            kube.delete_namespace(ns)
-        raise
-    seconds = round(time.monotonic() - t0, 1)
-    log(f"scale set-up: {sum(pods.values())} pods in {len(spaces)} namespaces ready in {seconds:.0f} s")
-    return {"namespaces": spaces, "setup": {"seconds": seconds, "pods": sum(pods.values()), "beside": list(beside)}}
-
-
-def _switches(size, switches, capacity):
-    """Blue/green at N needs 2N pods: no switches where they do not fit."""
-    return 0 if 2 * size > capacity else switches
-
-
-def _timeout(pods):
-    return 120 + pods  # 1000 pods take about a minute to create or roll on these nodes
-
-
-def _create(kube, ns, size, switches, wait=True):
-    """blue (size pods) behind the Service web, and green beside it (size pods when there are switches, else 0:
-    then it is only the canary)."""
-    for manifest in (
-        pause_deployment("blue", size, tag="s0", max_surge="25%", labels=BLUE),
-        pause_deployment("green", size if switches else 0, tag="g0", max_surge="25%", labels=GREEN),
-    ):
-        kube.apps.create_namespaced_deployment(ns, manifest)
-    kube.core.create_namespaced_service(
-        ns, {"metadata": {"name": "web"}, "spec": {"selector": dict(BLUE), "ports": [{"port": 80}]}}
-    )
-    if wait:
-        for name in ("blue", "green"):
-            kube.wait_complete(ns, name, _timeout(2 * size))
-
-
-def _size(kube, ns, size, reps, switches, canary_steps, capacity, log):
-    """The figures of one size, its Deployments made (blue serving, green beside it)."""
-    timeout = _timeout(size)
+def _size(kube, size, reps, switches, canary_steps, capacity, log):
+    ns = kube.namespace(f"scale{size}")
+    timeout = 120 + size  # 1000 pods take about a minute to create or roll on this node
     notes = []
-    if -(-size * 5 // 4) + (size if switches else 0) > capacity:
+    if -(-size * 5 // 4) > capacity:
         notes.append(f"the rollout's surge is capped by the hollow nodes' {capacity} pods")
-    if not switches:
+    if 2 * size > capacity:
+        switches = 0
         notes.append(
             f"blue/green skipped: {2 * size} pods do not fit the hollow nodes' {capacity} "
             "(start the cluster with more: `localcluster up --hollow-pods N --hollow-nodes M`)"
         )
         log(f"scale {size}: {notes[-1]}")
-    with Observer(kube, ns, kinds=("deployments", "pods", "endpointslices", "services")) as obs:
-        rollout = [_rollout(kube, ns, obs, size, rep, timeout, log) for rep in range(reps)]
-        switch = [_switch(kube, ns, obs, size, i, log) for i in range(switches)]
-        if switches % 2:  # back to blue, so stable serves while green becomes the canary
-            _switch(kube, ns, obs, size, switches, log)
-        if switches:
-            kube.apps.patch_namespaced_deployment_scale("green", ns, {"spec": {"replicas": 0}})
-            kube.wait_complete(ns, "green", timeout)
-        canary = [_canary_step(kube, ns, size, weight, timeout, log) for weight in canary_steps]
+    switch = []
+    try:
+        kube.create_deployment(ns, pause_deployment("blue", size, tag="s0", max_surge="25%", labels=BLUE), timeout)
+        kube.core.create_namespaced_service(
+            ns, {"metadata": {"name": "web"}, "spec": {"selector": dict(BLUE), "ports": [{"port": 80}]}}
+        )
+        with Observer(kube, ns, kinds=("deployments", "pods", "endpointslices", "services")) as obs:
+            rollout = [_rollout(kube, ns, obs, size, rep, timeout, log) for rep in range(reps)]
+            green = pause_deployment("green", size if switches else 0, tag="g0", max_surge="25%", labels=GREEN)
+            kube.create_deployment(ns, green, timeout)
+            switch = [_switch(kube, ns, obs, size, i, log) for i in range(switches)]
+            if switches % 2:  # back to blue, so stable serves while green becomes the canary
+                _switch(kube, ns, obs, size, switches, log)
+            if switches:
+                kube.apps.patch_namespaced_deployment_scale("green", ns, {"spec": {"replicas": 0}})
+                kube.wait_complete(ns, "green", timeout)
+            canary = [_canary_step(kube, ns, size, weight, timeout, log) for weight in canary_steps]
+    finally:
+        kube.delete_namespace(ns)
+    workloads.wait_gone(kube.core.list_namespace, ns, timeout * 2, f"namespace {ns} to go")
     return {
         "replicas": size,
         "rollout": _figures(rollout),

@@ -165,12 +165,6 @@ def _scale(s):
         ),
         *(["", " ".join(notes)] if notes else []),
     ]
-    if s.get("setup"):
-        ahead = s["setup"]
-        rows += [
-            "",
-            f"Deployments made ahead ({ahead['pods']} pods, {ahead['seconds']:.0f} s) beside {ahead['beside']}.",
-        ]
     return rows
 
 

@@ -78,23 +78,19 @@ PROFILES = {
 # Steps one after another; the sections of one step run side by side.  apiload's figures are request
 # counts of identities of its own, which the load does not change, and fleet's are CPU time and memory
 # (its clusters' start is not timed), so the two share a step; every section that times traffic, the
-# node or a wait runs alone.  scale right after the step that made its Deployments (EARLY_SETUP), so
-# its thousands of pods are there for no other section.
+# node or a wait runs alone.  scale after the others on the main cluster: thousands of pods take a while
+# to go.
 ORDER = (
     ("latency",),
     ("apiload", "fleet"),
-    ("scale",),
     ("overhead",),
     ("overhead_real",),
     ("rollback",),
     ("failure",),
     ("podstart",),
+    ("scale",),
 )
 NAMES = tuple(name for step in ORDER for name in step)
-# Set-ups that are not timed, made in an earlier step beside sections that count rather than time: the scale
-# section's thousands of pods start while apiload's rollouts wait out their minReadySeconds (apiload's
-# counts are of its identities alone; its rollouts' length is recorded beside them).
-EARLY_SETUP = {"scale": "apiload"}
 
 
 def log(msg):
@@ -131,16 +127,12 @@ def main(argv=None):
     results, loads = {}, [load_start]
     for step in ORDER:
         names = [name for name in step if name in only]
-        early = [name for name, host in EARLY_SETUP.items() if name in only and host in names]
-        if len(names) + len(early) > 1:
-            log(f"side by side: {', '.join(names + [f'{name} set-up' for name in early])}")
-        with ThreadPoolExecutor(max(1, len(names) + len(early))) as pool:
-            setups = {name: pool.submit(_setup, name, params[name], shared, names) for name in early}
+        if len(names) > 1:
+            log(f"side by side: {', '.join(names)}")
+        with ThreadPoolExecutor(max(1, len(names))) as pool:
             for name, section in zip(names, pool.map(lambda n: _section(n, params[n], shared), names), strict=True):
                 results[name] = section
                 loads.append(section["load_average"])
-            for name, setup in setups.items():
-                shared[f"{name}_prepared"] = setup.result()
     failed = any("error" in s or "errors" in s for s in results.values())
     results["meta"] = {
         "profile": profile,
@@ -199,7 +191,7 @@ def _section(name, params, shared):
         elif name == "podstart":
             result = m_podstart.measure(kube, log=log, **params)
         elif name == "scale":
-            result = m_scale.measure(kube, prepared=shared.get("scale_prepared"), log=log, **params)
+            result = m_scale.measure(kube, log=log, **params)
         else:
             result = m_fleet.measure(log=log, **params)
     except Exception as e:  # noqa: BLE001  record it, go on with the others
@@ -211,15 +203,6 @@ def _section(name, params, shared):
     result["duration_s"] = round(time.monotonic() - t0, 1)
     log(f"{name}: {result['duration_s']:.0f} s")
     return result
-
-
-def _setup(name, params, shared, beside):
-    """An early set-up's answer for its section, or None (the section then makes its own)."""
-    try:
-        return m_scale.prepare(shared["kube"], params["sizes"], params["switches"], beside, log)
-    except Exception as e:  # noqa: BLE001  the section sets up at its turn instead
-        log(f"{name} set-up failed: {e!r}")
-        return None
 
 
 def _version(dist):

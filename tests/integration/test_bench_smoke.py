@@ -47,9 +47,9 @@ def bench_cluster(tmp_path_factory):
         localcluster("down")
 
 
-def _run(env, tmp_path, name, beside=()):
+def _run(env, tmp_path, name):
     proc = subprocess.run(
-        [sys.executable, RUN, "--smoke", "--only", ",".join((*beside, name)), "--out", str(tmp_path)],
+        [sys.executable, RUN, "--smoke", "--only", name, "--out", str(tmp_path)],
         env=env,
         capture_output=True,
         text=True,
@@ -100,14 +100,8 @@ def test_overhead(bench_cluster, tmp_path, section, node):
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("beside", [(), ("apiload",)], ids=["alone", "made-ahead-beside-apiload"])
-def test_scale(bench_cluster, tmp_path, beside):
-    r, table = _run(bench_cluster, tmp_path, "scale", beside)
-    if beside:  # its Deployments were made in apiload's step
-        assert r["setup"]["beside"] == ["apiload"] and r["setup"]["pods"] == 6, r["setup"]
-        assert "Deployments made ahead (6 pods" in table
-    else:
-        assert "setup" not in r
+def test_scale(bench_cluster, tmp_path):
+    r, _table = _run(bench_cluster, tmp_path, "scale")
     (size,) = r["sizes"].values()
     for key in ("wall", "inherent", "latency", "module_rss_mb", "module_cpu"):
         _figure(size["rollout"][key])
