@@ -20,7 +20,8 @@ skipped, with a note, where they do not fit (5000: 10000 pods); a rollout's surg
 Several nodes, because each kubelet reports its pods' status one request after another: one node
 held the 1000-pod rollouts to about 5 pods a second.  The
 controller-manager's and scheduler's client-side throttling during each size is taken from their
-logs.  Each size's namespace is deleted and watched until it is gone before the next size starts.
+logs.  Each size's namespace is deleted and watched until it is gone before the next size starts; the
+last size's is left going (scale is the bench's last section: the cluster's stop, or its owner, sees to it).
 """
 
 import stats
@@ -39,11 +40,11 @@ def measure(
 ):
     capacity = kube.hollow_pods()
     out = {"sizes": {}, "settings": dict(kube.info.get("settings", {}), hollow_capacity=capacity)}
-    for size in sizes:
-        n = big_reps if size >= big else reps
+    for i, size in enumerate(sizes):
+        n, last = big_reps if size >= big else reps, i == len(sizes) - 1
         with Throttling() as throttle:
             try:
-                out["sizes"][str(size)] = _size(kube, size, n, switches, canary_steps, capacity, log)
+                out["sizes"][str(size)] = _size(kube, size, n, switches, canary_steps, capacity, log, last)
             except Exception as e:  # noqa: BLE001  keep the smaller sizes' figures
                 log(f"scale {size} failed: {e!r}")
                 out["sizes"][str(size)] = {"replicas": size, "error": f"{type(e).__name__}: {e}"}
@@ -62,7 +63,8 @@ def measure(
     return out
 
 
-def _size(kube, size, reps, switches, canary_steps, capacity, log):
+def _size(kube, size, reps, switches, canary_steps, capacity, log, last=False):
+    """last: the section's last size, whose namespace is left going (nothing of the bench comes after it)."""
     ns = kube.namespace(f"scale{size}")
     timeout = 120 + size  # 1000 pods take about a minute to create or roll on this node
     notes = []
@@ -94,7 +96,8 @@ def _size(kube, size, reps, switches, canary_steps, capacity, log):
             canary = [_canary_step(kube, ns, size, weight, timeout, log) for weight in canary_steps]
     finally:
         kube.delete_namespace(ns)
-    workloads.wait_gone(kube.core.list_namespace, ns, timeout * 2, f"namespace {ns} to go")
+    if not last:
+        workloads.wait_gone(kube.core.list_namespace, ns, timeout * 2, f"namespace {ns} to go")
     return {
         "replicas": size,
         "rollout": _figures(rollout),
