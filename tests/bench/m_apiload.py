@@ -39,13 +39,9 @@ def measure(kube, reps, seconds=60, k8s_collection=None, kubectl=None, log=print
         for kind, rep in samples:  # set up one after another: the admin's requests, counted nowhere
             ns = kube.namespace("apiload")
             windows.append({"kind": kind, "rep": rep, "ns": ns})
-            # Created without minReadySeconds, which would hold each first rollout that long; set below.
-            kube.apps.create_namespaced_deployment(ns, _manifest(ns, "a0", 0))
+            kube.apps.create_namespaced_deployment(ns, _manifest(ns, "a0", min_ready))
             windows[-1]["identity"] = Identity.create(kube, ns)
-        for w in windows:
-            kube.wait_complete(w["ns"], "web")
-            kube.apps.patch_namespaced_deployment("web", w["ns"], {"spec": {"minReadySeconds": min_ready}})
-        for w in windows:  # the controller has seen minReadySeconds (observedGeneration) before any tool starts
+        for w in windows:  # minReadySeconds makes each take that long: they are all under way by now
             kube.wait_complete(w["ns"], "web")
             w["identity"].wait_counted()
         log(f"apiload: {len(windows)} namespaces, Deployments and identities set up in {time.monotonic() - t0:.0f} s")
