@@ -16,8 +16,8 @@ as its users do (ours: images; kubernetes.core: the whole manifest with wait: tr
 defaults; kubectl: the harness patches the image, then `kubectl rollout status` waits).  The
 three tools of a repetition run side by side, each on a Deployment in a namespace of its own
 under an observer of its own: a tool's latency is its reaction at the end of its rollout, while
-the others wait on theirs (a watch, or kubernetes.core's poll every 5 s), which takes no CPU to
-speak of.
+the others wait on theirs (a watch, or kubernetes.core's poll every 5 s).  Ours measured the same
+both ways, alternating on one cluster (tests/bench/README.md).
 """
 
 from concurrent.futures import ThreadPoolExecutor
