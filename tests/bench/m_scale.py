@@ -16,7 +16,8 @@ The pods run on kubemark's hollow nodes (not real nodes: the kubelet's code over
 which make them ready at once: every figure of this section comes from hollow nodes.  They take as
 many pods as their --max-pods together (settings.hollow_pods each; `make bench` starts its cluster
 with 4 of 1600, so a rollout of 5000 with its 25% surge fits): blue/green at N needs 2N pods and is
-skipped, with a note, where they do not fit (5000: 10000 pods); a rollout's surge beyond it waits.
+skipped, with a note, where they do not fit (5000: 10000 pods), so its switch goal is judged at the
+largest size it ran at; a rollout's surge beyond it waits.
 Several nodes, because each kubelet reports its pods' status one request after another: one node
 held the 1000-pod rollouts to about 5 pods a second.  The
 controller-manager's and scheduler's client-side throttling during each size is taken from their
@@ -58,8 +59,15 @@ def measure(
     ]
     # Issue 18: memory flat in the pod count, the module's peak RSS <= 60 MB up to 5000 replicas.
     out["goal"] = {"module_rss_max_mb": 60, "met": bool(rss) and max(rss) <= 60, "bluegreen_switch_median_max_s": 2.0}
-    biggest = out["sizes"].get(str(max(sizes)), {}).get("bluegreen", {}).get("switch_seconds", {}).get("median")
-    out["goal"]["bluegreen_met_at_largest"] = biggest is not None and biggest <= 2.0
+    # Judged where blue/green ran: it is skipped at sizes whose 2N pods do not fit (5000 on the bench's nodes).
+    switched = {
+        int(k): s["bluegreen"]["switch_seconds"]["median"]
+        for k, s in out["sizes"].items()
+        if s.get("bluegreen", {}).get("switch_seconds", {}).get("median") is not None
+    }
+    largest = max(switched, default=None)
+    out["goal"]["bluegreen_largest_size"] = largest
+    out["goal"]["bluegreen_met_at_largest"] = None if largest is None else switched[largest] <= 2.0
     return out
 
 

@@ -15,7 +15,9 @@ def _x(value):
 
 
 def _goal(goal, key="met"):
-    return "met" if goal.get(key) else "NOT met"
+    """None: nothing was measured to judge it by."""
+    value = goal.get(key)
+    return "not measured" if value is None else "met" if value else "NOT met"
 
 
 def markdown(results):
@@ -160,7 +162,7 @@ def _scale(s):
         "",
         (
             f"Goals: module RSS ≤ {g['module_rss_max_mb']} MB (every size): **{_goal(g)}**; "
-            "blue/green switch ≤ 2 s at the largest size: "
+            f"blue/green switch ≤ 2 s at the largest size it ran at ({g.get('bluegreen_largest_size') or '-'} pods): "
             f"**{_goal(g, 'bluegreen_met_at_largest')}**. Settings: {s['settings']}."
         ),
         *(["", " ".join(notes)] if notes else []),
