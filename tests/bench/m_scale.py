@@ -52,23 +52,27 @@ def measure(
         out["sizes"][str(size)]["throttling"] = throttle.result
     if any("error" in s for s in out["sizes"].values()):
         out["errors"] = "; ".join(f"{k}: {s['error']}" for k, s in out["sizes"].items() if "error" in s)
-    rss = [
-        s["rollout"]["module_rss_mb"]["max"]
-        for s in out["sizes"].values()
-        if "rollout" in s and s["rollout"].get("module_rss_mb", {}).get("n")
-    ]
-    # Issue 18: memory flat in the pod count, the module's peak RSS <= 60 MB up to 5000 replicas.
-    out["goal"] = {"module_rss_max_mb": 60, "met": bool(rss) and max(rss) <= 60, "bluegreen_switch_median_max_s": 2.0}
-    # Judged where blue/green ran: it is skipped at sizes whose 2N pods do not fit (5000 on the bench's nodes).
-    switched = {
-        int(k): s["bluegreen"]["switch_seconds"]["median"]
-        for k, s in out["sizes"].items()
-        if s.get("bluegreen", {}).get("switch_seconds", {}).get("median") is not None
-    }
-    largest = max(switched, default=None)
-    out["goal"]["bluegreen_largest_size"] = largest
-    out["goal"]["bluegreen_met_at_largest"] = None if largest is None else switched[largest] <= 2.0
+    out["goal"] = goals(out["sizes"])
     return out
+
+
+def goals(sizes):
+    """Issue 18's scale goals from the figures by size (str(pods) -> _size's result, or one with "error").
+
+    Memory: the module's peak RSS <= 60 MB at every size.  The blue/green switch <= 2 s (median) is judged at
+    the largest size blue/green ran at (it is skipped where its 2N pods do not fit); None when it ran at none.
+    """
+    peaks = [s.get("rollout", {}).get("module_rss_mb", {}).get("max") for s in sizes.values()]
+    rss = [peak for peak in peaks if peak is not None]
+    switch = {int(k): s.get("bluegreen", {}).get("switch_seconds", {}).get("median") for k, s in sizes.items()}
+    largest = max((k for k, median in switch.items() if median is not None), default=None)
+    return {
+        "module_rss_max_mb": 60,
+        "met": bool(rss) and max(rss) <= 60,
+        "bluegreen_switch_median_max_s": 2.0,
+        "bluegreen_largest_size": largest,
+        "bluegreen_met_at_largest": None if largest is None else switch[largest] <= 2.0,
+    }
 
 
 def _size(kube, size, reps, switches, canary_steps, capacity, log, last=False):

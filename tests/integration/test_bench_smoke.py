@@ -110,6 +110,7 @@ def test_scale(bench_cluster, tmp_path):
     _figure(size["bluegreen"]["observer_switch_seconds"])
     _figure(size["canary"]["module_wall"])
     assert set(size["throttling"]) == {"kube-controller-manager", "kube-scheduler"}
+    assert r["goal"]["bluegreen_largest_size"] == size["replicas"]
     settings = r["settings"]
     assert settings["controller_qps"] > 0 and settings["hollow_pods"] == settings["hollow_capacity"] == 50
 
