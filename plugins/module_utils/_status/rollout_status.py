@@ -194,6 +194,12 @@ def _deployment_waiting(spec, status):
     return None
 
 
+def _wants_pods(spec):
+    """False for a workload scaled to 0: what pods it still has are on their way out, and one that
+    fails before its controller marks it for deletion (a canary sent back to 0) fails nothing."""
+    return spec.get("replicas") != 0
+
+
 def sick_pods(pods, fail_fast, fail_on_unschedulable):
     """The pods with what the verdict is asked to fail on, of any ReplicaSet: only these make
     deployment_status look at the ReplicaSets (to tell the new one's pods from the old ones')."""
@@ -229,7 +235,8 @@ def deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_g
 
     waiting = _deployment_waiting(spec, status)
     if waiting:
-        sick = _sick_new_pods(deployment, replica_sets, pods, fail_fast, fail_on_unschedulable)
+        wanted = _wants_pods(spec)
+        sick = _sick_new_pods(deployment, replica_sets, pods, fail_fast and wanted, fail_on_unschedulable and wanted)
         failure = _fail_fast("deployment", name, sick)
         if failure:
             return failure
@@ -306,7 +313,7 @@ def statefulset_status(statefulset, pods, fail_fast=True):
     status = _fields(statefulset, "status")
     if not _count(status, "observedGeneration") or not _observed(statefulset):
         return v.waiting("Waiting for statefulset spec update to be observed...")
-    if fail_fast:
+    if fail_fast and _wants_pods(_fields(statefulset, "spec")):
         new_pods = _sick_updated_pods(statefulset, pods, "revision_hash", status.get("updateRevision"))
         failure = _fail_fast("statefulset", _name(statefulset), new_pods)
         if failure:

@@ -111,6 +111,20 @@ def test_fail_fast_ignores_old_pods_terminating_pods_and_can_be_off():
     assert deployment_status(dep, [OLD, NEW], [new_sick], fail_fast=False).state == v.WAITING
 
 
+# A canary sent back to 0: its sick pod can send one more status before the ReplicaSet controller
+# marks it for deletion; a Deployment that wants no pod fails on nothing it has left.
+@pytest.mark.parametrize(
+    ("replicas", "state"),
+    [(0, v.WAITING), (1, v.FAILED)],
+)
+def test_a_sick_pod_of_a_deployment_scaled_to_0_fails_nothing(replicas, state):
+    dep = deployment(replicas=replicas, updated=1, total=1, available=0)
+    sick = pod("web-new-a", "web-new", waiting="CrashLoopBackOff")
+    assert deployment_status(dep, [OLD, NEW], [sick]).state == state
+    pending = pod_summary(rollout_objects.pending("web-new-b", "web-new"))
+    assert deployment_status(dep, [OLD, NEW], [pending], fail_on_unschedulable=True).state == state
+
+
 def test_failures_of_every_sick_new_pod_are_listed_by_pod_name():
     sick = [pod(f"web-new-{c}", "web-new", waiting="CrashLoopBackOff") for c in "cab"]
     verdict = deployment_status(deployment(updated=1, available=1), [OLD, NEW], [*sick, pod("web-new-d", "web-new")])
@@ -191,6 +205,12 @@ def test_statefulset_fail_fast_only_on_the_update_revision():
     assert statefulset_status(without(statefulset(readyReplicas=1), "status.updateRevision"), [unlabelled]).state == (
         v.WAITING
     )
+
+
+def test_a_statefulset_scaled_to_0_fails_on_no_pod_it_has_left():
+    sick = pod("db-0", None, waiting="CrashLoopBackOff", labels={"controller-revision-hash": "db-2"}, owner_uid="sts")
+    assert statefulset_status(statefulset(replicas=0, readyReplicas=0), [sick]).state == v.DONE
+    assert statefulset_status(statefulset(replicas=1, readyReplicas=0), [sick]).reason == "CrashLoopBackOff"
 
 
 def test_daemonset_fail_fast_on_pods_of_the_current_generation():
