@@ -11,7 +11,7 @@ wait_for_rollout(client, kind, workload, timeout, timeline, fail_fast=True, fail
     asks about them: always for a Deployment (its old pods must be gone), with fail_fast for
     the others.  A fresh Deployment whose status counts its terminating pods (KEP-3973) costs
     one or two requests: a watch on it from the write's version, and with fail_fast one on the
-    pods made after it; the ReplicaSets are read only once a pod is sick, and state then has
+    pods made after it; the ReplicaSets are read only once a pod is sick or has exited, and state then has
     no "replicasets" (nor "pods" without fail_fast).  See _sources.  Of ReplicaSets and pods only
     rollout_status's summaries are held; see rollout_status for the verdict.  A StatefulSet or
     DaemonSet whose update strategy kubectl will not judge (OnDelete) ends the wait at once,
@@ -53,7 +53,7 @@ def _sources(kind, workload, fail_fast, fresh=False, fail_on_unschedulable=False
     fresh: workload is what our own write returned.  Then the workload is not listed but begun
     from, and where the Deployment counts its terminating pods itself (_counts_terminating) only
     the pods made after that write matter (a new pod failing, fail_fast): they are watched from
-    its version with none listed, and the ReplicaSets are read only once a pod is sick."""
+    its version with none listed, and the ReplicaSets are read only once a pod is sick or has exited."""
     meta = workload["metadata"]
     ns, selector = meta["namespace"], _selector(workload)
     start = ([workload], meta["resourceVersion"]) if fresh else None
@@ -100,9 +100,10 @@ def _evaluator(client, kind, workload, fail_fast, fail_on_unschedulable=False, r
 
 
 class _ReplicaSetsOnDemand:
-    """The Deployment's ReplicaSets where the wait does not follow them: read when a pod is sick
-    (to tell whether it is a new one), and again when a sick pod names an owner not asked about yet.
-    read: the last read's whole objects (None before any), which an undo right after decides on."""
+    """The Deployment's ReplicaSets where the wait does not follow them: read when a pod is sick or has
+    exited (to tell whether it is a new one), and again when such a pod names an owner not asked about
+    yet (rollout_status.owners_to_tell).  read: the last read's whole objects (None before any), which
+    an undo right after decides on."""
 
     def __init__(self, client, workload, fail_fast, fail_on_unschedulable):
         self._client, self._workload = client, workload
@@ -110,8 +111,8 @@ class _ReplicaSetsOnDemand:
         self._asked, self._held = set(), []
         self.read = None
 
-    def __call__(self, pods):
-        owners = {p.owner for p in rollout_status.sick_pods(pods, *self._flags)}
+    def __call__(self, deployment, pods):
+        owners = rollout_status.owners_to_tell(deployment, pods, *self._flags)
         if not owners <= self._asked:
             meta = self._workload["metadata"]
             self.read, _version = self._client.list(
@@ -127,7 +128,7 @@ def _verdict(kind, owner, state, fail_fast, fail_on_unschedulable, replica_sets)
         pods = state.get("pods", [])
         return rollout_status.deployment_status(
             owner,
-            state["replicasets"] if "replicasets" in state else replica_sets(pods),
+            state["replicasets"] if "replicasets" in state else replica_sets(owner, pods),
             pods,
             fail_fast=fail_fast,
             fail_on_unschedulable=fail_on_unschedulable,

@@ -3,6 +3,7 @@
 
 container_failures(pod, restart_threshold=RESTART_THRESHOLD)
     -> ({"pod", "container", "reason", "message", "restarts"}, ...), one per sick container
+exited(pod) -> whether a container of it has exited: a restart, or a non-zero exit not restarted yet
 unschedulable(pod) -> {"pod", "container": None, "reason": "Unschedulable", "message", "restarts": 0} or None
 describe(failure) -> "pod web-7d4-x, container app: CrashLoopBackOff: back-off 10s ..."
 """
@@ -73,6 +74,18 @@ def container_failures(pod, restart_threshold=RESTART_THRESHOLD):
     status = pod.get("status") or {}
     containers = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
     return tuple(f for f in (_failure(pod, c, restart_threshold) for c in containers) if f)
+
+
+def exited(pod):
+    """The first sign of a CrashLoopBackOff or TooManyRestarts to come: the kubelet restarts the first exit
+    at once and backs off only from the second, so this is seen a container's run time before them."""
+    status = pod.get("status") or {}
+    containers = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+    # An init container that ends with 0 has done its job; no other container ends on purpose.
+    return any(
+        (c.get("restartCount") or 0) > 0 or ((c.get("state") or {}).get("terminated") or {}).get("exitCode", 0) != 0
+        for c in containers
+    )
 
 
 def unschedulable(pod):

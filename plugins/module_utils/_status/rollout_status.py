@@ -2,7 +2,8 @@
 """The rollout verdict: pure functions from objects to verdict.Verdict.
 
     deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_gone=True, fail_on_unschedulable=False)
-    sick_pods(pods, fail_fast, fail_on_unschedulable) -> the pods that make deployment_status read replica_sets
+    owners_to_tell(deployment, pods, fail_fast, fail_on_unschedulable) -> the owners (uids) of the pods
+        deployment_status must tell new from old, or may soon: the ReplicaSets are needed once it has any
     statefulset_status(statefulset, pods, fail_fast=True)
     daemonset_status(daemonset, pods, fail_fast=True)
     refusal(kind, workload) -> why kubectl would not judge it (its words, naming kind and strategy), or None
@@ -37,7 +38,7 @@ Beyond kubectl:
     ones included; kubectl stops counting them once they are marked for deletion
     (kubernetes/kubectl#1284) although they may still be serving.  Where the Deployment's
     status has terminatingReplicas (KEP-3973) done waits until it is 0 instead: then
-    replica_sets and pods are only looked at when a pod is sick (sick_pods);
+    replica_sets and pods are only looked at when a pod is sick, or has exited (owners_to_tell);
   - a paused Deployment that still has work to do is failed (DeploymentPaused): it
     would otherwise wait forever.
 """
@@ -63,8 +64,9 @@ FAILING_LISTED = 20
 ReplicaSetSummary = namedtuple("ReplicaSetSummary", "uid name created owner template")
 # revision_hash, template_generation: its controller-revision-hash and pod-template-generation
 # labels (StatefulSet, DaemonSet); failures: pod_failures.container_failures, () while it terminates;
-# unschedulable: pod_failures.unschedulable, None while it terminates
-PodSummary = namedtuple("PodSummary", "name owner revision_hash template_generation failures unschedulable")
+# unschedulable: pod_failures.unschedulable, None while it terminates; exited: pod_failures.exited,
+# False while it terminates
+PodSummary = namedtuple("PodSummary", "name owner revision_hash template_generation failures unschedulable exited")
 
 
 def _controller(meta):
@@ -99,6 +101,7 @@ def pod_summary(pod, restart_threshold=pod_failures.RESTART_THRESHOLD):
         labels.get("pod-template-generation"),
         () if leaving else pod_failures.container_failures(pod, restart_threshold),
         None if leaving else pod_failures.unschedulable(pod),
+        not leaving and pod_failures.exited(pod),
     )
 
 
@@ -200,16 +203,25 @@ def _wants_pods(spec):
     return spec.get("replicas") != 0
 
 
-def sick_pods(pods, fail_fast, fail_on_unschedulable):
+def _sick_pods(pods, fail_fast, fail_on_unschedulable):
     """The pods with what the verdict is asked to fail on, of any ReplicaSet: only these make
     deployment_status look at the ReplicaSets (to tell the new one's pods from the old ones')."""
     return [p for p in pods if (fail_fast and p.failures) or (fail_on_unschedulable and p.unschedulable)]
 
 
+def owners_to_tell(deployment, pods, fail_fast, fail_on_unschedulable):
+    """The owners of the sick pods, and with fail_fast of the pods that have exited: a container's first
+    exit comes before its CrashLoopBackOff, so a wait that reads the ReplicaSets then judges the failure
+    (and an undo decides) without a read in between.  A healthy rollout has none."""
+    wanted = _wants_pods(_fields(deployment, "spec"))
+    sick = _sick_pods(pods, fail_fast and wanted, fail_on_unschedulable and wanted)
+    return {p.owner for p in sick} | {p.owner for p in pods if fail_fast and wanted and p.exited}
+
+
 def _sick_new_pods(deployment, replica_sets, pods, fail_fast, fail_on_unschedulable):
     """The new ReplicaSet's pods, each with the failures the verdict is asked to fail on."""
     # Judged again after every event: the ReplicaSets are only looked at once a pod is sick.
-    if not sick_pods(pods, fail_fast, fail_on_unschedulable):
+    if not _sick_pods(pods, fail_fast, fail_on_unschedulable):
         return []
     new_uid, old_uids = _new_and_old(deployment, replica_sets)
     # An old pod's room comes free as it goes: a rolling update's, or one of the release that last

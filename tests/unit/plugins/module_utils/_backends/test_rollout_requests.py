@@ -3,7 +3,7 @@
 A rollout of an image (wait, fail_fast) on a cluster whose Deployments count their terminating pods
 (KEP-3973): read the Deployment, patch it, watch it from the patch's version, watch the pods made after
 the patch.  Without that count the pods and ReplicaSets are listed and watched.  The ReplicaSets are
-read only when a pod is sick.  The lock adds a read and a write to take the Lease and one write to
+read only when a pod is sick or has exited.  The lock adds a read and a write to take the Lease and one write to
 release it."""
 
 import threading
@@ -159,6 +159,21 @@ def test_the_replica_sets_are_read_once_a_new_pod_is_sick():
     assert failed.value.result["reason"] == "CrashLoopBackOff", failed.value.result
     assert failed.value.result["failing_pods"][0]["pod"] == "web-new-a"
     assert sorted(cluster.requests) == sorted([*SUCCESS_WITH_THE_COUNT, ("list", "ReplicaSet")])
+
+
+@pytest.mark.parametrize(
+    ("restarts", "lists"),
+    [pytest.param(0, 0, id="a-healthy-pod-reads-nothing"), pytest.param(1, 1, id="a-first-exit-reads-them-once")],
+)
+def test_the_replica_sets_are_read_ahead_at_a_new_pods_first_exit(restarts, lists):
+    # Before its CrashLoopBackOff: the failure, if it comes, is then judged and undone without a read.
+    cluster = mid_rollout(
+        ("ADDED", pod("web-new-a", "web-new")), ("MODIFIED", pod("web-new-a", "web-new", restarts=restarts))
+    )
+    with pytest.raises(rollout.TaskFailed) as failed:
+        run(cluster, rollback_on_failure=False, wait_timeout=1)
+    assert failed.value.result["reason"] == "WaitTimeout", failed.value.result
+    assert cluster.requests.count(("list", "ReplicaSet")) == lists
 
 
 def test_a_sick_old_pod_is_told_from_a_new_one_and_read_about_once():

@@ -6,11 +6,13 @@ import rollout_objects
 from rollout_objects import daemonset, deployment, statefulset, with_image, without
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import revisions
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status import pod_failures
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict as v
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status.pod_failures import RESTART_THRESHOLD
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status.rollout_status import (
     daemonset_status,
     deployment_status,
+    owners_to_tell,
     pod_summary,
     replica_set_summary,
     statefulset_status,
@@ -123,6 +125,51 @@ def test_a_sick_pod_of_a_deployment_scaled_to_0_fails_nothing(replicas, state):
     assert deployment_status(dep, [OLD, NEW], [sick]).state == state
     pending = pod_summary(rollout_objects.pending("web-new-b", "web-new"))
     assert deployment_status(dep, [OLD, NEW], [pending], fail_on_unschedulable=True).state == state
+
+
+def _containers(*states, init=False):
+    statuses = [
+        {"name": f"c{i}", "state": state, "restartCount": restarts} for i, (state, restarts) in enumerate(states)
+    ]
+    return {
+        "metadata": {"name": "web-new-a"},
+        "status": {"initContainerStatuses" if init else "containerStatuses": statuses},
+    }
+
+
+RUNNING, WAITING = {"running": {}}, {"waiting": {"reason": "PodInitializing"}}
+
+
+@pytest.mark.parametrize(
+    ("pod", "exited"),
+    [
+        pytest.param(_containers((RUNNING, 0)), False, id="running"),
+        pytest.param(_containers((WAITING, 0)), False, id="starting"),
+        pytest.param(_containers((RUNNING, 0), (RUNNING, 1)), True, id="restarted-once"),
+        pytest.param(_containers(({"terminated": {"exitCode": 2}}, 0)), True, id="exited-not-restarted-yet"),
+        pytest.param(_containers(({"terminated": {"exitCode": 0}}, 0), init=True), False, id="init-done"),
+        pytest.param(_containers(({"terminated": {"exitCode": 1}}, 0), init=True), True, id="init-failed"),
+        pytest.param({"metadata": {"name": "web-new-a"}}, False, id="no-status-yet"),
+    ],
+)
+def test_a_pod_has_exited_once_a_container_restarts_or_fails(pod, exited):
+    assert pod_failures.exited(pod) is exited
+
+
+@pytest.mark.parametrize(
+    ("pods", "replicas", "fail_fast", "owners"),
+    [
+        pytest.param([pod("web-new-a", "web-new")], 3, True, set(), id="healthy-none"),
+        pytest.param([pod("web-new-a", "web-new", restarts=1)], 3, True, {"web-new-uid"}, id="exited-once"),
+        pytest.param([pod("web-old-a", "web-old", restarts=1)], 3, True, {"web-old-uid"}, id="any-owner-to-tell"),
+        pytest.param([pod("web-new-a", "web-new", waiting="ErrImagePull")], 3, True, {"web-new-uid"}, id="sick"),
+        pytest.param([pod("web-new-a", "web-new", restarts=1)], 3, False, set(), id="not-failing-fast"),
+        pytest.param([pod("web-new-a", "web-new", restarts=1, terminating=True)], 3, True, set(), id="leaving"),
+        pytest.param([pod("web-new-a", "web-new", waiting="CrashLoopBackOff")], 0, True, set(), id="scaled-to-0"),
+    ],
+)
+def test_the_replica_sets_are_needed_for_a_sick_or_exited_pod(pods, replicas, fail_fast, owners):
+    assert owners_to_tell(deployment(replicas=replicas), pods, fail_fast, False) == owners
 
 
 def test_failures_of_every_sick_new_pod_are_listed_by_pod_name():
