@@ -70,22 +70,25 @@ def _failure(pod, status, restart_threshold):
     }
 
 
-def container_failures(pod, restart_threshold=RESTART_THRESHOLD):
+def _container_statuses(pod):
     status = pod.get("status") or {}
-    containers = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
-    return tuple(f for f in (_failure(pod, c, restart_threshold) for c in containers) if f)
+    return (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+
+
+def container_failures(pod, restart_threshold=RESTART_THRESHOLD):
+    return tuple(f for f in (_failure(pod, c, restart_threshold) for c in _container_statuses(pod)) if f)
 
 
 def exited(pod):
     """The first sign of a CrashLoopBackOff or TooManyRestarts to come: the kubelet restarts the first exit
     at once and backs off only from the second, so this is seen a container's run time before them."""
-    status = pod.get("status") or {}
-    containers = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
-    # An init container that ends with 0 has done its job; no other container ends on purpose.
-    return any(
-        (c.get("restartCount") or 0) > 0 or ((c.get("state") or {}).get("terminated") or {}).get("exitCode", 0) != 0
-        for c in containers
-    )
+    return any((c.get("restartCount") or 0) > 0 or _exit_code(c) not in (None, 0) for c in _container_statuses(pod))
+
+
+def _exit_code(status):
+    """The exit code of a container that has stopped and not started again, else None.  An init container that
+    ends with 0 has done its job; a restartPolicy Always container's exit 0 shows as a restart soon after."""
+    return ((status.get("state") or {}).get("terminated") or {}).get("exitCode")
 
 
 def unschedulable(pod):

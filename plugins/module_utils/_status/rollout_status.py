@@ -213,15 +213,16 @@ def owners_to_tell(deployment, pods, fail_fast, fail_on_unschedulable):
     """The owners of the sick pods, and with fail_fast of the pods that have exited: a container's first
     exit comes before its CrashLoopBackOff, so a wait that reads the ReplicaSets then judges the failure
     (and an undo decides) without a read in between.  A healthy rollout has none."""
-    wanted = _wants_pods(_fields(deployment, "spec"))
-    sick = _sick_pods(pods, fail_fast and wanted, fail_on_unschedulable and wanted)
-    return {p.owner for p in sick} | {p.owner for p in pods if fail_fast and wanted and p.exited}
+    if not _wants_pods(_fields(deployment, "spec")):
+        return set()
+    sick = _sick_pods(pods, fail_fast, fail_on_unschedulable)
+    return {p.owner for p in sick} | {p.owner for p in pods if fail_fast and p.exited}
 
 
 def _sick_new_pods(deployment, replica_sets, pods, fail_fast, fail_on_unschedulable):
     """The new ReplicaSet's pods, each with the failures the verdict is asked to fail on."""
     # Judged again after every event: the ReplicaSets are only looked at once a pod is sick.
-    if not _sick_pods(pods, fail_fast, fail_on_unschedulable):
+    if not _wants_pods(_fields(deployment, "spec")) or not _sick_pods(pods, fail_fast, fail_on_unschedulable):
         return []
     new_uid, old_uids = _new_and_old(deployment, replica_sets)
     # An old pod's room comes free as it goes: a rolling update's, or one of the release that last
@@ -247,8 +248,7 @@ def deployment_status(deployment, replica_sets, pods, fail_fast=True, old_pods_g
 
     waiting = _deployment_waiting(spec, status)
     if waiting:
-        wanted = _wants_pods(spec)
-        sick = _sick_new_pods(deployment, replica_sets, pods, fail_fast and wanted, fail_on_unschedulable and wanted)
+        sick = _sick_new_pods(deployment, replica_sets, pods, fail_fast, fail_on_unschedulable)
         failure = _fail_fast("deployment", name, sick)
         if failure:
             return failure
