@@ -50,10 +50,10 @@ def _last_exit(status):
 def _failure(pod, status, restart_threshold):
     waiting = (status.get("state") or {}).get("waiting") or {}
     restarts = status.get("restartCount") or 0
-    exited = bool((status.get("lastState") or {}).get("terminated"))
+    exit_behind = bool((status.get("lastState") or {}).get("terminated"))
     runtime_away = any(words in (waiting.get("message") or "") for words in RUNTIME_AWAY)
     if (waiting.get("reason") in FAIL_FAST_REASONS and not runtime_away) or (
-        waiting.get("reason") in FAIL_FAST_AFTER_AN_EXIT and exited
+        waiting.get("reason") in FAIL_FAST_AFTER_AN_EXIT and exit_behind
     ):
         reason, message = waiting["reason"], waiting.get("message") or ""
     elif restart_threshold and restarts >= restart_threshold:
