@@ -32,6 +32,12 @@ description:
   - "A route someone changed during the release (weights of the managed rules that are neither the user's nor
     stable + canary = 100 as this module wrote them, rules moved) is refused as out of sync, saying what to put
     back."
+  - "Before a patch that sends requests to a Service that got none (the canary at its first weight or its
+    preview, stable again after weight 100), the module checks that the Service exists and watches its
+    EndpointSlices until they list a ready pod, for up to O(wait_timeout) seconds, whatever O(wait) says: a
+    gateway answers a backend's share with 503 while the Service lists no ready endpoint (Traefik, for one,
+    routes only to the endpoints its EndpointSlices call ready). A Service that is missing (V(NotFound)) or
+    lists no ready pod in time (V(NoReadyEndpoints)) fails the task with nothing changed."
   - "With O(wait=true) the module watches the route until, for B(each) of its C(parentRefs), the gateway's
     C(status.parents) entry shows C(Accepted) and C(ResolvedRefs) C(True) with an C(observedGeneration) at least
     the generation the patch produced. A current C(False) condition fails the task with the gateway's own reason
@@ -108,7 +114,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads the route and sends the patch as a server-side dry run; does not wait.
+    details: Reads the route and sends the patch as a server-side dry run; does not read the Services or wait.
   diff_mode:
     support: full
     details: Shows the managed rules' stable and canary weights and the preview rule, before and after.
@@ -117,7 +123,8 @@ attributes:
     details: When the managed rules already have the weights (and the preview rule is as asked), nothing is
       patched; the task still waits on the gateway.
 notes:
-  - Needs C(get), C(patch), C(list) and C(watch) on C(httproutes.gateway.networking.k8s.io).
+  - Needs C(get), C(patch), C(list) and C(watch) on C(httproutes.gateway.networking.k8s.io), C(get) on
+    C(services) and C(list) and C(watch) on C(endpointslices.discovery.k8s.io).
   - A GitOps tool that self-heals the route during a release fights it; let it ignore C(spec.rules) of the
     route, and the annotation C(nodowntime.k8s/traffic-weight), while a release runs.
 seealso:
@@ -193,7 +200,8 @@ parents:
         Accepted: {status: "True", reason: Accepted, message: "", observedGeneration: 4}
         ResolvedRefs: {status: "True", reason: ResolvedRefs, message: "", observedGeneration: 4}
 reason:
-  description: Why the task failed, for example V(GatewayRejected), V(WaitTimeout) or V(Conflict).
+  description: Why the task failed, for example V(GatewayRejected), V(WaitTimeout), V(Conflict), V(NotFound) (a
+    Service to send requests to) or V(NoReadyEndpoints).
   returned: failure
   type: str
   sample: GatewayRejected

@@ -1,6 +1,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The traffic_weight module: set a canary's exact weight on an HTTPRoute, then wait on the gateway.
 
+A Service the route starts sending requests to must list a ready endpoint before the patch: a gateway
+sends a backend's share to the ready endpoints it knows, and answers it with 503 while there are none.
+
 check(params) -> None; ValueError for options refused before any request
 run(client, params, checked, check_mode, timeline, warn) -> result (for exit_json)
 raises TaskFailed(message, result)                        (for fail_json)
@@ -15,6 +18,10 @@ from ansible_collections.nodowntime.k8s.plugins.module_utils._k8s.errors import 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._plan import route_weights
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status import route_status
 from ansible_collections.nodowntime.k8s.plugins.module_utils._status import verdict as v
+from ansible_collections.nodowntime.k8s.plugins.module_utils._status.switch_checks import (
+    SERVICE_NAME_LABEL,
+    endpoint_pods,
+)
 
 KIND = "HTTPRoute"
 
@@ -54,6 +61,45 @@ def wait_for_gateway(client, namespace, name, generation, timeout, timeline):
     return result, (state.get("route") or [None])[0]
 
 
+def wait_for_endpoints(client, namespace, service, timeout, timeline):
+    """Done once the Service's EndpointSlices list a ready pod, from a watch on them."""
+    source = waiter.Source("EndpointSlice", namespace, label_selector=f"{SERVICE_NAME_LABEL}={service}")
+
+    def evaluate(state):
+        ready = endpoint_pods(state["slices"])[1]
+        if ready:
+            return v.done(f"Service {namespace}/{service}: {len(ready)} ready endpoints")
+        return v.waiting(f"Service {namespace}/{service}: no ready endpoint yet")
+
+    result, _state = waiter.wait_until(client, {"slices": source}, evaluate, timeout, timeline)
+    return result
+
+
+def _endpoints_first(client, params, plan, report, timeline):
+    """TaskFailed, with nothing changed, when a Service the plan starts sending requests to does not exist or
+    lists no ready endpoint within wait_timeout."""
+    namespace, where = params["namespace"], f"{params['namespace']}/{params['name']}"
+    for side in route_weights.newly_served(plan):
+        service = params[f"{side}_service"]
+        failed = {"changed": False, "timeline": timeline.entries, **report}
+        try:
+            client.get("Service", namespace, service)
+        except ApiError as e:
+            if e.status != 404:
+                raise
+            raise TaskFailed(
+                f"HTTPRoute {where}: Service {namespace}/{service} not found ({side}_service); nothing was changed",
+                dict(failed, reason="NotFound"),
+            ) from None
+        result = wait_for_endpoints(client, namespace, service, params["wait_timeout"], timeline)
+        if result.state != v.DONE:
+            raise TaskFailed(
+                f"HTTPRoute {where}: not sending requests to Service {namespace}/{service}, which lists no ready "
+                f"endpoint (the gateway would answer them with 503): {result.message}; nothing was changed",
+                dict(failed, reason="NoReadyEndpoints"),
+            )
+
+
 def run(client, params, _checked, check_mode, timeline, warn):
     namespace, name = params["namespace"], params["name"]
     where = f"{namespace}/{name}"
@@ -81,6 +127,8 @@ def run(client, params, _checked, check_mode, timeline, warn):
     if plan.changed:
         dry = " (dry run)" if check_mode else ""
         try:
+            if not check_mode:
+                _endpoints_first(client, params, plan, report, timeline)
             route = client.patch(
                 KIND, namespace, name, route_weights.json_patch(route, plan), patch_type="json", dry_run=check_mode
             )

@@ -4,6 +4,7 @@
     check_options(weight, stable, canary, rules, header_route) -> None, or RouteError naming the option
     plan(route, stable, canary, weight, rules=None, header_route=None) -> Plan
     json_patch(route, plan) -> the JSON patch (RFC 6902) that makes the change, with `test` operations
+    newly_served(plan) -> the sides ("stable", "canary") the plan sends requests to that got none before
 
 The route stays the user's: only the backendRefs of the managed rules change (stable gets 100 - weight,
 the canary weight; a canary backendRef the user did not write is added for the release), plus, with a
@@ -292,6 +293,18 @@ def plan(route, stable, canary, weight, rules=None, header_route=None):
         preview_after=preview,
         changed=after != current or new_record != text,
     )
+
+
+def _served(weights, preview):
+    sides = {side for both in weights.values() for side, weight in both.items() if weight}
+    return (sides | {"canary"}) if preview else sides
+
+
+def newly_served(plan):
+    """The sides the route sends requests to after the plan and sent none before, in order: each needs a
+    ready endpoint first, as a gateway answers a backend's share with 503 while its Service lists none."""
+    before = _served(plan.weights_before, plan.preview_before)
+    return [side for side in ("stable", "canary") if side in _served(plan.weights_after, plan.preview_after) - before]
 
 
 def _named(rule):

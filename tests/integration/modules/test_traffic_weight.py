@@ -1,10 +1,11 @@
-"""traffic_weight on the local cluster's gateway: a route the gateway rejects fails the task with the gateway's
-own words, check mode and a second run change nothing, and the negative control: the meter through the gateway
-counts the failures of a canary Service whose pods refuse the connection."""
+"""traffic_weight on the local cluster's gateway: a missing canary Service is refused with nothing changed, a route
+the gateway rejects fails the task with the gateway's own words, check mode and a second run change nothing, and
+the negative control: the meter through the gateway counts the failures of a canary Service whose pods refuse the
+connection."""
 
 import pytest
 from ansible_run import run_module
-from gateway_routes import read_route, service, stable_app, users_part
+from gateway_routes import STABLE_LABELS, read_route, service, stable_app, users_part
 
 from localcluster import workloads
 from localcluster.meter import Meter
@@ -40,13 +41,22 @@ def test_a_route_the_gateway_rejects_fails_with_its_message_and_weight_0_gives_t
     )
     assert users_part(read_route(kube, namespace)) == users_part(created)  # check mode changed nothing
 
-    rejected, out = run_module("traffic_weight", _args(namespace, 10, canary="missing"))
-    assert "Task failed" in out and rejected["reason"] == "GatewayRejected", out
-    assert "ResolvedRefs=False" in rejected["msg"] and "missing" in rejected["msg"], rejected["msg"]
+    refused, out = run_module("traffic_weight", _args(namespace, 10, canary="missing"))
+    assert "Task failed" in out and refused["reason"] == "NotFound" and not refused["changed"], out
+    assert f"Service {namespace}/missing not found" in refused["msg"], refused["msg"]
+    assert users_part(read_route(kube, namespace)) == users_part(created)
 
-    back, out = run_module("traffic_weight", _args(namespace, 0, canary="missing"))
+    # A Service with ready endpoints but not the port the route names (stable's, 80): Traefik refuses the ref.
+    other = service("other-port", STABLE_LABELS)
+    other["spec"]["ports"][0]["port"] = 81
+    kube.core.create_namespaced_service(namespace, other)
+    rejected, out = run_module("traffic_weight", _args(namespace, 10, canary="other-port"))
+    assert "Task failed" in out and rejected["reason"] == "GatewayRejected", out
+    assert "ResolvedRefs=False" in rejected["msg"] and "other-port" in rejected["msg"], rejected["msg"]
+
+    back, out = run_module("traffic_weight", _args(namespace, 0, canary="other-port"))
     assert "Task failed" not in out and back["changed"], out
-    again, out = run_module("traffic_weight", _args(namespace, 0, canary="missing"))
+    again, out = run_module("traffic_weight", _args(namespace, 0, canary="other-port"))
     assert "Task failed" not in out and not again["changed"], out
     assert users_part(read_route(kube, namespace)) == users_part(created)
 

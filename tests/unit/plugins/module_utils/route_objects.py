@@ -1,5 +1,6 @@
 """HTTPRoute builders for the route tests; a fake API server holding one route, which applies RFC 6902
-patches as the API server does (test, add, replace, remove: what traffic_weight sends)."""
+patches as the API server does (test, add, replace, remove: what traffic_weight sends), and the two Services'
+EndpointSlices."""
 
 import copy
 import threading
@@ -73,21 +74,41 @@ def rejecting(obj):
     return [{"parentRef": {"name": "edge"}, "controllerName": "gw", "conditions": conditions}]
 
 
+def endpoint_slice(service, ready=True, pod="p1"):
+    """One EndpointSlice of service listing one pod, ready or not."""
+    labels = {"kubernetes.io/service-name": service}
+    endpoint = {"addresses": ["10.244.0.9"], "conditions": {"ready": ready}, "targetRef": {"kind": "Pod", "name": pod}}
+    return {"metadata": {"name": f"{service}-x", "namespace": "shop", "labels": labels}, "endpoints": [endpoint]}
+
+
+SERVING = {service: [endpoint_slice(service)] for service in ("web", "web-canary")}
+
+
 class FakeApi:
     """One HTTPRoute. A JSON patch is applied as the API server does (all or nothing, generation + 1 when the
-    spec changes); the gateway writes status.parents for each generation with gateway(route)."""
+    spec changes); the gateway writes status.parents for each generation with gateway(route).
 
-    def __init__(self, obj, gateway=accepting, meddle=None):
+    services: {name: its EndpointSlices as listed} (a name not in it is a Service not found); arriving: the
+    (type, EndpointSlice) events the EndpointSlice watch then brings. requests: (verb, kind) in order."""
+
+    def __init__(self, obj, gateway=accepting, meddle=None, services=None, arriving=()):
         self.route, self.gateway, self.meddle = copy.deepcopy(obj), gateway, meddle
-        self.patches, self.closed = [], threading.Event()
+        self.services, self.arriving = SERVING if services is None else services, list(arriving)
+        self.patches, self.requests, self.closed = [], [], threading.Event()
         self.route["status"] = {"parents": gateway(self.route)}
 
     def get(self, kind, namespace, name):
+        self.requests.append(("get", kind))
+        if kind == "Service":
+            if name not in self.services:
+                raise ApiError(404, "NotFound", f'services "{name}" not found')
+            return {"metadata": {"name": name, "namespace": namespace}}
         assert (kind, namespace, name) == ("HTTPRoute", "shop", "web")
         return copy.deepcopy(self.route)
 
     def patch(self, kind, namespace, name, ops, patch_type, dry_run):
         assert patch_type == "json"
+        self.requests.append(("patch", kind))
         self.patches.append((ops, dry_run))
         if self.meddle:
             self.meddle(self.route)
@@ -103,13 +124,20 @@ class FakeApi:
         return copy.deepcopy(after)
 
     def list(self, kind, namespace, label_selector=None, field_selector=None, keep=None):
-        assert field_selector == "metadata.name=web"
-        items = [copy.deepcopy(self.route)]
+        self.requests.append(("list", kind))
+        if kind == "EndpointSlice":
+            items = copy.deepcopy(self.services[label_selector.split("=")[1]])
+        else:
+            assert field_selector == "metadata.name=web"
+            items = [copy.deepcopy(self.route)]
         return [keep(item) for item in items] if keep else items, "1"
 
-    def watch(self, *args, **kwargs):
+    def watch(self, kind, *args, **kwargs):
+        self.requests.append(("watch", kind))
+        if kind == "EndpointSlice":
+            yield from self.arriving
+            self.arriving = []
         self.closed.wait(5)
-        return iter(())
 
     def close_streams(self):
         self.closed.set()

@@ -3,7 +3,7 @@
 import copy
 
 import pytest
-from route_objects import ROOT, FakeApi, ref, rejecting, route
+from route_objects import ROOT, SERVING, FakeApi, endpoint_slice, ref, rejecting, route
 
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends import traffic_weight
 from ansible_collections.nodowntime.k8s.plugins.module_utils._backends.task_failed import TaskFailed
@@ -44,6 +44,7 @@ def test_check_mode_sends_a_dry_run_and_changes_nothing():
     api = FakeApi(USERS)
     result = run(api, check_mode=True, weight=50)
     assert result["changed"] and api.patches[0][1] is True
+    assert [r for r in api.requests if r[1] != "HTTPRoute"] == []  # a dry run does not wait on endpoints
     assert api.route["spec"] == USERS["spec"]
 
 
@@ -65,6 +66,57 @@ def test_a_rejected_route_fails_with_the_gateways_message():
     assert e.value.result["reason"] == "GatewayRejected"
     assert "ResolvedRefs=False BackendNotFound: service shop/web-canary not found" in e.value.message
     assert e.value.result["changed"] is True  # the weights were written; the caller puts them back
+
+
+def test_the_first_weight_waits_until_the_canary_service_lists_a_ready_endpoint():
+    unready = dict(SERVING, **{"web-canary": [endpoint_slice("web-canary", ready=False)]})
+    api = FakeApi(USERS, services=unready, arriving=[("MODIFIED", endpoint_slice("web-canary"))])
+    result = run(api)
+    assert result["changed"] and len(api.patches) == 1
+    assert api.requests[:5] == [
+        ("get", "HTTPRoute"),
+        ("get", "Service"),
+        ("list", "EndpointSlice"),
+        ("watch", "EndpointSlice"),
+        ("patch", "HTTPRoute"),
+    ]
+    messages = [e["message"] for e in result["timeline"]]
+    assert messages[0] == "Service shop/web-canary: 1 ready endpoints", messages
+    assert messages[1].startswith("set stable/canary weights of HTTPRoute shop/web: rules[0] 90/10"), messages
+
+
+def test_a_weight_to_a_served_canary_reads_no_endpoints():
+    api = FakeApi(USERS)
+    run(api)
+    api.requests.clear()
+    run(api, weight=50)
+    assert [r for r in api.requests if r[1] != "HTTPRoute"] == []
+
+
+@pytest.mark.parametrize(
+    "services, reason, message",
+    [
+        (
+            dict(SERVING, **{"web-canary": [endpoint_slice("web-canary", ready=False)]}),
+            "NoReadyEndpoints",
+            (
+                "not sending requests to Service shop/web-canary, which lists no ready endpoint (the gateway would "
+                "answer them with 503): timed out after 1s waiting; last status: Service shop/web-canary: no ready "
+                "endpoint yet; nothing was changed"
+            ),
+        ),
+        ({"web-canary": []}, "NoReadyEndpoints", "which lists no ready endpoint"),
+        ({"web": SERVING["web"]}, "NotFound", "Service shop/web-canary not found (canary_service); nothing was"),
+    ],
+    ids=["no-ready-pod", "no-endpoint-at-all", "no-service"],
+)
+def test_a_canary_service_that_cannot_serve_is_refused_with_nothing_changed(services, reason, message):
+    api = FakeApi(USERS, services=services)
+    with pytest.raises(TaskFailed) as e:
+        run(api, wait_timeout=1)
+    assert e.value.result["reason"] == reason and e.value.result["changed"] is False
+    assert message in e.value.message
+    assert api.patches == []
 
 
 def test_a_route_changed_between_read_and_patch_fails_whole():

@@ -57,6 +57,22 @@ def test_weights_are_exact_on_the_managed_rules_only(rules, weight, options, exp
             assert after[index] == rule  # not managed: untouched, weights included
 
 
+@pytest.mark.parametrize(
+    "before, weight, options, expected",
+    [
+        pytest.param(None, 10, {}, ["canary"], id="first-weight-serves-the-canary"),
+        pytest.param(None, 0, {"header_route": HEADER}, ["canary"], id="a-preview-alone-serves-the-canary"),
+        pytest.param(10, 50, {}, [], id="more-weight-to-a-served-canary"),
+        pytest.param(100, 0, {}, ["stable"], id="back-from-100-serves-stable-again"),
+        pytest.param(10, 0, {}, [], id="abort-to-stable-already-served"),
+        pytest.param(None, 0, {}, [], id="nothing-moves"),
+    ],
+)
+def test_newly_served_names_the_sides_that_get_requests_they_did_not_get(before, weight, options, expected):
+    obj = route([MAIN]) if before is None else step(route([MAIN]), before)
+    assert rw.newly_served(rw.plan(obj, "web", "web-canary", weight, **options)) == expected
+
+
 def test_the_canary_backend_is_added_with_stables_port_and_removed_at_zero():
     first = step(route([MAIN]), 5)
     assert first["spec"]["rules"][0]["backendRefs"] == [ref("web", 95), ref("web-canary", 5)]
