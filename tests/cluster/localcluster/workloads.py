@@ -5,6 +5,10 @@ import time
 from kubernetes import watch
 
 DEMO_IMAGE = "localhost:5000/nodowntime/demo-app"
+# The demo app's env for a crash loop: it exits as soon as it listens, while /readyz still answers 503, so no
+# readiness probe passes first. Without READY_AFTER_SECONDS a probe that fell between listening and the exit
+# (a late timer on a busy machine) made a pod ready once: an endpoint that died, a rollout seen complete.
+CRASH_LOOP = {"CRASH_AFTER_SECONDS": "0", "READY_AFTER_SECONDS": "10"}
 
 
 def demo_container(version, env=None, readiness=True, liveness=False, pre_stop_seconds=0, period=1):

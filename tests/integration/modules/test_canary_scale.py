@@ -158,7 +158,7 @@ def test_progress_is_recorded_with_each_steps_first_patch(kube, namespace):
 
 @pytest.mark.timeout(180)
 def test_a_crash_looping_canary_goes_back_to_0_in_the_task_with_no_failed_request(kube, namespace):
-    url = _pair(kube, namespace, stable_replicas=2, canary_env={"CRASH_AFTER_SECONDS": "0"})
+    url = _pair(kube, namespace, stable_replicas=2, canary_env=workloads.CRASH_LOOP)
     workloads.wait_serving(url, timeout=30)
     progress = {"phase": "step", "step": 0, "weight": 50}
     with Meter(url, rps=50, max_duration=150) as m:

@@ -143,7 +143,11 @@ def test_a_release_that_never_becomes_ready_is_rolled_back_with_no_failed_reques
         (
             {
                 "template_patch": {
-                    "spec": {"containers": [{"name": "app", "env": [{"name": "CRASH_AFTER_SECONDS", "value": "0"}]}]}
+                    "spec": {
+                        "containers": [
+                            {"name": "app", "env": workloads.demo_container("1", workloads.CRASH_LOOP)["env"]}
+                        ]
+                    }
                 }
             },
             {"CrashLoopBackOff", "TooManyRestarts"},

@@ -137,17 +137,14 @@ def test_rolling_update_reaches_the_new_version_with_no_failed_request(kube, nam
     "change, reason",
     [
         ({"env": {"FAIL_READINESS": 1}}, "ProgressDeadlineExceeded"),
-        # Each instance crashes 0.5 s after it listens, before /readyz may pass: a pod that passed its
-        # readiness probe once is an endpoint, and the proxy (like kube-proxy) keeps sending it new
-        # connections for its sync delay after it dies, whatever the rollout does.  Without
-        # READY_AFTER_SECONDS a probe that fell within those 0.5 s (a slow start on a busy machine)
-        # made the pod ready: 4-5 resets.
+        # Never ready before it crashes: a pod that passed its readiness probe once is an endpoint, and
+        # kube-proxy keeps sending it new connections for a moment after it dies, whatever the rollout does.
         # Its own progress deadline: the kubelet reported CrashLoopBackOff within 6.4 s of the release's
         # start on an idle machine, but on a busy CI run not before the 10 s back-off after the second exit
         # ended, about 15 s in, after the shared 12 s deadline had passed.
         (
             {
-                "env": {"CRASH_AFTER_SECONDS": 0.5, "READY_AFTER_SECONDS": 10},
+                "env": workloads.CRASH_LOOP,
                 "vars": {"rolling_update_progress_deadline_seconds": 60},
             },
             ("CrashLoopBackOff", "TooManyRestarts"),  # whichever comes first
