@@ -113,7 +113,9 @@ options:
     type: bool
     default: false
   wait:
-    description: Wait until both Deployments are available at their new counts.
+    description:
+      - Wait until both Deployments are available at their new counts, the canary first; then the canary's
+        verdict is asked again, so a canary that failed while stable was waited on fails the step.
     type: bool
     default: true
   wait_timeout:

@@ -72,9 +72,11 @@ def state_for_diff(deployments, replicas, total, progress=None):
 
 def wait_for(client, deployments, roles, timeout, timeline):
     """Wait until every role is rolled out at its count (the canary first, so its fail-fast verdict comes
-    first); StepFailed on a failed verdict or at the shared deadline."""
+    first), then ask the earlier roles again: one may have failed while a later one was waited on (a canary
+    ready for a moment, crashing while stable shrank). StepFailed on a failed verdict or at the shared
+    deadline."""
     deadline = time.monotonic() + timeout
-    for role in roles:
+    for role in (*roles, *roles[:-1]):
         result, _state = rollouts.wait_for_rollout(
             client, "Deployment", deployments[role], max(1, deadline - time.monotonic()), timeline
         )

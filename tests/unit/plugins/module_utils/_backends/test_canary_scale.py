@@ -237,6 +237,35 @@ def test_a_failing_canary_goes_back_to_0_in_the_same_task(
         assert "the canary to 0 failed: changed meanwhile" in result["rollback"]["msg"]
 
 
+@pytest.mark.parametrize(
+    "results, asked",
+    [
+        pytest.param([], ["web-canary", "web-canary", "web", "web-canary"], id="canary-asked-again-after-stable"),
+        pytest.param([verdict.done("rolled out")] * 3 + [CRASH], None, id="crash-seen-then"),
+    ],
+)
+def test_the_canary_is_asked_again_after_stables_wait(monkeypatch, results, asked):
+    names = []
+    queue = list(results)
+
+    def wait_for_rollout(client, kind, workload, *args):
+        names.append(workload["metadata"]["name"])
+        return queue.pop(0) if queue else verdict.done("rolled out"), {}
+
+    monkeypatch.setattr(canary_scale.rollouts, "wait_for_rollout", wait_for_rollout)
+    client = Cluster()
+    p = params(rollback_on_failure=True)
+    if asked:
+        step(client, rollback_on_failure=True)
+        assert names == asked  # after the canary's scale-up; at the end the canary, stable, the canary again
+        return
+    with pytest.raises(TaskFailed) as e:
+        canary_scale.step(client, p, canary_scale.check(p), False, Timeline(), print)
+    assert e.value.result["reason"] == "CrashLoopBackOff" and e.value.result["outcome"] == "rolled_back"
+    replicas = [(name, body["spec"]["replicas"]) for name, body in client.patches if "spec" in body]
+    assert replicas == [("web-canary", 2), ("web", 2), ("web", 4), ("web-canary", 0)]
+
+
 def test_check_mode_never_rolls_back(monkeypatch):
     verdicts(monkeypatch, CRASH)
     client = Cluster()
